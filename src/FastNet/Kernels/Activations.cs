@@ -1,0 +1,125 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace FastNet.Kernels;
+
+/// <summary>
+/// Element-wise activation functions over spans, each forward beside its backward.
+/// </summary>
+/// <remarks>
+/// Backward functions take the forward <em>output</em> y (not the input): every derivative here is a
+/// function of y, so a layer keeps only its activations. <c>x</c> and <c>y</c> may be the same span
+/// (in place); <c>dy</c> and <c>dx</c> may be the same span too.
+/// </remarks>
+public static class Activations
+{
+    /// <summary>y = act(x) for any <see cref="Activation"/>.</summary>
+    public static void Forward(Activation activation, ReadOnlySpan<float> x, Span<float> y)
+    {
+        switch (activation)
+        {
+            case Activation.None:
+                Guard.MinLength(y.Length, x.Length, nameof(y));
+                if (!x.Overlaps(y, out int offset) || offset != 0) x.CopyTo(y);
+                break;
+            case Activation.Relu: Relu(x, y); break;
+            case Activation.Sigmoid: Sigmoid(x, y); break;
+            case Activation.Tanh: Tanh(x, y); break;
+            default: throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
+        }
+    }
+
+    /// <summary>dx = dy * act'(x), written in terms of y = act(x).</summary>
+    public static void Backward(Activation activation, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        switch (activation)
+        {
+            case Activation.None:
+                CheckBackward(y, dy, dx);
+                if (!dy.Overlaps(dx, out int offset) || offset != 0) dy.CopyTo(dx);
+                break;
+            case Activation.Relu: ReluBackward(y, dy, dx); break;
+            case Activation.Sigmoid: SigmoidBackward(y, dy, dx); break;
+            case Activation.Tanh: TanhBackward(y, dy, dx); break;
+            default: throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
+        }
+    }
+
+    /// <summary>y = max(x, 0).</summary>
+    public static void Relu(ReadOnlySpan<float> x, Span<float> y)
+    {
+        Guard.MinLength(y.Length, x.Length, nameof(y));
+        TensorPrimitives.Max(x, 0f, y);
+    }
+
+    /// <summary>dx = dy where y &gt; 0, else 0 (the subgradient at 0 is taken as 0).</summary>
+    public static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        CheckBackward(y, dy, dx);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var positive = Vector.GreaterThan(new Vector<float>(y[i..]), Vector<float>.Zero);
+                Vector.ConditionalSelect(positive, new Vector<float>(dy[i..]), Vector<float>.Zero).CopyTo(dx[i..]);
+            }
+        }
+
+        for (; i < y.Length; i++) dx[i] = y[i] > 0f ? dy[i] : 0f;
+    }
+
+    /// <summary>y = 1 / (1 + exp(-x)); finite for every finite x (0 and 1 at the extremes).</summary>
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
+    {
+        Guard.MinLength(y.Length, x.Length, nameof(y));
+        TensorPrimitives.Sigmoid(x, y);
+    }
+
+    /// <summary>dx = dy * y * (1 - y).</summary>
+    public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        CheckBackward(y, dy, dx);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var yv = new Vector<float>(y[i..]);
+                (new Vector<float>(dy[i..]) * yv * (Vector<float>.One - yv)).CopyTo(dx[i..]);
+            }
+        }
+
+        for (; i < y.Length; i++) dx[i] = dy[i] * y[i] * (1f - y[i]);
+    }
+
+    /// <summary>y = tanh(x).</summary>
+    public static void Tanh(ReadOnlySpan<float> x, Span<float> y)
+    {
+        Guard.MinLength(y.Length, x.Length, nameof(y));
+        TensorPrimitives.Tanh(x, y);
+    }
+
+    /// <summary>dx = dy * (1 - y^2).</summary>
+    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        CheckBackward(y, dy, dx);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var yv = new Vector<float>(y[i..]);
+                (new Vector<float>(dy[i..]) * (Vector<float>.One - yv * yv)).CopyTo(dx[i..]);
+            }
+        }
+
+        for (; i < y.Length; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
+    }
+
+    private static void CheckBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        Guard.SameLength(dy.Length, y.Length, nameof(dy), nameof(y));
+        Guard.MinLength(dx.Length, y.Length, nameof(dx));
+    }
+}

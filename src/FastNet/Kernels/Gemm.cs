@@ -1,0 +1,180 @@
+using System.Runtime.Intrinsics;
+
+namespace FastNet.Kernels;
+
+/// <summary>
+/// Single-precision general matrix multiply on row-major spans:
+/// C = act(alpha * op(A) * op(B) + beta * C + bias), op(A) is M x K, op(B) is K x N, C is M x N.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Blocked and packed in the BLIS/GotoBLAS way (<see cref="GemmBlocking"/>), with a register-blocked
+/// micro-kernel for AVX-512, AVX2+FMA or portable <see cref="System.Numerics.Vector{T}"/>, chosen once per
+/// process. One- and two-row products take a GEMV path (no packing, no threads).
+/// </para>
+/// <para>
+/// Threads split C into rectangles on the micro-tile grid and never split K, so each element of C is
+/// computed by one thread in one fixed order: results are bitwise identical for every thread count.
+/// </para>
+/// <para>
+/// Memory: each thread keeps its pack buffers (about 1.5 MiB) from its first call on, so calls on one
+/// thread allocate nothing after the first. A multi-threaded call allocates only what
+/// <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> itself needs (a few hundred bytes,
+/// independent of the sizes).
+/// </para>
+/// <para>With beta == 0, C is not read (NaNs in it do not propagate). C must not overlap A or B.</para>
+/// </remarks>
+public static unsafe class Gemm
+{
+    /// <summary>The micro-kernel path used by <see cref="Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, Transpose, Transpose, float, float, int)"/> on this machine.</summary>
+    internal static readonly GemmPath DefaultPath =
+        Avx512Kernel6x64.IsSupported && Vector512.IsHardwareAccelerated ? GemmPath.Avx512
+        : Avx2Kernel6x16.IsSupported ? GemmPath.Avx2
+        : GemmPath.Portable;
+
+    /// <summary>Multiplies densely stored matrices: lda, ldb and ldc are the stored row lengths.</summary>
+    /// <param name="a">op(A): M x K, stored M x K (or K x M when <paramref name="transA"/> is set).</param>
+    /// <param name="b">op(B): K x N, stored K x N (or N x K when <paramref name="transB"/> is set).</param>
+    /// <param name="c">M x N output.</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="n">Columns of op(B) and C.</param>
+    /// <param name="k">Columns of op(A), rows of op(B).</param>
+    /// <param name="transA">Whether A is stored transposed.</param>
+    /// <param name="transB">Whether B is stored transposed.</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="beta">Scale of the existing C (0: C is overwritten without being read).</param>
+    /// <param name="maxThreads">Most threads to use; -1 for every core.</param>
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k,
+        Transpose transA = Transpose.None, Transpose transB = Transpose.None, float alpha = 1f, float beta = 0f, int maxThreads = -1)
+    {
+        Guard.NonNegative(m); Guard.NonNegative(n); Guard.NonNegative(k);
+        int lda = Math.Max(1, transA == Transpose.None ? k : m);
+        int ldb = Math.Max(1, transB == Transpose.None ? n : k);
+        Multiply(a, lda, b, ldb, c, Math.Max(1, n), m, n, k, transA, transB, alpha, beta, default, maxThreads);
+    }
+
+    /// <summary>
+    /// Multiplies sub-matrices: element (i, j) of a stored matrix X is <c>x[i * ldx + j]</c>, so callers
+    /// pass a block of a larger matrix by offsetting the span and giving the larger matrix's row length.
+    /// </summary>
+    /// <param name="a">Stored A: M x K, or K x M when <paramref name="transA"/> is set.</param>
+    /// <param name="lda">Row stride of stored A, at least its column count.</param>
+    /// <param name="b">Stored B: K x N, or N x K when <paramref name="transB"/> is set.</param>
+    /// <param name="ldb">Row stride of stored B, at least its column count.</param>
+    /// <param name="c">M x N output.</param>
+    /// <param name="ldc">Row stride of C, at least N.</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="n">Columns of op(B) and C.</param>
+    /// <param name="k">Columns of op(A), rows of op(B).</param>
+    /// <param name="transA">Whether A is stored transposed.</param>
+    /// <param name="transB">Whether B is stored transposed.</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="beta">Scale of the existing C (0: C is overwritten without being read).</param>
+    /// <param name="epilogue">Bias row and activation fused into the final write of C.</param>
+    /// <param name="maxThreads">Most threads to use; -1 for every core.</param>
+    public static void Multiply(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        int m, int n, int k, Transpose transA = Transpose.None, Transpose transB = Transpose.None,
+        float alpha = 1f, float beta = 0f, GemmEpilogue epilogue = default, int maxThreads = -1)
+        => MultiplyCore(a, lda, b, ldb, c, ldc, m, n, k, transA, transB, alpha, beta, epilogue, maxThreads, DefaultPath);
+
+    /// <summary>As the public overload, on a chosen micro-kernel path (tests force each one).</summary>
+    internal static void MultiplyCore(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        int m, int n, int k, Transpose transA, Transpose transB, float alpha, float beta, GemmEpilogue epilogue,
+        int maxThreads, GemmPath path)
+    {
+        Guard.NonNegative(m); Guard.NonNegative(n); Guard.NonNegative(k);
+        if (maxThreads == 0 || maxThreads < -1)
+            throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "'maxThreads' must be -1 (every core) or positive.");
+        bool tA = CheckTranspose(transA, nameof(transA)), tB = CheckTranspose(transB, nameof(transB));
+        CheckStored(a.Length, lda, tA ? k : m, tA ? m : k, nameof(a), nameof(lda));
+        CheckStored(b.Length, ldb, tB ? n : k, tB ? k : n, nameof(b), nameof(ldb));
+        CheckStored(c.Length, ldc, m, n, nameof(c), nameof(ldc));
+        if (!epilogue.Bias.IsEmpty || epilogue.Activation != Activation.None)
+        {
+            if (!epilogue.Bias.IsEmpty) Guard.MinLength(epilogue.Bias.Length, n, "epilogue.Bias");
+            if (!Enum.IsDefined(epilogue.Activation))
+                throw new ArgumentOutOfRangeException(nameof(epilogue), epilogue.Activation, "Unknown activation.");
+        }
+
+        if (m == 0 || n == 0) return;
+        if (c.Overlaps(a) || c.Overlaps(b))
+            throw new ArgumentException("'c' overlaps 'a' or 'b'; the output must be separate memory.", nameof(c));
+
+        fixed (float* pa = a, pb = b, pc = c, pBias = epilogue.Bias)
+        {
+            var problem = new GemmProblem
+            {
+                A = pa, Lda = lda, TransA = tA,
+                B = pb, Ldb = ldb, TransB = tB,
+                C = pc, Ldc = ldc,
+                M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+                Bias = epilogue.Bias.IsEmpty ? null : pBias, Activation = epilogue.Activation,
+            };
+            Dispatch(problem, maxThreads == -1 ? Environment.ProcessorCount : maxThreads, path);
+        }
+    }
+
+    private static void Dispatch(in GemmProblem p, int maxThreads, GemmPath path)
+    {
+        if (p.K == 0 || p.Alpha == 0f)
+        {
+            ScaleOnly(p);   // BLAS: A and B are not read
+        }
+        else if (p.M <= GemmBlocking.GemvMaxRows && !(p.TransA && p.TransB))
+        {
+            for (int i = 0; i < p.M; i++)
+            {
+                // Row i of op(A): A[i, :] with unit stride, or column i of the stored K x M matrix.
+                float* x = p.TransA ? p.A + i : p.A + i * p.Lda;
+                Gemv.Run(x, p.TransA ? p.Lda : 1, p.B, p.Ldb, p.TransB, p.N, p.K, p.C + i * p.Ldc, p.Alpha, p.Beta, p.Bias, p.Activation);
+            }
+        }
+        else
+        {
+            switch (path)
+            {
+                case GemmPath.Avx512: GemmParallel<Avx512Kernel6x64>.Run(p, maxThreads); break;
+                case GemmPath.Avx2: GemmParallel<Avx2Kernel6x16>.Run(p, maxThreads); break;
+                default: GemmParallel<PortableKernel>.Run(p, maxThreads); break;
+            }
+        }
+    }
+
+    /// <summary>C = act(beta * C + bias): the whole result when K == 0 or alpha == 0.</summary>
+    private static void ScaleOnly(in GemmProblem p)
+    {
+        for (int i = 0; i < p.M; i++)
+        {
+            var row = new Span<float>(p.C + i * p.Ldc, p.N);
+            if (p.Beta == 0f) row.Clear();
+            else if (p.Beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(row, p.Beta, row);
+        }
+
+        if (p.HasEpilogue) GemmEpilogue.Apply(p.C, p.Ldc, p.M, p.N, p.Bias, p.Activation);
+    }
+
+    private static bool CheckTranspose(Transpose t, string name) => t switch
+    {
+        Transpose.None => false,
+        Transpose.Transposed => true,
+        _ => throw new ArgumentOutOfRangeException(name, t, "Unknown transpose option."),
+    };
+
+    /// <summary>A stored rows x cols matrix with row stride ld needs (rows - 1) * ld + cols elements.</summary>
+    private static void CheckStored(int length, int ld, int rows, int cols, string name, string ldName)
+    {
+        if (ld < Math.Max(1, cols))
+            throw new ArgumentOutOfRangeException(ldName, ld, $"'{ldName}' must be at least {Math.Max(1, cols)}, the row length of stored '{name}' ({rows} x {cols}).");
+        long required = rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ld + cols;
+        if (length < required)
+            throw new ArgumentException($"'{name}' has {length} elements but a stored {rows} x {cols} matrix with row stride {ld} needs {required}.", name);
+    }
+}
+
+/// <summary>Which micro-kernel family runs a packed GEMM.</summary>
+internal enum GemmPath
+{
+    Portable,
+    Avx2,
+    Avx512,
+}

@@ -1,0 +1,101 @@
+namespace FastNet.Kernels;
+
+/// <summary>The pointers and scalars of one GEMM call; the caller keeps every pointer pinned meanwhile.</summary>
+internal unsafe struct GemmProblem
+{
+    public float* A; public nint Lda; public bool TransA;
+    public float* B; public nint Ldb; public bool TransB;
+    public float* C; public nint Ldc;
+    public int M, N, K;
+    public float Alpha, Beta;
+    public float* Bias;            // null: no bias
+    public Activation Activation;
+
+    public readonly bool HasEpilogue => Bias != null || Activation != Activation.None;
+}
+
+/// <summary>
+/// The blocked GEMM loop nest (see <see cref="GemmBlocking"/>) for one rectangle of C, specialised by the
+/// JIT for each micro-kernel.
+/// </summary>
+internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMicroKernel
+{
+    /// <summary>Computes rows [m0, m1) x columns [n0, n1) of C. m0 and n0 lie on the MR / NR tile grid.</summary>
+    public static void Run(in GemmProblem p, int m0, int m1, int n0, int n1, GemmPackBuffers buffers)
+    {
+        int mr = TKernel.Mr, nr = TKernel.Nr;
+        int mb = GemmBlocking.MB / mr * mr;
+        int nb = GemmBlocking.NB / nr * nr;
+        for (int pc = 0; pc < p.K; pc += GemmBlocking.KC)
+        {
+            int kc = Math.Min(GemmBlocking.KC, p.K - pc);
+            float beta = pc == 0 ? p.Beta : 1f;     // later depth blocks accumulate onto C
+            bool lastDepthBlock = pc + kc == p.K;
+            for (int i0 = m0; i0 < m1; i0 += mb)
+            {
+                int height = Math.Min(mb, m1 - i0);
+                if (p.TransA) GemmPacking.PackA(p.A, p.Lda, true, pc, kc, i0, height, mr, buffers.A);
+                for (int j0 = n0; j0 < n1; j0 += nb)
+                {
+                    int width = Math.Min(nb, n1 - j0);
+                    GemmPacking.PackB(p.B, p.Ldb, p.TransB, pc, kc, j0, width, nr, buffers.B);
+                    for (int i = 0; i < height; i += mr)
+                    {
+                        int h = Math.Min(mr, height - i);
+                        float* aPanel;
+                        nint rowStride, depthStride;
+                        if (p.TransA)
+                        {
+                            aPanel = buffers.A + (nint)i * kc; rowStride = 1; depthStride = mr;
+                        }
+                        else if (h == mr)
+                        {
+                            // Row-major A is read in place: broadcasts walk mr rows side by side.
+                            aPanel = p.A + (i0 + i) * p.Lda + pc; rowStride = p.Lda; depthStride = 1;
+                        }
+                        else
+                        {
+                            // The last, partial row panel is packed with zero rows so the kernel reads no further.
+                            GemmPacking.PackA(p.A, p.Lda, false, pc, kc, i0 + i, h, mr, buffers.A);
+                            aPanel = buffers.A; rowStride = 1; depthStride = mr;
+                        }
+
+                        for (int j = 0; j < width; j += nr)
+                        {
+                            int w = Math.Min(nr, width - j);
+                            float* bPanel = buffers.B + (nint)j * kc;
+                            float* cTile = p.C + (i0 + i) * p.Ldc + j0 + j;
+                            if (h == mr && w == nr)
+                                TKernel.Run(kc, aPanel, rowStride, depthStride, bPanel, cTile, p.Ldc, p.Alpha, beta);
+                            else
+                                RunEdgeTile(kc, aPanel, rowStride, depthStride, bPanel, cTile, p.Ldc, h, w, p.Alpha, beta, buffers.Tile);
+
+                            if (lastDepthBlock && p.HasEpilogue)
+                                GemmEpilogue.Apply(cTile, p.Ldc, h, w, p.Bias == null ? null : p.Bias + j0 + j, p.Activation);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A tile cut by the edge of C: the same kernel runs on a full-size scratch tile (same arithmetic, so the
+    /// same bits as an interior tile), and only the valid h x w part is copied in and out.
+    /// </summary>
+    private static void RunEdgeTile(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc,
+        int h, int w, float alpha, float beta, float* tile)
+    {
+        int nr = TKernel.Nr;
+        nint rowBytes = (nint)w * sizeof(float);
+        if (beta != 0f)
+        {
+            for (int r = 0; r < h; r++)
+                Buffer.MemoryCopy(c + r * ldc, tile + r * nr, rowBytes, rowBytes);
+        }
+
+        TKernel.Run(kc, a, rowStride, depthStride, b, tile, nr, alpha, beta);
+        for (int r = 0; r < h; r++)
+            Buffer.MemoryCopy(tile + r * nr, c + r * ldc, rowBytes, rowBytes);
+    }
+}

@@ -1,0 +1,49 @@
+using System.Numerics.Tensors;
+
+namespace FastNet.Kernels;
+
+/// <summary>
+/// Work fused into a GEMM's final write of C, while each tile is still in L1:
+/// C = act(alpha * op(A) * op(B) + beta * C + bias), with bias a row vector of length N added to every row.
+/// This is a dense layer's forward pass in one sweep over memory.
+/// </summary>
+public readonly ref struct GemmEpilogue
+{
+    /// <summary>Creates an epilogue.</summary>
+    /// <param name="bias">Row vector of length N added to every row of C, or empty for none.</param>
+    /// <param name="activation">Applied element-wise after the bias.</param>
+    public GemmEpilogue(ReadOnlySpan<float> bias, Activation activation = Activation.None)
+    {
+        Bias = bias;
+        Activation = activation;
+    }
+
+    /// <summary>Row vector added to every row of C (empty: no bias).</summary>
+    public ReadOnlySpan<float> Bias { get; }
+
+    /// <summary>Activation applied after the bias.</summary>
+    public Activation Activation { get; }
+
+    /// <summary>Whether the epilogue does anything.</summary>
+    public bool IsEmpty => Bias.IsEmpty && Activation == Activation.None;
+
+    /// <summary>
+    /// Applies bias and activation to rows x cols of C at <paramref name="c"/>. Always called on whole
+    /// micro-kernel tiles (or the matrix edge), so each element sees the same vector lane layout whichever
+    /// thread computed it.
+    /// </summary>
+    internal static unsafe void Apply(float* c, nint ldc, int rows, int cols, float* bias, Activation activation)
+    {
+        for (int r = 0; r < rows; r++, c += ldc)
+        {
+            var row = new Span<float>(c, cols);
+            if (bias != null) TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias, cols), row);
+            switch (activation)
+            {
+                case Activation.Relu: TensorPrimitives.Max(row, 0f, row); break;
+                case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
+                case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FastNet.Kernels;
+
+/// <summary>
+/// A register-blocked GEMM micro-kernel: C[Mr x Nr] = alpha * A-panel * B-panel + beta * C.
+/// </summary>
+/// <remarks>
+/// A element (r, p) is read at <c>a[r * aRowStride + p * aDepthStride]</c>, so the kernel reads a packed
+/// panel (strides 1, Mr) and an unpacked row-major A (strides lda, 1) alike. B is always a packed
+/// micro-panel: <c>b[p * Nr + j]</c>. With beta == 0, C is written without being read (BLAS convention).
+/// The accumulation order over p is fixed, so each element of C is computed the same way wherever the
+/// tile lies and whichever thread runs it.
+/// </remarks>
+internal unsafe interface IGemmMicroKernel
+{
+    /// <summary>Rows of the C tile (A values broadcast per step).</summary>
+    static abstract int Mr { get; }
+
+    /// <summary>Columns of the C tile (the vectorized dimension).</summary>
+    static abstract int Nr { get; }
+
+    /// <summary>Whether this machine can run the kernel.</summary>
+    static abstract bool IsSupported { get; }
+
+    /// <summary>Runs one tile.</summary>
+    static abstract void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta);
+}
+
+/// <summary>AVX-512F: 6 x 64 tile, 24 zmm accumulators, 4 B loads and 6 broadcasts per step.</summary>
+internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
+{
+    public static int Mr => 6;
+    public static int Nr => 64;
+    public static bool IsSupported => Avx512F.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
+
+        float* a0 = a;                       // rows 0..2 at a0[0], a0[rs], a0[rs2]
+        float* a3 = a + 3 * aRowStride;      // rows 3..5 likewise
+        nint rs = aRowStride, rs2 = 2 * aRowStride;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> b2 = Vector512.Load(b + 32);
+            Vector512<float> b3 = Vector512.Load(b + 48);
+
+            Vector512<float> ar = Vector512.Create(a0[0]);
+            c00 = Avx512F.FusedMultiplyAdd(ar, b0, c00); c01 = Avx512F.FusedMultiplyAdd(ar, b1, c01);
+            c02 = Avx512F.FusedMultiplyAdd(ar, b2, c02); c03 = Avx512F.FusedMultiplyAdd(ar, b3, c03);
+            ar = Vector512.Create(a0[rs]);
+            c10 = Avx512F.FusedMultiplyAdd(ar, b0, c10); c11 = Avx512F.FusedMultiplyAdd(ar, b1, c11);
+            c12 = Avx512F.FusedMultiplyAdd(ar, b2, c12); c13 = Avx512F.FusedMultiplyAdd(ar, b3, c13);
+            ar = Vector512.Create(a0[rs2]);
+            c20 = Avx512F.FusedMultiplyAdd(ar, b0, c20); c21 = Avx512F.FusedMultiplyAdd(ar, b1, c21);
+            c22 = Avx512F.FusedMultiplyAdd(ar, b2, c22); c23 = Avx512F.FusedMultiplyAdd(ar, b3, c23);
+            ar = Vector512.Create(a3[0]);
+            c30 = Avx512F.FusedMultiplyAdd(ar, b0, c30); c31 = Avx512F.FusedMultiplyAdd(ar, b1, c31);
+            c32 = Avx512F.FusedMultiplyAdd(ar, b2, c32); c33 = Avx512F.FusedMultiplyAdd(ar, b3, c33);
+            ar = Vector512.Create(a3[rs]);
+            c40 = Avx512F.FusedMultiplyAdd(ar, b0, c40); c41 = Avx512F.FusedMultiplyAdd(ar, b1, c41);
+            c42 = Avx512F.FusedMultiplyAdd(ar, b2, c42); c43 = Avx512F.FusedMultiplyAdd(ar, b3, c43);
+            ar = Vector512.Create(a3[rs2]);
+            c50 = Avx512F.FusedMultiplyAdd(ar, b0, c50); c51 = Avx512F.FusedMultiplyAdd(ar, b1, c51);
+            c52 = Avx512F.FusedMultiplyAdd(ar, b2, c52); c53 = Avx512F.FusedMultiplyAdd(ar, b3, c53);
+
+            a0 += aDepthStride;
+            a3 += aDepthStride;
+            b += 64;
+        }
+
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        bool readC = beta != 0f;
+        StoreRow(c, va, vb, readC, c00, c01, c02, c03); c += ldc;
+        StoreRow(c, va, vb, readC, c10, c11, c12, c13); c += ldc;
+        StoreRow(c, va, vb, readC, c20, c21, c22, c23); c += ldc;
+        StoreRow(c, va, vb, readC, c30, c31, c32, c33); c += ldc;
+        StoreRow(c, va, vb, readC, c40, c41, c42, c43); c += ldc;
+        StoreRow(c, va, vb, readC, c50, c51, c52, c53);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector512<float> alpha, Vector512<float> beta, bool readC,
+        Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
+    {
+        if (readC)
+        {
+            // c = alpha * acc + beta * c, one rounding for the sum
+            Vector512.Store(Avx512F.FusedMultiplyAdd(alpha, x0, beta * Vector512.Load(c)), c);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(alpha, x1, beta * Vector512.Load(c + 16)), c + 16);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(alpha, x2, beta * Vector512.Load(c + 32)), c + 32);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(alpha, x3, beta * Vector512.Load(c + 48)), c + 48);
+        }
+        else
+        {
+            Vector512.Store(alpha * x0, c);
+            Vector512.Store(alpha * x1, c + 16);
+            Vector512.Store(alpha * x2, c + 32);
+            Vector512.Store(alpha * x3, c + 48);
+        }
+    }
+}
+
+/// <summary>AVX2 + FMA3: 6 x 16 tile, 12 ymm accumulators, 2 B loads and 6 broadcasts per step.</summary>
+internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
+{
+    public static int Mr => 6;
+    public static int Nr => 16;
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+
+        float* a0 = a;
+        float* a3 = a + 3 * aRowStride;
+        nint rs = aRowStride, rs2 = 2 * aRowStride;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+
+            Vector256<float> ar = Vector256.Create(a0[0]);
+            c00 = Fma.MultiplyAdd(ar, b0, c00); c01 = Fma.MultiplyAdd(ar, b1, c01);
+            ar = Vector256.Create(a0[rs]);
+            c10 = Fma.MultiplyAdd(ar, b0, c10); c11 = Fma.MultiplyAdd(ar, b1, c11);
+            ar = Vector256.Create(a0[rs2]);
+            c20 = Fma.MultiplyAdd(ar, b0, c20); c21 = Fma.MultiplyAdd(ar, b1, c21);
+            ar = Vector256.Create(a3[0]);
+            c30 = Fma.MultiplyAdd(ar, b0, c30); c31 = Fma.MultiplyAdd(ar, b1, c31);
+            ar = Vector256.Create(a3[rs]);
+            c40 = Fma.MultiplyAdd(ar, b0, c40); c41 = Fma.MultiplyAdd(ar, b1, c41);
+            ar = Vector256.Create(a3[rs2]);
+            c50 = Fma.MultiplyAdd(ar, b0, c50); c51 = Fma.MultiplyAdd(ar, b1, c51);
+
+            a0 += aDepthStride;
+            a3 += aDepthStride;
+            b += 16;
+        }
+
+        Vector256<float> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
+        bool readC = beta != 0f;
+        StoreRow(c, va, vb, readC, c00, c01); c += ldc;
+        StoreRow(c, va, vb, readC, c10, c11); c += ldc;
+        StoreRow(c, va, vb, readC, c20, c21); c += ldc;
+        StoreRow(c, va, vb, readC, c30, c31); c += ldc;
+        StoreRow(c, va, vb, readC, c40, c41); c += ldc;
+        StoreRow(c, va, vb, readC, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector256<float> alpha, Vector256<float> beta, bool readC, Vector256<float> x0, Vector256<float> x1)
+    {
+        if (readC)
+        {
+            Vector256.Store(Fma.MultiplyAdd(alpha, x0, beta * Vector256.Load(c)), c);
+            Vector256.Store(Fma.MultiplyAdd(alpha, x1, beta * Vector256.Load(c + 8)), c + 8);
+        }
+        else
+        {
+            Vector256.Store(alpha * x0, c);
+            Vector256.Store(alpha * x1, c + 8);
+        }
+    }
+}
+
+/// <summary>
+/// Portable fallback on <see cref="Vector{T}"/> (any width, any ISA, or software): 4 x (2 vectors) tile.
+/// Multiply and add are separate operations here, since a fused multiply-add is emulated (slowly)
+/// where the hardware lacks it.
+/// </summary>
+internal readonly unsafe struct PortableKernel : IGemmMicroKernel
+{
+    public static int Mr => 4;
+    public static int Nr => 2 * Vector<float>.Count;
+    public static bool IsSupported => true;
+
+    public static void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta)
+    {
+        int w = Vector<float>.Count;
+        Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        nint rs = aRowStride;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector<float> b0 = Vector.Load(b);
+            Vector<float> b1 = Vector.Load(b + w);
+            Vector<float> ar = new(a[0]);
+            c00 += ar * b0; c01 += ar * b1;
+            ar = new(a[rs]);
+            c10 += ar * b0; c11 += ar * b1;
+            ar = new(a[2 * rs]);
+            c20 += ar * b0; c21 += ar * b1;
+            ar = new(a[3 * rs]);
+            c30 += ar * b0; c31 += ar * b1;
+            a += aDepthStride;
+            b += 2 * w;
+        }
+
+        bool readC = beta != 0f;
+        StoreRow(c, w, alpha, beta, readC, c00, c01); c += ldc;
+        StoreRow(c, w, alpha, beta, readC, c10, c11); c += ldc;
+        StoreRow(c, w, alpha, beta, readC, c20, c21); c += ldc;
+        StoreRow(c, w, alpha, beta, readC, c30, c31);
+    }
+
+    private static void StoreRow(float* c, int w, float alpha, float beta, bool readC, Vector<float> x0, Vector<float> x1)
+    {
+        if (readC)
+        {
+            Vector.Store(alpha * x0 + beta * Vector.Load(c), c);
+            Vector.Store(alpha * x1 + beta * Vector.Load(c + w), c + w);
+        }
+        else
+        {
+            Vector.Store(alpha * x0, c);
+            Vector.Store(alpha * x1, c + w);
+        }
+    }
+}

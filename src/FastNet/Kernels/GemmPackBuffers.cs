@@ -1,0 +1,49 @@
+using System.Runtime.CompilerServices;
+
+namespace FastNet.Kernels;
+
+/// <summary>
+/// One thread's GEMM scratch memory: a packed B block, a packed A block and an edge tile.
+/// </summary>
+/// <remarks>
+/// Allocated on a thread's first GEMM call as one array on the pinned object heap (so its address never
+/// moves and may be held as a pointer) and kept for the thread's lifetime: about 1.5 MiB per thread that
+/// ever ran a packed GEMM. Every later call on that thread allocates nothing. Each region starts on a
+/// 64-byte boundary so that panel loads never split cache lines.
+/// </remarks>
+internal sealed unsafe class GemmPackBuffers
+{
+    /// <summary>Largest micro-kernel tile (MR * NR) of any path, the edge-tile buffer's size.</summary>
+    private const int MaxTile = 1024;
+
+    [ThreadStatic] private static GemmPackBuffers? s_current;
+
+    private readonly float[] _storage;
+
+    /// <summary>Packed KC x NB block of op(B).</summary>
+    public readonly float* B;
+
+    /// <summary>Packed MB x KC block of op(A).</summary>
+    public readonly float* A;
+
+    /// <summary>An MR x NR tile for the edges of C.</summary>
+    public readonly float* Tile;
+
+    private GemmPackBuffers()
+    {
+        const int floatsPerLine = GemmBlocking.Alignment / sizeof(float);
+        int bFloats = GemmBlocking.KC * GemmBlocking.NB;
+        int aFloats = GemmBlocking.MB * GemmBlocking.KC;
+        _storage = GC.AllocateUninitializedArray<float>(bFloats + aFloats + MaxTile + floatsPerLine, pinned: true);
+        float* start = (float*)Unsafe.AsPointer(ref _storage[0]);
+        nint misalignment = (nint)start % GemmBlocking.Alignment;
+        float* aligned = misalignment == 0 ? start : (float*)((byte*)start + (GemmBlocking.Alignment - misalignment));
+        B = aligned;
+        A = B + bFloats;
+        Tile = A + aFloats;
+        new Span<float>(Tile, MaxTile).Clear();   // edge tiles read rows they do not use: keep them finite
+    }
+
+    /// <summary>The calling thread's buffers, created on first use.</summary>
+    public static GemmPackBuffers ForCurrentThread() => s_current ??= new GemmPackBuffers();
+}

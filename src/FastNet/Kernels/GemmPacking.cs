@@ -1,0 +1,141 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FastNet.Kernels;
+
+/// <summary>
+/// Copies blocks of A and B into the contiguous micro-panel layouts the micro-kernels stream through.
+/// Packing absorbs the transposes and zero-pads edge panels, so the micro-kernel never branches.
+/// </summary>
+internal static unsafe class GemmPacking
+{
+    /// <summary>
+    /// Packs B[pc .. pc+kc, j0 .. j0+width] (of op(B), K x N) as panels of <paramref name="nr"/> columns:
+    /// panel q holds <c>dst[q*kc*nr + p*nr + jj]</c>, zero beyond column <paramref name="width"/>.
+    /// </summary>
+    public static void PackB(float* b, nint ldb, bool transposed, int pc, int kc, int j0, int width, int nr, float* dst)
+    {
+        for (int q = 0; q < width; q += nr)
+        {
+            int w = Math.Min(nr, width - q);
+            float* panel = dst + (nint)q * kc;
+            if (transposed)
+                PackTransposedPanel(b + (nint)(j0 + q) * ldb + pc, ldb, kc, w, nr, panel);
+            else
+                PackPanel(b + (nint)pc * ldb + j0 + q, ldb, kc, w, nr, panel);
+        }
+    }
+
+    /// <summary>Rows of a row-major source become rows of the panel: contiguous copies.</summary>
+    private static void PackPanel(float* src, nint ld, int kc, int w, int nr, float* panel)
+    {
+        nint bytes = (nint)w * sizeof(float);
+        for (int p = 0; p < kc; p++)
+        {
+            Buffer.MemoryCopy(src, panel, bytes, bytes);
+            for (int jj = w; jj < nr; jj++) panel[jj] = 0f;
+            src += ld;
+            panel += nr;
+        }
+    }
+
+    /// <summary>
+    /// Source rows are panel columns: src[jj*ld + p] goes to panel[p*nr + jj]. Done as 8 x 8 register
+    /// transposes where AVX allows, so reads and writes both stay contiguous.
+    /// </summary>
+    private static void PackTransposedPanel(float* src, nint ld, int kc, int w, int nr, float* panel)
+    {
+        int jj = 0;
+        if (Avx.IsSupported)
+        {
+            for (; jj + 8 <= w; jj += 8)
+            {
+                int p = 0;
+                for (; p + 8 <= kc; p += 8)
+                    Transpose8x8(src + jj * ld + p, ld, panel + (nint)p * nr + jj, nr);
+                for (; p < kc; p++)
+                    for (int t = 0; t < 8; t++)
+                        panel[(nint)p * nr + jj + t] = src[(jj + t) * ld + p];
+            }
+        }
+
+        for (; jj < w; jj++)
+        {
+            float* s = src + jj * ld;
+            for (int p = 0; p < kc; p++) panel[(nint)p * nr + jj] = s[p];
+        }
+
+        for (jj = w; jj < nr; jj++)
+            for (int p = 0; p < kc; p++) panel[(nint)p * nr + jj] = 0f;
+    }
+
+    /// <summary>dst[c*ldd + r] = src[r*lds + c] for an 8 x 8 block (the classic unpack/shuffle/permute transpose).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds);
+        Vector256<float> r2 = Avx.LoadVector256(src + 2 * lds), r3 = Avx.LoadVector256(src + 3 * lds);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4 * lds), r5 = Avx.LoadVector256(src + 5 * lds);
+        Vector256<float> r6 = Avx.LoadVector256(src + 6 * lds), r7 = Avx.LoadVector256(src + 7 * lds);
+
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>
+    /// Packs rows i0 .. i0+height of op(A) (M x K), depth pc .. pc+kc, as panels of <paramref name="mr"/> rows:
+    /// panel q holds <c>dst[q*kc*mr + p*mr + r]</c>, zero beyond row <paramref name="height"/>.
+    /// </summary>
+    public static void PackA(float* a, nint lda, bool transposed, int pc, int kc, int i0, int height, int mr, float* dst)
+    {
+        for (int q = 0; q < height; q += mr)
+        {
+            int h = Math.Min(mr, height - q);
+            float* panel = dst + (nint)q * kc;
+            int row = i0 + q;
+            if (transposed)
+            {
+                // op(A)(i, p) = A[p*lda + i]: each depth step is a contiguous run of h values.
+                float* src = a + (nint)pc * lda + row;
+                for (int p = 0; p < kc; p++, src += lda, panel += mr)
+                {
+                    int r = 0;
+                    for (; r < h; r++) panel[r] = src[r];
+                    for (; r < mr; r++) panel[r] = 0f;
+                }
+            }
+            else
+            {
+                for (int r = 0; r < mr; r++)
+                {
+                    if (r < h)
+                    {
+                        float* src = a + (nint)(row + r) * lda + pc;
+                        for (int p = 0; p < kc; p++) panel[(nint)p * mr + r] = src[p];
+                    }
+                    else
+                    {
+                        for (int p = 0; p < kc; p++) panel[(nint)p * mr + r] = 0f;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+namespace FastNet.Kernels;
+
+/// <summary>
+/// Splits C into a grid of rectangles on the micro-tile grid and runs one <see cref="GemmDriver{TKernel}"/>
+/// task per rectangle.
+/// </summary>
+/// <remarks>
+/// Rectangles start on multiples of MR and NR, so whether a tile is interior or an edge tile depends only
+/// on its place in C, never on the thread count; together with the fixed K order this makes results
+/// bitwise identical for any thread count.
+/// </remarks>
+internal sealed unsafe class GemmParallel<TKernel> where TKernel : struct, IGemmMicroKernel
+{
+    /// <summary>One job per calling thread, reused: the caller blocks until its job is done.</summary>
+    [ThreadStatic] private static GemmParallel<TKernel>? s_job;
+
+    private readonly Action<int> _body;
+    private readonly ParallelOptions _options = new();
+    private GemmProblem _problem;
+    private int _gridRows, _gridCols, _tileRows, _tileCols;
+
+    private GemmParallel() => _body = RunTask;
+
+    public static void Run(in GemmProblem p, int maxThreads)
+    {
+        int mr = TKernel.Mr, nr = TKernel.Nr;
+        int tileRows = (p.M + mr - 1) / mr, tileCols = (p.N + nr - 1) / nr;
+        long flops = 2L * p.M * p.N * p.K;
+        int tasks = (int)Math.Clamp(flops / GemmBlocking.MinFlopsPerTask, 1, maxThreads);
+        (int gridRows, int gridCols) = ChooseGrid(tasks, tileRows, tileCols, mr, nr);
+
+        if (gridRows * gridCols == 1)
+        {
+            GemmDriver<TKernel>.Run(p, 0, p.M, 0, p.N, GemmPackBuffers.ForCurrentThread());
+            return;
+        }
+
+        GemmParallel<TKernel> job = s_job ??= new GemmParallel<TKernel>();
+        job._problem = p;
+        (job._gridRows, job._gridCols, job._tileRows, job._tileCols) = (gridRows, gridCols, tileRows, tileCols);
+        job._options.MaxDegreeOfParallelism = gridRows * gridCols;
+        try
+        {
+            Parallel.For(0, gridRows * gridCols, job._options, job._body);
+        }
+        finally
+        {
+            job._problem = default;   // drop the pointers: they are valid only during this call
+        }
+    }
+
+    private void RunTask(int task)
+    {
+        int gi = task / _gridCols, gj = task % _gridCols;
+        int mr = TKernel.Mr, nr = TKernel.Nr;
+        int m0 = (int)((long)gi * _tileRows / _gridRows) * mr;
+        int m1 = Math.Min(_problem.M, (int)((long)(gi + 1) * _tileRows / _gridRows) * mr);
+        int n0 = (int)((long)gj * _tileCols / _gridCols) * nr;
+        int n1 = Math.Min(_problem.N, (int)((long)(gj + 1) * _tileCols / _gridCols) * nr);
+        GemmDriver<TKernel>.Run(_problem, m0, m1, n0, n1, GemmPackBuffers.ForCurrentThread());
+    }
+
+    /// <summary>
+    /// The grid with the most rectangles (at most <paramref name="tasks"/>, at least one tile each) and, among
+    /// those, the least data each task must pack: (rows of A + columns of B) per rectangle.
+    /// </summary>
+    private static (int Rows, int Cols) ChooseGrid(int tasks, int tileRows, int tileCols, int mr, int nr)
+    {
+        (int Rows, int Cols) best = (1, 1);
+        long bestCost = long.MaxValue;
+        for (int rows = 1; rows <= Math.Min(tasks, tileRows); rows++)
+        {
+            int cols = Math.Min(tasks / rows, tileCols);
+            long cost = (long)(tileRows + rows - 1) / rows * mr + (long)(tileCols + cols - 1) / cols * nr;
+            if (rows * cols > best.Rows * best.Cols || (rows * cols == best.Rows * best.Cols && cost < bestCost))
+            {
+                best = (rows, cols);
+                bestCost = cost;
+            }
+        }
+
+        return best;
+    }
+}

@@ -1,0 +1,127 @@
+using System.Numerics;
+
+namespace FastNet.Kernels;
+
+/// <summary>
+/// Matrix-vector product for GEMMs with one or two rows (batch-1 inference): memory-bound on B, so no
+/// packing and no threads; rows of B stream through vectorized multiply-adds.
+/// </summary>
+internal static unsafe class Gemv
+{
+    /// <summary>Columns of y accumulated in registers at once: 8 vectors.</summary>
+    private const int Unroll = 8;
+
+    /// <summary>
+    /// y[j] = alpha * sum_p x[p * incX] * op(B)(p, j) + beta * y[j] for j &lt; n, then the epilogue.
+    /// With a transposed B, x must be contiguous (incX == 1).
+    /// </summary>
+    public static void Run(float* x, nint incX, float* b, nint ldb, bool transB, int n, int k, float* y,
+        float alpha, float beta, float* bias, Activation activation)
+    {
+        if (transB) RunTransposed(x, b, ldb, n, k, y, alpha, beta);
+        else RunRowMajor(x, incX, b, ldb, n, k, y, alpha, beta);
+        if (bias != null || activation != Activation.None)
+            GemmEpilogue.Apply(y, 0, 1, n, bias, activation);
+    }
+
+    /// <summary>B is K x N row-major: y += x[p] * B[p, :], a block of 8 vectors of y at a time.</summary>
+    private static void RunRowMajor(float* x, nint incX, float* b, nint ldb, int n, int k, float* y, float alpha, float beta)
+    {
+        int w = Vector<float>.Count;
+        int j = 0;
+        for (; j + Unroll * w <= n; j += Unroll * w)
+        {
+            Vector<float> y0 = default, y1 = default, y2 = default, y3 = default, y4 = default, y5 = default, y6 = default, y7 = default;
+            float* row = b + j;
+            float* xp = x;
+            for (int p = 0; p < k; p++, row += ldb, xp += incX)
+            {
+                var xv = new Vector<float>(*xp);
+                y0 = Vector.MultiplyAddEstimate(xv, Vector.Load(row), y0);
+                y1 = Vector.MultiplyAddEstimate(xv, Vector.Load(row + w), y1);
+                y2 = Vector.MultiplyAddEstimate(xv, Vector.Load(row + 2 * w), y2);
+                y3 = Vector.MultiplyAddEstimate(xv, Vector.Load(row + 3 * w), y3);
+                y4 = Vector.MultiplyAddEstimate(xv, Vector.Load(row + 4 * w), y4);
+                y5 = Vector.MultiplyAddEstimate(xv, Vector.Load(row + 5 * w), y5);
+                y6 = Vector.MultiplyAddEstimate(xv, Vector.Load(row + 6 * w), y6);
+                y7 = Vector.MultiplyAddEstimate(xv, Vector.Load(row + 7 * w), y7);
+            }
+
+            float* yj = y + j;
+            StoreVector(yj, y0, alpha, beta); StoreVector(yj + w, y1, alpha, beta);
+            StoreVector(yj + 2 * w, y2, alpha, beta); StoreVector(yj + 3 * w, y3, alpha, beta);
+            StoreVector(yj + 4 * w, y4, alpha, beta); StoreVector(yj + 5 * w, y5, alpha, beta);
+            StoreVector(yj + 6 * w, y6, alpha, beta); StoreVector(yj + 7 * w, y7, alpha, beta);
+        }
+
+        for (; j + w <= n; j += w)
+        {
+            Vector<float> acc = default;
+            float* row = b + j;
+            float* xp = x;
+            for (int p = 0; p < k; p++, row += ldb, xp += incX)
+                acc = Vector.MultiplyAddEstimate(new Vector<float>(*xp), Vector.Load(row), acc);
+            StoreVector(y + j, acc, alpha, beta);
+        }
+
+        for (; j < n; j++)
+        {
+            float acc = 0f;
+            for (int p = 0; p < k; p++) acc += x[p * incX] * b[p * ldb + j];
+            y[j] = beta == 0f ? alpha * acc : alpha * acc + beta * y[j];
+        }
+    }
+
+    /// <summary>B is stored N x K: y[j] = dot(x, B[j, :]), four rows of B per sweep over x.</summary>
+    private static void RunTransposed(float* x, float* b, nint ldb, int n, int k, float* y, float alpha, float beta)
+    {
+        int j = 0;
+        for (; j + 4 <= n; j += 4)
+        {
+            float* b0 = b + j * ldb;
+            Dot4(x, b0, b0 + ldb, b0 + 2 * ldb, b0 + 3 * ldb, k, out float d0, out float d1, out float d2, out float d3);
+            StoreScalar(y + j, d0, alpha, beta);
+            StoreScalar(y + j + 1, d1, alpha, beta);
+            StoreScalar(y + j + 2, d2, alpha, beta);
+            StoreScalar(y + j + 3, d3, alpha, beta);
+        }
+
+        for (; j < n; j++)
+        {
+            float* bj = b + j * ldb;
+            Dot4(x, bj, bj, bj, bj, k, out float d, out _, out _, out _);
+            StoreScalar(y + j, d, alpha, beta);
+        }
+    }
+
+    private static void Dot4(float* x, float* r0, float* r1, float* r2, float* r3, int k,
+        out float d0, out float d1, out float d2, out float d3)
+    {
+        int w = Vector<float>.Count;
+        Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        int p = 0;
+        for (; p + w <= k; p += w)
+        {
+            var xv = Vector.Load(x + p);
+            s0 = Vector.MultiplyAddEstimate(xv, Vector.Load(r0 + p), s0);
+            s1 = Vector.MultiplyAddEstimate(xv, Vector.Load(r1 + p), s1);
+            s2 = Vector.MultiplyAddEstimate(xv, Vector.Load(r2 + p), s2);
+            s3 = Vector.MultiplyAddEstimate(xv, Vector.Load(r3 + p), s3);
+        }
+
+        d0 = Vector.Sum(s0); d1 = Vector.Sum(s1); d2 = Vector.Sum(s2); d3 = Vector.Sum(s3);
+        for (; p < k; p++)
+        {
+            d0 += x[p] * r0[p]; d1 += x[p] * r1[p]; d2 += x[p] * r2[p]; d3 += x[p] * r3[p];
+        }
+    }
+
+    private static void StoreVector(float* y, Vector<float> acc, float alpha, float beta)
+    {
+        var scaled = acc * alpha;
+        Vector.Store(beta == 0f ? scaled : scaled + Vector.Load(y) * beta, y);
+    }
+
+    private static void StoreScalar(float* y, float acc, float alpha, float beta)
+        => *y = beta == 0f ? alpha * acc : alpha * acc + beta * *y;
+}

@@ -1,0 +1,242 @@
+using FastNet.Kernels;
+
+namespace FastNet.Tests.Kernels;
+
+public class GemmTests
+{
+    /// <summary>Every micro-kernel path this machine can run (CI also runs these tests with AVX-512 and AVX2 disabled).</summary>
+    public static TheoryData<int> Paths()
+    {
+        var data = new TheoryData<int>();
+        foreach (GemmPath path in Enum.GetValues<GemmPath>())
+        {
+            bool supported = path switch
+            {
+                GemmPath.Avx512 => Avx512Kernel6x64.IsSupported,
+                GemmPath.Avx2 => Avx2Kernel6x16.IsSupported,
+                _ => true,
+            };
+            if (supported) data.Add((int)path);
+        }
+
+        return data;
+    }
+
+    private static readonly (Transpose A, Transpose B)[] AllTransposes =
+    [
+        (Transpose.None, Transpose.None), (Transpose.None, Transpose.Transposed),
+        (Transpose.Transposed, Transpose.None), (Transpose.Transposed, Transpose.Transposed),
+    ];
+
+    /// <summary>Runs one GEMM on random data (optionally with padded leading dimensions) and checks it against the reference.</summary>
+    private static void Check(GemmPath path, int m, int n, int k, Transpose transA, Transpose transB,
+        float alpha = 1f, float beta = 0f, int pad = 0, int seed = 1, bool withBias = false,
+        Activation activation = Activation.None, int maxThreads = 1)
+    {
+        var rng = new Random(seed + 7919 * m + 104729 * n + 31 * k);
+        bool tA = transA == Transpose.Transposed, tB = transB == Transpose.Transposed;
+        int lda = (tA ? m : k) + pad, ldb = (tB ? k : n) + pad, ldc = n + pad;
+        float[] a = TestData.Uniform(rng, Math.Max(1, (tA ? k : m) * lda));
+        float[] b = TestData.Uniform(rng, Math.Max(1, (tB ? n : k) * ldb));
+        float[] c = TestData.Uniform(rng, m * ldc);
+        float[]? bias = withBias ? TestData.Uniform(rng, n) : null;
+        if (beta == 0f)
+        {
+            // beta == 0 must not read C: poison the part of C it covers.
+            for (int i = 0; i < m; i++) Array.Fill(c, float.NaN, i * ldc, n);
+        }
+
+        var (expected, bound) = GemmReference.Compute(a, lda, tA, b, ldb, tB, c, ldc, m, n, k, alpha, beta, bias, activation);
+        Gemm.MultiplyCore(a, lda, b, ldb, c, ldc, m, n, k, transA, transB, alpha, beta,
+            new GemmEpilogue(bias, activation), maxThreads, path);
+        GemmReference.AssertClose(c, expected, bound,
+            $"{path} m={m} n={n} k={k} {transA}/{transB} alpha={alpha} beta={beta} pad={pad} bias={withBias} {activation} threads={maxThreads}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void EverySize1To70InEachDimension(int pathId)
+    {
+        var path = (GemmPath)pathId;
+        var rng = new Random(70);
+        for (int s = 1; s <= 70; s++)
+        {
+            foreach (var (ta, tb) in AllTransposes)
+            {
+                Check(path, s, rng.Next(1, 71), rng.Next(1, 71), ta, tb);
+                Check(path, rng.Next(1, 71), s, rng.Next(1, 71), ta, tb);
+                Check(path, rng.Next(1, 71), rng.Next(1, 71), s, ta, tb);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void PrimeShapes(int pathId)
+    {
+        int[][] shapes = [[2, 3, 5], [7, 11, 13], [17, 19, 23], [31, 37, 41], [97, 101, 103], [127, 131, 137], [13, 257, 7]];
+        foreach (int[] s in shapes)
+            foreach (var (ta, tb) in AllTransposes)
+                Check((GemmPath)pathId, s[0], s[1], s[2], ta, tb);
+    }
+
+    /// <summary>One below, at and one above every tile and block size: MR (4, 6), NR (8..64), KC, NB, MB.</summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void TailsAroundEveryTileAndBlockSize(int pathId)
+    {
+        var path = (GemmPath)pathId;
+        int[] rows = [3, 4, 5, 6, 7, 11, 12, 13, 65];
+        int[] cols = [7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 129];
+        int[] depths = [1, 2, 255, 256, 257];
+        var rng = new Random(3);
+        foreach (int m in rows)
+            foreach (int n in cols)
+            {
+                var (ta, tb) = AllTransposes[rng.Next(4)];
+                Check(path, m, n, depths[rng.Next(depths.Length)], ta, tb);
+            }
+
+        // Past every cache block at once: M > MB (960), N > NB (512), K > 2 * KC (256).
+        foreach (var (ta, tb) in AllTransposes)
+            Check(path, GemmBlocking.MB + 7, GemmBlocking.NB + 9, 2 * GemmBlocking.KC + 3, ta, tb);
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void AlphaBetaAndWideLeadingDimensions(int pathId)
+    {
+        var path = (GemmPath)pathId;
+        float[] alphas = [1f, -0.5f, 2f];
+        float[] betas = [0f, 1f, 0.5f, -1.5f];
+        foreach (float alpha in alphas)
+            foreach (float beta in betas)
+                foreach (var (ta, tb) in AllTransposes)
+                {
+                    Check(path, 1, 37, 29, ta, tb, alpha, beta, pad: 3);      // GEMV path
+                    Check(path, 2, 33, 45, ta, tb, alpha, beta, pad: 5);
+                    Check(path, 23, 70, 300, ta, tb, alpha, beta, pad: 7);   // packed path, two depth blocks
+                }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void FusedBiasAndActivation(int pathId)
+    {
+        foreach (Activation act in Enum.GetValues<Activation>())
+            foreach (var (ta, tb) in AllTransposes)
+            {
+                Check((GemmPath)pathId, 1, 130, 77, ta, tb, withBias: true, activation: act);
+                Check((GemmPath)pathId, 45, 130, 300, ta, tb, beta: 0.5f, withBias: true, activation: act, pad: 2);
+                Check((GemmPath)pathId, 45, 70, 33, ta, tb, withBias: false, activation: act);
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void MultiThreadedMatchesReference(int pathId)
+    {
+        foreach (var (ta, tb) in AllTransposes)
+            Check((GemmPath)pathId, 130, 200, 300, ta, tb, beta: 0.5f, withBias: true, activation: Activation.Relu, maxThreads: 3);
+    }
+
+    [Fact]
+    public void ZeroDepthOrZeroAlphaScalesCAndReadsNeitherOperand()
+    {
+        float[] c = [1f, 2f, 3f, 4f, 5f, 6f];
+        Gemm.Multiply(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, c, 2, 3, 0, beta: 2f);
+        Assert.Equal([2f, 4f, 6f, 8f, 10f, 12f], c);
+
+        float[] nan = [float.NaN, float.NaN];
+        float[] d = [1f, -1f];
+        Gemm.Multiply(nan, 1, nan, 2, d, 2, 1, 2, 1, alpha: 0f, beta: 0f, epilogue: new GemmEpilogue([0.5f, -0.5f], Activation.Relu));
+        Assert.Equal([0.5f, 0f], d);
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void BitwiseIdenticalForThreadCounts1To8(int pathId)
+    {
+        var path = (GemmPath)pathId;
+        var rng = new Random(8);
+        foreach (var (ta, tb) in AllTransposes)
+        {
+            const int m = 203, n = 301, k = 517;
+            float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n), bias = TestData.Uniform(rng, n);
+            float[] c0 = TestData.Uniform(rng, m * n);
+            float[]? first = null;
+            foreach (int threads in new[] { 1, 2, 3, 8 })
+            {
+                float[] c = (float[])c0.Clone();
+                Gemm.MultiplyCore(a, ta == Transpose.None ? k : m, b, tb == Transpose.None ? n : k, c, n, m, n, k, ta, tb,
+                    0.75f, 0.5f, new GemmEpilogue(bias, Activation.Tanh), threads, path);
+                if (first is null) first = c;
+                else Assert.True(first.AsSpan().SequenceEqual(c), $"{path} {ta}/{tb}: {threads} threads differ from 1 thread");
+            }
+        }
+    }
+
+    [Fact]
+    public void SteadyStateCallsAllocateNothingOnOneThread()
+    {
+        var rng = new Random(5);
+        float[] a = TestData.Uniform(rng, 64 * 784), b = TestData.Uniform(rng, 784 * 128), c = new float[784 * 128];
+        float[] bias = TestData.Uniform(rng, 128), x = TestData.Uniform(rng, 784), y = new float[128];
+        void Calls()
+        {
+            Gemm.Multiply(a, b, c, 64, 128, 784, maxThreads: 1);
+            Gemm.Multiply(a, 784, b, 128, c, 128, 64, 128, 784, epilogue: new GemmEpilogue(bias, Activation.Sigmoid), maxThreads: 1);
+            Gemm.Multiply(a, b, c, 64, 784, 128, Transpose.None, Transpose.Transposed, maxThreads: 1);   // dX = dY W^T shape
+            Gemm.Multiply(a, b, c, 128, 128, 64, Transpose.Transposed, Transpose.None, maxThreads: 1);    // dW = X^T dY shape
+            Gemm.Multiply(x, 784, b, 128, y, 128, 1, 128, 784, epilogue: new GemmEpilogue(bias, Activation.Relu));  // GEMV
+        }
+
+        Calls();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Calls();
+        long after = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(0, after - before);
+    }
+
+    [Fact]
+    public void MultiThreadedCallsAllocateOnlyASmallConstant()
+    {
+        var rng = new Random(6);
+        long Measure(int m, int n, int k)
+        {
+            float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n), c = new float[m * n];
+            for (int i = 0; i < 3; i++) Gemm.Multiply(a, b, c, m, n, k, maxThreads: 2);
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            const int calls = 20;
+            for (int i = 0; i < calls; i++) Gemm.Multiply(a, b, c, m, n, k, maxThreads: 2);
+            return (GC.GetTotalAllocatedBytes(precise: true) - before) / calls;
+        }
+
+        long small = Measure(128, 256, 256), large = Measure(512, 512, 512);
+        // Parallel.For's own bookkeeping only: no buffers, nothing that grows with the problem.
+        Assert.InRange(small, 0, 2048);
+        Assert.InRange(large, 0, 2048);
+    }
+
+    [Fact]
+    public void BadArgumentsThrowNamingTheArgument()
+    {
+        float[] a = new float[6], b = new float[6], c = new float[4];
+        Assert.Equal("m", Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(a, b, c, -1, 2, 3)).ParamName);
+        Assert.Equal("k", Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(a, b, c, 2, 2, -3)).ParamName);
+        Assert.Equal("a", Assert.Throws<ArgumentException>(() => Gemm.Multiply(a, b, c, 2, 2, 4)).ParamName);
+        Assert.Equal("b", Assert.Throws<ArgumentException>(() => Gemm.Multiply(a, new float[5], c, 2, 2, 3)).ParamName);
+        Assert.Equal("c", Assert.Throws<ArgumentException>(() => Gemm.Multiply(a, b, new float[3], 2, 2, 3)).ParamName);
+        Assert.Equal("lda", Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(a, 2, b, 2, c, 2, 2, 2, 3)).ParamName);
+        Assert.Equal("ldc", Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(a, 3, b, 2, c, 1, 2, 2, 3)).ParamName);
+        Assert.Equal("maxThreads", Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(a, b, c, 2, 2, 3, maxThreads: 0)).ParamName);
+        Assert.Equal("epilogue.Bias", Assert.Throws<ArgumentException>(
+            () => Gemm.Multiply(a, 3, b, 2, c, 2, 2, 2, 3, epilogue: new GemmEpilogue(new float[1]))).ParamName);
+        float[] shared = new float[16];
+        Assert.Equal("c", Assert.Throws<ArgumentException>(
+            () => Gemm.Multiply(shared.AsSpan(0, 4), shared.AsSpan(4, 4), shared.AsSpan(6, 4), 2, 2, 2)).ParamName);
+        // A transposed operand is checked against its stored shape: stored A is k x m = 3 x 2 with lda >= 2.
+        Gemm.Multiply(a, 2, b, 2, c, 2, 2, 2, 3, Transpose.Transposed);
+        Assert.Equal("a", Assert.Throws<ArgumentException>(() => Gemm.Multiply(a, 3, b, 2, c, 2, 2, 2, 3, Transpose.Transposed)).ParamName);
+    }
+}

@@ -1,0 +1,12 @@
+namespace FastNet.Tests;
+
+/// <summary>Seeded random test data.</summary>
+internal static class TestData
+{
+    public static float[] Uniform(Random rng, int length, float low = -1f, float high = 1f)
+    {
+        var x = new float[length];
+        for (int i = 0; i < length; i++) x[i] = low + (float)rng.NextDouble() * (high - low);
+        return x;
+    }
+}
