@@ -19,6 +19,18 @@ internal static class GemmBlocking
     /// <summary>Depth of one rank-k update. The A micro-panel (MR x KC) must sit in L1 beside a B micro-panel stream.</summary>
     public const int KC = 256;
 
+    /// <summary>
+    /// The depth of each rank-k update for a given K: K split into equal blocks of at most <see cref="KC"/>
+    /// (784 = 4 x 196, not 3 x 256 + 16: a thin last block pays a full load and store of C for little work),
+    /// rounded up to a multiple of 8. It depends on K alone, so every thread count sums in the same order.
+    /// </summary>
+    public static int DepthBlock(int k)
+    {
+        int blocks = (k + KC - 1) / KC;
+        int depth = (k + blocks - 1) / Math.Max(1, blocks);
+        return Math.Min(KC, (depth + 7) & ~7);
+    }
+
     /// <summary>Columns of B packed at once: KC x NB floats (512 KiB) live in L2.</summary>
     public const int NB = 512;
 

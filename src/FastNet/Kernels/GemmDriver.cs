@@ -26,9 +26,10 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
         int mr = TKernel.Mr, nr = TKernel.Nr;
         int mb = GemmBlocking.MB / mr * mr;
         int nb = GemmBlocking.NB / nr * nr;
-        for (int pc = 0; pc < p.K; pc += GemmBlocking.KC)
+        int kcStep = GemmBlocking.DepthBlock(p.K);
+        for (int pc = 0; pc < p.K; pc += kcStep)
         {
-            int kc = Math.Min(GemmBlocking.KC, p.K - pc);
+            int kc = Math.Min(kcStep, p.K - pc);
             float beta = pc == 0 ? p.Beta : 1f;     // later depth blocks accumulate onto C
             bool lastDepthBlock = pc + kc == p.K;
             for (int i0 = m0; i0 < m1; i0 += mb)
@@ -67,6 +68,8 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                             float* cTile = p.C + (i0 + i) * p.Ldc + j0 + j;
                             if (h == mr && w == nr)
                                 TKernel.Run(kc, aPanel, rowStride, depthStride, bPanel, cTile, p.Ldc, p.Alpha, beta);
+                            else if (h == mr && w == TKernel.NarrowNr)
+                                TKernel.RunNarrow(kc, aPanel, rowStride, depthStride, bPanel, cTile, p.Ldc, p.Alpha, beta);
                             else
                                 RunEdgeTile(kc, aPanel, rowStride, depthStride, bPanel, cTile, p.Ldc, h, w, p.Alpha, beta, buffers.Tile);
 
@@ -80,8 +83,9 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     }
 
     /// <summary>
-    /// A tile cut by the edge of C: the same kernel runs on a full-size scratch tile (same arithmetic, so the
-    /// same bits as an interior tile), and only the valid h x w part is copied in and out.
+    /// A tile cut by the edge of C: the kernel (the narrow one when the columns fit) runs on a scratch tile and
+    /// only the valid h x w part is copied in and out. Which kernel computes an element depends only on its
+    /// place in C, so results stay the same for every thread count.
     /// </summary>
     private static void RunEdgeTile(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc,
         int h, int w, float alpha, float beta, float* tile)
@@ -94,7 +98,8 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                 Buffer.MemoryCopy(c + r * ldc, tile + r * nr, rowBytes, rowBytes);
         }
 
-        TKernel.Run(kc, a, rowStride, depthStride, b, tile, nr, alpha, beta);
+        if (w <= TKernel.NarrowNr) TKernel.RunNarrow(kc, a, rowStride, depthStride, b, tile, nr, alpha, beta);
+        else TKernel.Run(kc, a, rowStride, depthStride, b, tile, nr, alpha, beta);
         for (int r = 0; r < h; r++)
             Buffer.MemoryCopy(tile + r * nr, c + r * ldc, rowBytes, rowBytes);
     }

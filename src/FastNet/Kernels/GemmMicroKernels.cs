@@ -28,6 +28,15 @@ internal unsafe interface IGemmMicroKernel
 
     /// <summary>Runs one tile.</summary>
     static abstract void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta);
+
+    /// <summary>
+    /// Width of the narrow variant for column edges (one vector), or <see cref="Nr"/> when there is none.
+    /// An output layer of 10 classes then costs one vector per row, not four.
+    /// </summary>
+    static abstract int NarrowNr { get; }
+
+    /// <summary>Mr x NarrowNr tile reading the first NarrowNr columns of a packed Nr-wide B panel.</summary>
+    static abstract void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta);
 }
 
 /// <summary>AVX-512F: 6 x 64 tile, 24 zmm accumulators, 4 B loads and 6 broadcasts per step.</summary>
@@ -90,6 +99,43 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
         StoreRow(c, va, vb, readC, c40, c41, c42, c43); c += ldc;
         StoreRow(c, va, vb, readC, c50, c51, c52, c53);
     }
+
+    public static int NarrowNr => 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        float* a0 = a;
+        float* a3 = a + 3 * aRowStride;
+        nint rs = aRowStride, rs2 = 2 * aRowStride;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[0]), b0, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[rs]), b0, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[rs2]), b0, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[0]), b0, c3);
+            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs]), b0, c4);
+            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs2]), b0, c5);
+            a0 += aDepthStride;
+            a3 += aDepthStride;
+            b += 64;
+        }
+
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        bool readC = beta != 0f;
+        StoreOne(c, va, vb, readC, c0); c += ldc;
+        StoreOne(c, va, vb, readC, c1); c += ldc;
+        StoreOne(c, va, vb, readC, c2); c += ldc;
+        StoreOne(c, va, vb, readC, c3); c += ldc;
+        StoreOne(c, va, vb, readC, c4); c += ldc;
+        StoreOne(c, va, vb, readC, c5);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOne(float* c, Vector512<float> alpha, Vector512<float> beta, bool readC, Vector512<float> x)
+        => Vector512.Store(readC ? Avx512F.FusedMultiplyAdd(alpha, x, beta * Vector512.Load(c)) : alpha * x, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(float* c, Vector512<float> alpha, Vector512<float> beta, bool readC,
@@ -162,6 +208,43 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
         StoreRow(c, va, vb, readC, c50, c51);
     }
 
+    public static int NarrowNr => 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        float* a0 = a;
+        float* a3 = a + 3 * aRowStride;
+        nint rs = aRowStride, rs2 = 2 * aRowStride;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            c0 = Fma.MultiplyAdd(Vector256.Create(a0[0]), b0, c0);
+            c1 = Fma.MultiplyAdd(Vector256.Create(a0[rs]), b0, c1);
+            c2 = Fma.MultiplyAdd(Vector256.Create(a0[rs2]), b0, c2);
+            c3 = Fma.MultiplyAdd(Vector256.Create(a3[0]), b0, c3);
+            c4 = Fma.MultiplyAdd(Vector256.Create(a3[rs]), b0, c4);
+            c5 = Fma.MultiplyAdd(Vector256.Create(a3[rs2]), b0, c5);
+            a0 += aDepthStride;
+            a3 += aDepthStride;
+            b += 16;
+        }
+
+        Vector256<float> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
+        bool readC = beta != 0f;
+        StoreOne(c, va, vb, readC, c0); c += ldc;
+        StoreOne(c, va, vb, readC, c1); c += ldc;
+        StoreOne(c, va, vb, readC, c2); c += ldc;
+        StoreOne(c, va, vb, readC, c3); c += ldc;
+        StoreOne(c, va, vb, readC, c4); c += ldc;
+        StoreOne(c, va, vb, readC, c5);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOne(float* c, Vector256<float> alpha, Vector256<float> beta, bool readC, Vector256<float> x)
+        => Vector256.Store(readC ? Fma.MultiplyAdd(alpha, x, beta * Vector256.Load(c)) : alpha * x, c);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(float* c, Vector256<float> alpha, Vector256<float> beta, bool readC, Vector256<float> x0, Vector256<float> x1)
     {
@@ -217,6 +300,11 @@ internal readonly unsafe struct PortableKernel : IGemmMicroKernel
         StoreRow(c, w, alpha, beta, readC, c20, c21); c += ldc;
         StoreRow(c, w, alpha, beta, readC, c30, c31);
     }
+
+    public static int NarrowNr => Nr;
+
+    public static void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta)
+        => Run(kc, a, aRowStride, aDepthStride, b, c, ldc, alpha, beta);
 
     private static void StoreRow(float* c, int w, float alpha, float beta, bool readC, Vector<float> x0, Vector<float> x1)
     {

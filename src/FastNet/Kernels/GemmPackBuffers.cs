@@ -34,13 +34,14 @@ internal sealed unsafe class GemmPackBuffers
         const int floatsPerLine = GemmBlocking.Alignment / sizeof(float);
         int bFloats = GemmBlocking.KC * GemmBlocking.NB;
         int aFloats = GemmBlocking.MB * GemmBlocking.KC;
-        _storage = GC.AllocateUninitializedArray<float>(bFloats + aFloats + MaxTile + floatsPerLine, pinned: true);
+        // Slack of one cache line after each region: PackA may store up to 8 floats past its panel.
+        _storage = GC.AllocateUninitializedArray<float>(bFloats + aFloats + MaxTile + 4 * floatsPerLine, pinned: true);
         float* start = (float*)Unsafe.AsPointer(ref _storage[0]);
         nint misalignment = (nint)start % GemmBlocking.Alignment;
         float* aligned = misalignment == 0 ? start : (float*)((byte*)start + (GemmBlocking.Alignment - misalignment));
         B = aligned;
         A = B + bFloats;
-        Tile = A + aFloats;
+        Tile = A + aFloats + floatsPerLine;
         new Span<float>(Tile, MaxTile).Clear();   // edge tiles read rows they do not use: keep them finite
     }
 

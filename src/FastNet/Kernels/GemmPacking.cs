@@ -114,11 +114,22 @@ internal static unsafe class GemmPacking
             {
                 // op(A)(i, p) = A[p*lda + i]: each depth step is a contiguous run of h values.
                 float* src = a + (nint)pc * lda + row;
-                for (int p = 0; p < kc; p++, src += lda, panel += mr)
+                if (h == mr && mr <= 8 && q + 8 <= height && Vector256.IsHardwareAccelerated)
                 {
-                    int r = 0;
-                    for (; r < h; r++) panel[r] = src[r];
-                    for (; r < mr; r++) panel[r] = 0f;
+                    // Copy 8 floats per step, mr of them wanted: the extra ones land in the next step's slot
+                    // (rewritten next) or, after the last step, in the next panel or the slack behind the
+                    // buffer (see GemmPackBuffers). The source has 8 valid floats: q + 8 <= height.
+                    for (int p = 0; p < kc; p++, src += lda, panel += mr)
+                        Vector256.Store(Vector256.Load(src), panel);
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++, src += lda, panel += mr)
+                    {
+                        int r = 0;
+                        for (; r < h; r++) panel[r] = src[r];
+                        for (; r < mr; r++) panel[r] = 0f;
+                    }
                 }
             }
             else

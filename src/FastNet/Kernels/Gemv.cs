@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace FastNet.Kernels;
 
@@ -27,8 +28,14 @@ internal static unsafe class Gemv
     /// <summary>B is K x N row-major: y += x[p] * B[p, :], a block of 8 vectors of y at a time.</summary>
     private static void RunRowMajor(float* x, nint incX, float* b, nint ldb, int n, int k, float* y, float alpha, float beta)
     {
-        int w = Vector<float>.Count;
         int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; j + Unroll * 16 <= n; j += Unroll * 16)
+                RowMajorBlock512(x, incX, b + j, ldb, k, y + j, alpha, beta);
+        }
+
+        int w = Vector<float>.Count;
         for (; j + Unroll * w <= n; j += Unroll * w)
         {
             Vector<float> y0 = default, y1 = default, y2 = default, y3 = default, y4 = default, y5 = default, y6 = default, y7 = default;
@@ -70,6 +77,35 @@ internal static unsafe class Gemv
             for (int p = 0; p < k; p++) acc += x[p * incX] * b[p * ldb + j];
             y[j] = beta == 0f ? alpha * acc : alpha * acc + beta * y[j];
         }
+    }
+
+    /// <summary>128 columns of y in 8 zmm accumulators: each B row segment is 512 contiguous bytes.</summary>
+    private static void RowMajorBlock512(float* x, nint incX, float* row, nint ldb, int k, float* y, float alpha, float beta)
+    {
+        Vector512<float> y0 = default, y1 = default, y2 = default, y3 = default, y4 = default, y5 = default, y6 = default, y7 = default;
+        for (int p = 0; p < k; p++, row += ldb, x += incX)
+        {
+            var xv = Vector512.Create(*x);
+            y0 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(row), y0);
+            y1 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(row + 16), y1);
+            y2 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(row + 32), y2);
+            y3 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(row + 48), y3);
+            y4 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(row + 64), y4);
+            y5 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(row + 80), y5);
+            y6 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(row + 96), y6);
+            y7 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(row + 112), y7);
+        }
+
+        Store512(y, y0, alpha, beta); Store512(y + 16, y1, alpha, beta);
+        Store512(y + 32, y2, alpha, beta); Store512(y + 48, y3, alpha, beta);
+        Store512(y + 64, y4, alpha, beta); Store512(y + 80, y5, alpha, beta);
+        Store512(y + 96, y6, alpha, beta); Store512(y + 112, y7, alpha, beta);
+    }
+
+    private static void Store512(float* y, Vector512<float> acc, float alpha, float beta)
+    {
+        var scaled = acc * alpha;
+        Vector512.Store(beta == 0f ? scaled : scaled + Vector512.Load(y) * beta, y);
     }
 
     /// <summary>B is stored N x K: y[j] = dot(x, B[j, :]), four rows of B per sweep over x.</summary>
