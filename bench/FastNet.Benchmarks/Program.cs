@@ -1,3 +1,9 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Filters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
 using FastNet.Benchmarks;
 
 if (args.Length > 0 && args[0] == "quick")
@@ -5,3 +11,15 @@ if (args.Length > 0 && args[0] == "quick")
     QuickHarness.Run(args.Length > 1 ? args[1] : null);
     return;
 }
+
+if (!OpenBlas.IsAvailable)
+    Console.WriteLine("OpenBLAS (libopenblas.so.0) not found: its benchmarks are left out. Install Debian's libopenblas0-pthread to include them.");
+
+IConfig config = ManualConfig.Create(DefaultConfig.Instance)
+    .AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10))
+    .AddDiagnoser(MemoryDiagnoser.Default)
+    .AddColumn(new FlopColumn(asFractionOfPeak: false), new FlopColumn(asFractionOfPeak: true), StatisticColumn.Median)
+    .AddFilter(new SimpleFilter(b => OpenBlas.IsAvailable || b.Descriptor.WorkloadMethod.Name != nameof(GemmBenchmarks.OpenBlasSgemm)))
+    .WithOptions(ConfigOptions.JoinSummary);
+
+BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(args, config);

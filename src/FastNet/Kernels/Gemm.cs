@@ -17,10 +17,9 @@ namespace FastNet.Kernels;
 /// computed by one thread in one fixed order: results are bitwise identical for every thread count.
 /// </para>
 /// <para>
-/// Memory: each thread keeps its pack buffers (about 1.5 MiB) from its first call on, so calls on one
-/// thread allocate nothing after the first. A multi-threaded call allocates only what
-/// <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> itself needs (a few hundred bytes,
-/// independent of the sizes).
+/// Memory: each thread keeps its pack buffers (about 1.5 MiB) from its first call on, and multi-threaded
+/// calls run on a fixed pool of worker threads (one per core besides the caller) with no per-call
+/// allocation, so steady-state calls allocate nothing, on one thread or many.
 /// </para>
 /// <para>With beta == 0, C is not read (NaNs in it do not propagate). C must not overlap A or B.</para>
 /// </remarks>

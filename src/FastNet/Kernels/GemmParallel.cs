@@ -1,3 +1,5 @@
+using FastNet.Threading;
+
 namespace FastNet.Kernels;
 
 /// <summary>
@@ -9,17 +11,13 @@ namespace FastNet.Kernels;
 /// on its place in C, never on the thread count; together with the fixed K order this makes results
 /// bitwise identical for any thread count.
 /// </remarks>
-internal sealed unsafe class GemmParallel<TKernel> where TKernel : struct, IGemmMicroKernel
+internal sealed unsafe class GemmParallel<TKernel> : IParallelJob where TKernel : struct, IGemmMicroKernel
 {
     /// <summary>One job per calling thread, reused: the caller blocks until its job is done.</summary>
     [ThreadStatic] private static GemmParallel<TKernel>? s_job;
 
-    private readonly Action<int> _body;
-    private readonly ParallelOptions _options = new();
     private GemmProblem _problem;
     private int _gridRows, _gridCols, _tileRows, _tileCols;
-
-    private GemmParallel() => _body = RunTask;
 
     public static void Run(in GemmProblem p, int maxThreads)
     {
@@ -38,10 +36,9 @@ internal sealed unsafe class GemmParallel<TKernel> where TKernel : struct, IGemm
         GemmParallel<TKernel> job = s_job ??= new GemmParallel<TKernel>();
         job._problem = p;
         (job._gridRows, job._gridCols, job._tileRows, job._tileCols) = (gridRows, gridCols, tileRows, tileCols);
-        job._options.MaxDegreeOfParallelism = gridRows * gridCols;
         try
         {
-            Parallel.For(0, gridRows * gridCols, job._options, job._body);
+            WorkerPool.Shared.Run(job, gridRows * gridCols);
         }
         finally
         {
@@ -49,7 +46,7 @@ internal sealed unsafe class GemmParallel<TKernel> where TKernel : struct, IGemm
         }
     }
 
-    private void RunTask(int task)
+    public void Execute(int task)
     {
         int gi = task / _gridCols, gj = task % _gridCols;
         int mr = TKernel.Mr, nr = TKernel.Nr;

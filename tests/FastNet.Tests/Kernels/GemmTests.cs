@@ -199,26 +199,6 @@ public class GemmTests
     }
 
     [Fact]
-    public void MultiThreadedCallsAllocateOnlyASmallConstant()
-    {
-        var rng = new Random(6);
-        long Measure(int m, int n, int k)
-        {
-            float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n), c = new float[m * n];
-            for (int i = 0; i < 3; i++) Gemm.Multiply(a, b, c, m, n, k, maxThreads: 2);
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            const int calls = 20;
-            for (int i = 0; i < calls; i++) Gemm.Multiply(a, b, c, m, n, k, maxThreads: 2);
-            return (GC.GetTotalAllocatedBytes(precise: true) - before) / calls;
-        }
-
-        long small = Measure(128, 256, 256), large = Measure(512, 512, 512);
-        // Parallel.For's own bookkeeping only: no buffers, nothing that grows with the problem.
-        Assert.InRange(small, 0, 2048);
-        Assert.InRange(large, 0, 2048);
-    }
-
-    [Fact]
     public void BadArgumentsThrowNamingTheArgument()
     {
         float[] a = new float[6], b = new float[6], c = new float[4];
@@ -238,5 +218,44 @@ public class GemmTests
         // A transposed operand is checked against its stored shape: stored A is k x m = 3 x 2 with lda >= 2.
         Gemm.Multiply(a, 2, b, 2, c, 2, 2, 2, 3, Transpose.Transposed);
         Assert.Equal("a", Assert.Throws<ArgumentException>(() => Gemm.Multiply(a, 3, b, 2, c, 2, 2, 2, 3, Transpose.Transposed)).ParamName);
+    }
+}
+
+public class GemmDispatchTests
+{
+    /// <summary>
+    /// CI runs the kernel tests with AVX-512 or AVX2 disabled in the runtime and names the path it expects
+    /// in FASTNET_EXPECT_GEMM_PATH: this proves that run really used that path by default.
+    /// </summary>
+    [Fact]
+    public void DefaultPathIsTheOneTheEnvironmentExpects()
+    {
+        string? expected = Environment.GetEnvironmentVariable("FASTNET_EXPECT_GEMM_PATH");
+        GemmPath wanted = expected is null
+            ? (System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? GemmPath.Avx512 : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? GemmPath.Avx2 : GemmPath.Portable)
+            : Enum.Parse<GemmPath>(expected);
+        Assert.Equal(wanted, Gemm.DefaultPath);
+    }
+}
+
+public class GemmMultiThreadAllocationTests
+{
+    /// <summary>
+    /// Counts the caller's allocations and those of every pool worker (each reports its own counter after
+    /// every job), so the test host's threads cannot blur the figure.
+    /// </summary>
+    [Fact]
+    public void MultiThreadedSteadyStateCallsAllocateNothingOnAnyThread()
+    {
+        var rng = new Random(6);
+        var pool = FastNet.Threading.WorkerPool.Shared;
+        foreach ((int m, int n, int k) in new[] { (128, 256, 256), (512, 512, 512) })
+        {
+            float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n), c = new float[m * n];
+            for (int i = 0; i < 3; i++) Gemm.Multiply(a, b, c, m, n, k, maxThreads: 2);
+            long before = GC.GetAllocatedBytesForCurrentThread() + pool.WorkerAllocatedBytes();
+            for (int i = 0; i < 20; i++) Gemm.Multiply(a, b, c, m, n, k, maxThreads: 2);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() + pool.WorkerAllocatedBytes() - before);
+        }
     }
 }

@@ -1,0 +1,56 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace FastNet.Benchmarks;
+
+/// <summary>
+/// GFLOP/s from the median time, and that as a fraction of the FMA peak measured in the same run
+/// (<see cref="FmaPeakBenchmarks"/> with the same thread count).
+/// </summary>
+internal sealed class FlopColumn(bool asFractionOfPeak) : IColumn
+{
+    public string Id => asFractionOfPeak ? "PeakFraction" : "Gflops";
+    public string ColumnName => asFractionOfPeak ? "% of FMA peak" : "GFLOP/s";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => asFractionOfPeak ? 1 : 0;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => asFractionOfPeak
+        ? "GFLOP/s over the measured FP32 FMA peak of the same number of threads"
+        : "2*M*N*K floating-point operations over the median time";
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    public bool IsAvailable(Summary summary) => true;
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
+    {
+        double? gflops = Gflops(summary, benchmarkCase);
+        if (gflops is null) return "NA";
+        if (!asFractionOfPeak) return gflops.Value.ToString("F1");
+        int threads = Threads(benchmarkCase);
+        BenchmarkCase? peakCase = summary.BenchmarksCases.FirstOrDefault(
+            c => c.Descriptor.Type == typeof(FmaPeakBenchmarks) && Threads(c) == threads);
+        double? peak = peakCase is null ? null : Gflops(summary, peakCase);
+        return peak is null ? "NA" : (gflops.Value / peak.Value).ToString("P0");
+    }
+
+    private static double? Gflops(Summary summary, BenchmarkCase benchmarkCase)
+    {
+        double? medianNs = summary[benchmarkCase]?.ResultStatistics?.Median;
+        double? flops = Flops(benchmarkCase);
+        return medianNs is null || flops is null ? null : flops / medianNs;   // flop per ns = GFLOP/s
+    }
+
+    private static double? Flops(BenchmarkCase benchmarkCase)
+    {
+        if (benchmarkCase.Descriptor.Type == typeof(FmaPeakBenchmarks)) return FmaPeak.FlopsPerThread * Threads(benchmarkCase);
+        object? shape = benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Shape")?.Value;
+        return (shape as GemmShape)?.Flops;
+    }
+
+    private static int Threads(BenchmarkCase benchmarkCase)
+        => benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Threads")?.Value as int? ?? 1;
+}
