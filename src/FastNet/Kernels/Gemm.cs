@@ -17,7 +17,7 @@ namespace FastNet.Kernels;
 /// computed by one thread in one fixed order: results are bitwise identical for every thread count.
 /// </para>
 /// <para>
-/// Memory: each thread keeps its pack buffers (about 1.5 MiB) from its first call on, and multi-threaded
+/// Memory: each thread keeps its pack buffers (about 2 MiB) from its first call on, and multi-threaded
 /// calls run on a fixed pool of worker threads (one per core besides the caller) with no per-call
 /// allocation, so steady-state calls allocate nothing, on one thread or many.
 /// </para>

@@ -8,7 +8,7 @@ namespace FastNet.Kernels;
 /// <code>
 /// for pc in K by KC            // rank-KC update; the K order is the same for every thread count
 ///   for mb in M by MB          // A block (transposed A is packed here): L3
-///     for nb in N by NB        // B block packed into KC x NB: half of the 1 MiB L2 of Zen4
+///     for nb in N by NB        // B block packed into KC x NB: about half of the 1 MiB L2 of Zen4
 ///       for i in mb by MR      // A micro-panel, MR x KC: stays in L1
 ///         for j in nb by NR    // B micro-panel, KC x NR: streamed from L2
 ///           micro-kernel: C[MR x NR] += A-panel * B-panel
@@ -17,7 +17,7 @@ namespace FastNet.Kernels;
 internal static class GemmBlocking
 {
     /// <summary>Depth of one rank-k update. The A micro-panel (MR x KC) must sit in L1 beside a B micro-panel stream.</summary>
-    public const int KC = 256;
+    public const int KC = 384;
 
     /// <summary>
     /// The depth of each rank-k update for a given K: K split into equal blocks of at most <see cref="KC"/>
@@ -31,10 +31,10 @@ internal static class GemmBlocking
         return Math.Min(KC, (depth + 7) & ~7);
     }
 
-    /// <summary>Columns of B packed at once: KC x NB floats (512 KiB) live in L2.</summary>
-    public const int NB = 512;
+    /// <summary>Columns of B packed at once: KC x NB floats (576 KiB) live in the 1 MiB L2.</summary>
+    public const int NB = 384;
 
-    /// <summary>Rows of A handled per packed block: MB x KC floats (960 KiB) live in L3.</summary>
+    /// <summary>Rows of A handled per packed block: MB x KC floats (1.4 MiB) live in L3.</summary>
     public const int MB = 960;
 
     /// <summary>At most this many rows go to the GEMV path: no packing, no threads.</summary>
@@ -42,7 +42,7 @@ internal static class GemmBlocking
 
     /// <summary>
     /// Floating-point operations (2*m*n*k) below which a task is not worth its scheduling cost
-    /// (a few microseconds on the thread pool, i.e. about 1 MFLOP at 100 GFLOP/s).
+    /// (waking a worker and sharing C cost a few microseconds, i.e. a few hundred kFLOP at 100 GFLOP/s).
     /// </summary>
     public const long MinFlopsPerTask = 3_000_000;
 

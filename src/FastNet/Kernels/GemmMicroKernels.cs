@@ -56,6 +56,14 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
         Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
         Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
 
+        // C is read (and written) only after the depth loop; start fetching its 24 lines now so that the
+        // tile, often in L3 for a large C, is in L1 by then.
+        for (int r = 0; r < 6; r++)
+        {
+            float* row = c + r * ldc;
+            Sse.Prefetch0(row); Sse.Prefetch0(row + 16); Sse.Prefetch0(row + 32); Sse.Prefetch0(row + 48);
+        }
+
         float* a0 = a;                       // rows 0..2 at a0[0], a0[rs], a0[rs2]
         float* a3 = a + 3 * aRowStride;      // rows 3..5 likewise
         nint rs = aRowStride, rs2 = 2 * aRowStride;

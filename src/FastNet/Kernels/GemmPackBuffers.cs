@@ -7,7 +7,7 @@ namespace FastNet.Kernels;
 /// </summary>
 /// <remarks>
 /// Allocated on a thread's first GEMM call as one array on the pinned object heap (so its address never
-/// moves and may be held as a pointer) and kept for the thread's lifetime: about 1.5 MiB per thread that
+/// moves and may be held as a pointer) and kept for the thread's lifetime: about 2 MiB per thread that
 /// ever ran a packed GEMM. Every later call on that thread allocates nothing. Each region starts on a
 /// 64-byte boundary so that panel loads never split cache lines.
 /// </remarks>
