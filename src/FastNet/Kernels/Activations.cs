@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace FastNet.Kernels;
 
@@ -9,7 +10,8 @@ namespace FastNet.Kernels;
 /// <remarks>
 /// Backward functions take the forward <em>output</em> y (not the input): every derivative here is a
 /// function of y, so a layer keeps only its activations. <c>x</c> and <c>y</c> may be the same span
-/// (in place); <c>dy</c> and <c>dx</c> may be the same span too.
+/// (in place); <c>dy</c> and <c>dx</c> may be the same span too. Lengths are checked before the
+/// unchecked vector loops run.
 /// </remarks>
 public static class Activations
 {
@@ -56,13 +58,14 @@ public static class Activations
     public static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckBackward(y, dy, dx);
+        ref float yr = ref MemoryMarshal.GetReference(y), dyr = ref MemoryMarshal.GetReference(dy), dxr = ref MemoryMarshal.GetReference(dx);
         int i = 0;
         if (Vector.IsHardwareAccelerated)
         {
             for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var positive = Vector.GreaterThan(new Vector<float>(y[i..]), Vector<float>.Zero);
-                Vector.ConditionalSelect(positive, new Vector<float>(dy[i..]), Vector<float>.Zero).CopyTo(dx[i..]);
+                var positive = Vector.GreaterThan(Vector.LoadUnsafe(ref yr, (nuint)i), Vector<float>.Zero);
+                Vector.ConditionalSelect(positive, Vector.LoadUnsafe(ref dyr, (nuint)i), Vector<float>.Zero).StoreUnsafe(ref dxr, (nuint)i);
             }
         }
 
@@ -80,13 +83,14 @@ public static class Activations
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckBackward(y, dy, dx);
+        ref float yr = ref MemoryMarshal.GetReference(y), dyr = ref MemoryMarshal.GetReference(dy), dxr = ref MemoryMarshal.GetReference(dx);
         int i = 0;
         if (Vector.IsHardwareAccelerated)
         {
             for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var yv = new Vector<float>(y[i..]);
-                (new Vector<float>(dy[i..]) * yv * (Vector<float>.One - yv)).CopyTo(dx[i..]);
+                var yv = Vector.LoadUnsafe(ref yr, (nuint)i);
+                (Vector.LoadUnsafe(ref dyr, (nuint)i) * yv * (Vector<float>.One - yv)).StoreUnsafe(ref dxr, (nuint)i);
             }
         }
 
@@ -104,13 +108,14 @@ public static class Activations
     public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckBackward(y, dy, dx);
+        ref float yr = ref MemoryMarshal.GetReference(y), dyr = ref MemoryMarshal.GetReference(dy), dxr = ref MemoryMarshal.GetReference(dx);
         int i = 0;
         if (Vector.IsHardwareAccelerated)
         {
             for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var yv = new Vector<float>(y[i..]);
-                (new Vector<float>(dy[i..]) * (Vector<float>.One - yv * yv)).CopyTo(dx[i..]);
+                var yv = Vector.LoadUnsafe(ref yr, (nuint)i);
+                (Vector.LoadUnsafe(ref dyr, (nuint)i) * (Vector<float>.One - yv * yv)).StoreUnsafe(ref dxr, (nuint)i);
             }
         }
 

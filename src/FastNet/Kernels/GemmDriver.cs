@@ -24,7 +24,9 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     public static void Run(in GemmProblem p, int m0, int m1, int n0, int n1, GemmPackBuffers buffers)
     {
         int mr = TKernel.Mr, nr = TKernel.Nr;
-        int mb = GemmBlocking.MB / mr * mr;
+        // Row-major A is read in place, so rows need no blocking: one block keeps B packed once per depth
+        // block. A transposed A is packed, MB rows at a time.
+        int mb = p.TransA ? GemmBlocking.MB / mr * mr : Math.Max(mr, m1 - m0);
         int nb = GemmBlocking.NB / nr * nr;
         int kcStep = GemmBlocking.DepthBlock(p.K);
         for (int pc = 0; pc < p.K; pc += kcStep)

@@ -21,6 +21,8 @@ public static class Losses
     {
         CheckShapes(logits, gradient, rows, cols);
         Guard.MinLength(labels.Length, rows, nameof(labels));
+        bool withGradient = !gradient.IsEmpty;
+        float inverseRows = rows == 0 ? 0f : 1f / rows;
         double total = 0;
         for (int r = 0; r < rows; r++)
         {
@@ -28,15 +30,25 @@ public static class Losses
             if ((uint)label >= (uint)cols)
                 throw new ArgumentOutOfRangeException(nameof(labels), label, $"Label {label} of row {r} is outside 0..{cols - 1}.");
             ReadOnlySpan<float> z = logits.Slice(r * cols, cols);
-            float max = TensorPrimitives.Max(z);
-            double sum = SumExp(z, max, gradient.IsEmpty ? default : gradient.Slice(r * cols, cols));
-            total += max + Math.Log(sum) - z[label];
-            if (!gradient.IsEmpty)
+            // One fused sweep per row (class counts are small: a call per primitive would cost more than the math).
+            float max = z[0];
+            for (int j = 1; j < cols; j++) max = MathF.Max(max, z[j]);
+            float sum = 0f;
+            if (withGradient)
             {
                 Span<float> g = gradient.Slice(r * cols, cols);
-                TensorPrimitives.Multiply(g, (float)(1.0 / (sum * rows)), g);  // softmax / rows
-                g[label] -= 1f / rows;
+                for (int j = 0; j < cols; j++) sum += g[j] = MathF.Exp(z[j] - max);
+                float scale = inverseRows / sum;   // softmax / rows
+                for (int j = 0; j < cols; j++) g[j] *= scale;
+                g[label] -= inverseRows;
             }
+            else
+            {
+                for (int j = 0; j < cols; j++) sum += MathF.Exp(z[j] - max);
+            }
+
+            // sum >= 1 (the maximum contributes exp(0)), so the log is finite.
+            total += max + Math.Log(sum) - z[label];
         }
 
         return rows == 0 ? 0f : (float)(total / rows);
@@ -50,26 +62,34 @@ public static class Losses
     {
         CheckShapes(logits, gradient, rows, cols);
         Guard.Matrix(targets.Length, rows, cols, nameof(targets));
+        bool withGradient = !gradient.IsEmpty;
+        float inverseRows = rows == 0 ? 0f : 1f / rows;
         double total = 0;
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<float> z = logits.Slice(r * cols, cols);
             ReadOnlySpan<float> t = targets.Slice(r * cols, cols);
-            float max = TensorPrimitives.Max(z);
-            double sum = SumExp(z, max, gradient.IsEmpty ? default : gradient.Slice(r * cols, cols));
-            double logSumExp = max + Math.Log(sum);
-            double targetMass = 0;
+            float max = z[0];
+            for (int j = 1; j < cols; j++) max = MathF.Max(max, z[j]);
+            float sum = 0f, targetMass = 0f;
+            Span<float> g = withGradient ? gradient.Slice(r * cols, cols) : default;
             for (int j = 0; j < cols; j++)
             {
-                if (t[j] != 0f) total += t[j] * (logSumExp - z[j]);   // 0 * log(0) counts as 0
+                float e = MathF.Exp(z[j] - max);
+                if (withGradient) g[j] = e;
+                sum += e;
                 targetMass += t[j];
             }
 
-            if (!gradient.IsEmpty)
+            double logSumExp = max + Math.Log(sum);
+            for (int j = 0; j < cols; j++)
+                if (t[j] != 0f) total += t[j] * (logSumExp - z[j]);   // 0 * log(0) counts as 0
+
+            if (withGradient)
             {
-                Span<float> g = gradient.Slice(r * cols, cols);
-                float scale = (float)(targetMass / (sum * rows));
-                for (int j = 0; j < cols; j++) g[j] = g[j] * scale - t[j] / rows;
+                // The same arithmetic as the label overload when t is one-hot (targetMass == 1): same bits.
+                float scale = inverseRows / sum * targetMass;
+                for (int j = 0; j < cols; j++) g[j] = g[j] * scale - t[j] * inverseRows;
             }
         }
 
@@ -126,23 +146,6 @@ public static class Losses
         }
 
         return count == 0 ? 0f : (float)(total / count);
-    }
-
-    /// <summary>sum_j exp(z[j] - max) in double; when <paramref name="exps"/> is not empty it receives each term.</summary>
-    private static double SumExp(ReadOnlySpan<float> z, float max, Span<float> exps)
-    {
-        if (!exps.IsEmpty)
-        {
-            TensorPrimitives.Subtract(z, max, exps);
-            TensorPrimitives.Exp(exps, exps);
-            double s = 0;
-            foreach (float e in exps) s += e;
-            return s;
-        }
-
-        double sum = 0;
-        foreach (float v in z) sum += Math.Exp(v - max);
-        return sum;
     }
 
     /// <summary>Sum of (p - t)^2 in double; gradient (if any) = scale * (p - t).</summary>

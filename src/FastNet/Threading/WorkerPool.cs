@@ -71,7 +71,7 @@ internal sealed class WorkerPool
     {
         if (taskCount <= 1 || _wake.Length == 0 || !Monitor.TryEnter(_gate))
         {
-            for (int t = 0; t < taskCount; t++) job.Execute(t);
+            RunInline(job, taskCount);
             return;
         }
 
@@ -112,6 +112,25 @@ internal sealed class WorkerPool
         long sum = 0;
         for (int i = 0; i < _allocated.Length; i++) sum += Volatile.Read(ref _allocated[i]);
         return sum;
+    }
+
+    /// <summary>All tasks on the caller, with the same contract: every task runs, the first exception is rethrown.</summary>
+    private static void RunInline(IParallelJob job, int taskCount)
+    {
+        ExceptionDispatchInfo? failure = null;
+        for (int t = 0; t < taskCount; t++)
+        {
+            try
+            {
+                job.Execute(t);
+            }
+            catch (Exception e)
+            {
+                failure ??= ExceptionDispatchInfo.Capture(e);
+            }
+        }
+
+        failure?.Throw();
     }
 
     /// <summary>Claims and runs tasks of the current job until none are left.</summary>

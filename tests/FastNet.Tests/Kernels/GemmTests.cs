@@ -80,7 +80,7 @@ public class GemmTests
                 Check((GemmPath)pathId, s[0], s[1], s[2], ta, tb);
     }
 
-    /// <summary>One below, at and one above every tile and block size: MR (4, 6), NR (8..64), KC, NB, MB.</summary>
+    /// <summary>One below, at and one above every tile and block size: MR (4, 6), NR (8..64), the narrow edge widths, KC, NB, MB.</summary>
     [Theory]
     [MemberData(nameof(Paths))]
     public void TailsAroundEveryTileAndBlockSize(int pathId)
@@ -88,7 +88,7 @@ public class GemmTests
         var path = (GemmPath)pathId;
         int[] rows = [3, 4, 5, 6, 7, 11, 12, 13, 65];
         int[] cols = [7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 129];
-        int[] depths = [1, 2, 255, 256, 257];
+        int[] depths = [1, 2, GemmBlocking.KC - 1, GemmBlocking.KC, GemmBlocking.KC + 1];
         var rng = new Random(3);
         foreach (int m in rows)
             foreach (int n in cols)
@@ -97,7 +97,7 @@ public class GemmTests
                 Check(path, m, n, depths[rng.Next(depths.Length)], ta, tb);
             }
 
-        // Past every cache block at once: M > MB (960), N > NB (512), K > 2 * KC (256).
+        // Past every cache block at once: M > MB, N > NB, K > 2 * KC.
         foreach (var (ta, tb) in AllTransposes)
             Check(path, GemmBlocking.MB + 7, GemmBlocking.NB + 9, 2 * GemmBlocking.KC + 3, ta, tb);
     }

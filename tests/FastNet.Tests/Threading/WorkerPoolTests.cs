@@ -29,6 +29,33 @@ public class WorkerPoolTests
     }
 
     [Fact]
+    public void RethrowsATasksExceptionAndKeepsWorkingEvenWhenBusy()
+    {
+        // Busy (another caller holds the pool): the tasks run inline under the same contract.
+        var busy = new CountingJob(failAt: 2);
+        var holder = new BlockingJob();
+        var thread = new Thread(() => WorkerPool.Shared.Run(holder, 2));
+        thread.Start();
+        holder.Started.Wait();
+        Assert.Equal("task 2 failed", Assert.Throws<InvalidOperationException>(() => WorkerPool.Shared.Run(busy, 5)).Message);
+        Assert.All(busy.Runs.Take(5), r => Assert.Equal(1, r));
+        holder.Release.Set();
+        thread.Join();
+    }
+
+    private sealed class BlockingJob : IParallelJob
+    {
+        public ManualResetEventSlim Started { get; } = new();
+        public ManualResetEventSlim Release { get; } = new();
+
+        public void Execute(int task)
+        {
+            Started.Set();
+            Release.Wait();
+        }
+    }
+
+    [Fact]
     public void RethrowsATasksExceptionAndKeepsWorking()
     {
         var failing = new CountingJob(failAt: 3);
