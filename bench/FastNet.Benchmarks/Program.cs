@@ -6,10 +6,18 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using FastNet.Benchmarks;
 
-if (args.Length > 0 && args[0] == "quick")
+// Quick harnesses for iterating (seconds, medians of Stopwatch timings); committed figures come from BenchmarkDotNet.
+switch (args.FirstOrDefault())
 {
-    QuickHarness.Run(args.Length > 1 ? args[1] : null);
-    return;
+    case "quick":           // GEMM shapes, FastNet next to OpenBLAS
+        QuickHarness.Run(args.Length > 1 ? args[1] : null);
+        return;
+    case "quick-train":     // T1 on Fashion-MNIST epoch by epoch: quick-train [threads] [seed] [epochs]
+        QuickTraining.Run(args);
+        return;
+    case "breakdown":       // each operation of a T1 training step on its own
+        Breakdown.Run();
+        return;
 }
 
 if (!OpenBlas.IsAvailable)

@@ -1,0 +1,32 @@
+using FastNet.Data;
+using FastNet.Training;
+
+namespace FastNet.Benchmarks;
+
+/// <summary>
+/// Workload T1 on Fashion-MNIST, epoch by epoch (accuracy and samples/s), for quick iteration.
+/// Run: dotnet run -c Release --project bench/FastNet.Benchmarks -- quick-train [threads] [seed] [epochs]
+/// </summary>
+internal static class QuickTraining
+{
+    public static void Run(string[] args)
+    {
+        int threads = args.Length > 1 ? int.Parse(args[1]) : 1;
+        int seed = args.Length > 2 ? int.Parse(args[2]) : 1;
+        int epochs = args.Length > 3 ? int.Parse(args[3]) : 10;
+        const string dir = "/usr/share/datasets/fashion-mnist";
+        Dataset train = IdxReader.ReadDataset(Path.Combine(dir, "train-images-idx3-ubyte.gz"), Path.Combine(dir, "train-labels-idx1-ubyte.gz"));
+        Dataset test = IdxReader.ReadDataset(Path.Combine(dir, "t10k-images-idx3-ubyte.gz"), Path.Combine(dir, "t10k-labels-idx1-ubyte.gz"));
+        Network net = new NetworkBuilder(784).Dense(128, Activation.Relu).Dense(10).Build(seed);
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), batchSize: 64, maxThreads: threads, seed: seed) { DropLastPartialBatch = true };
+        var start = System.Diagnostics.Stopwatch.StartNew();
+        trainer.Fit(train, epochs, test, new ConsoleProgress());
+        Console.WriteLine($"total {start.Elapsed.TotalSeconds:F2} s");
+    }
+
+    private sealed class ConsoleProgress : IProgress<EpochReport>
+    {
+        public void Report(EpochReport r) => Console.WriteLine(
+            $"epoch {r.Epoch,2}  loss {r.TrainLoss:F4}  train {r.TrainAccuracy:P2}  test {r.ValidationAccuracy:P2}  {r.SamplesPerSecond,9:N0} samples/s");
+    }
+}

@@ -1,0 +1,39 @@
+namespace FastNet;
+
+/// <summary>
+/// Every per-batch buffer a forward and backward pass of one network needs, allocated once for a maximum
+/// batch size: each layer's output and output gradient, [batch x outputs] row-major. Smaller batches use
+/// the leading rows. Not thread-safe: one workspace per concurrent caller.
+/// </summary>
+internal sealed class Workspace
+{
+    private readonly float[][] _outputs;
+    private readonly float[][] _outputGradients;
+    private readonly int[] _widths;
+
+    public Workspace(Network network, int maxBatch, bool forTraining)
+    {
+        Guard.Positive(maxBatch);
+        MaxBatch = maxBatch;
+        int layers = network.Layers.Count;
+        _widths = new int[layers];
+        _outputs = new float[layers][];
+        _outputGradients = new float[layers][];
+        for (int l = 0; l < layers; l++)
+        {
+            int width = network.Layers[l].Outputs;
+            _widths[l] = width;
+            _outputs[l] = new float[(long)maxBatch * width];
+            _outputGradients[l] = forTraining ? new float[(long)maxBatch * width] : [];
+        }
+    }
+
+    /// <summary>Largest batch the buffers hold.</summary>
+    public int MaxBatch { get; }
+
+    /// <summary>Output of layer <paramref name="layer"/> for the first <paramref name="batch"/> rows.</summary>
+    public Span<float> Output(int layer, int batch) => _outputs[layer].AsSpan(0, batch * _widths[layer]);
+
+    /// <summary>dLoss/dOutput of layer <paramref name="layer"/> for the first <paramref name="batch"/> rows.</summary>
+    public Span<float> OutputGradient(int layer, int batch) => _outputGradients[layer].AsSpan(0, batch * _widths[layer]);
+}

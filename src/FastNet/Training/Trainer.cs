@@ -1,0 +1,297 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using FastNet.Data;
+using FastNet.Kernels;
+
+namespace FastNet.Training;
+
+/// <summary>
+/// Trains a <see cref="Network"/> with mini-batch gradient descent. Every buffer a step needs (layer
+/// outputs and their gradients, parameter gradients, the gathered batch) is allocated here once, for
+/// <see cref="BatchSize"/>; a step then allocates nothing.
+/// </summary>
+/// <remarks>
+/// Threads: the GEMMs of a step split their output over up to <see cref="MaxThreads"/> threads, never the
+/// sums, so the trained weights are bitwise the same for any thread count. Not thread-safe: one trainer
+/// per thread.
+/// </remarks>
+public sealed class Trainer
+{
+    private readonly Workspace _workspace;
+    private readonly float[] _gradients;
+    private readonly float[] _batchInputs;
+    private readonly int[] _batchLabels;
+    private readonly float[] _batchTargets;
+
+    /// <summary>Creates a trainer and its workspace.</summary>
+    /// <param name="network">The network to train (its parameters are updated in place).</param>
+    /// <param name="loss">Loss to minimise, on the last layer's output.</param>
+    /// <param name="optimizer">Update rule; its state is sized to this network on the first step.</param>
+    /// <param name="batchSize">Largest batch; a step may take fewer samples (the last partial batch).</param>
+    /// <param name="maxThreads">Most threads per GEMM; -1 for every core.</param>
+    /// <param name="seed">Seed of the per-epoch shuffles in <see cref="Fit"/>.</param>
+    public Trainer(Network network, Loss loss, Optimizer optimizer, int batchSize, int maxThreads = -1, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (!Enum.IsDefined(loss)) throw new ArgumentOutOfRangeException(nameof(loss), loss, "Unknown loss.");
+        Guard.Positive(batchSize);
+        if (maxThreads == 0 || maxThreads < -1)
+            throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "'maxThreads' must be -1 (every core) or positive.");
+        Network = network;
+        Loss = loss;
+        Optimizer = optimizer;
+        BatchSize = batchSize;
+        MaxThreads = maxThreads;
+        Seed = seed;
+        _workspace = new Workspace(network, batchSize, forTraining: true);
+        _gradients = new float[network.ParameterCount];
+        _batchInputs = new float[(long)batchSize * network.InputSize];
+        _batchLabels = new int[batchSize];
+        _batchTargets = new float[(long)batchSize * network.OutputSize];
+    }
+
+    /// <summary>The network being trained.</summary>
+    public Network Network { get; }
+
+    /// <summary>The loss minimised.</summary>
+    public Loss Loss { get; }
+
+    /// <summary>The update rule.</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>Largest batch of a step.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Most threads a GEMM of a step uses (-1: every core).</summary>
+    public int MaxThreads { get; }
+
+    /// <summary>Seed of the shuffles in <see cref="Fit"/>.</summary>
+    public int Seed { get; }
+
+    /// <summary>Whether <see cref="Fit"/> skips the last batch of an epoch when it is smaller than <see cref="BatchSize"/>.</summary>
+    public bool DropLastPartialBatch { get; set; }
+
+    /// <summary>
+    /// dLoss/dParameters of the last <see cref="Step(ReadOnlySpan{float}, ReadOnlySpan{int})"/> or
+    /// <see cref="ComputeGradients(ReadOnlySpan{float}, ReadOnlySpan{int})"/>, laid out like
+    /// <see cref="Network.Parameters"/>.
+    /// </summary>
+    public ReadOnlySpan<float> Gradients => _gradients;
+
+    /// <summary>The weight part of <see cref="Gradients"/> for one layer, [inputs x outputs] like its weights.</summary>
+    public ReadOnlySpan<float> WeightGradients(int layer)
+    {
+        DenseLayer l = Network.Layers[layer];
+        return _gradients.AsSpan(l.WeightOffset, l.Inputs * l.Outputs);
+    }
+
+    /// <summary>The bias part of <see cref="Gradients"/> for one layer.</summary>
+    public ReadOnlySpan<float> BiasGradients(int layer)
+    {
+        DenseLayer l = Network.Layers[layer];
+        return _gradients.AsSpan(l.BiasOffset, l.Outputs);
+    }
+
+    /// <summary>One step on a batch with class labels: forward, loss, backward, update. Returns the loss before the update.</summary>
+    /// <param name="inputs">Row-major [batch x InputSize]; the batch is inputs.Length / InputSize.</param>
+    /// <param name="labels">One class index per sample (softmax cross-entropy).</param>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient is NaN or infinite; nothing was updated.</exception>
+    public float Step(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
+    {
+        float loss = ComputeGradients(inputs, labels);
+        Optimizer.Update(Network.Parameters, _gradients);
+        return loss;
+    }
+
+    /// <summary>One step on a batch with float target rows [batch x OutputSize]. Returns the loss before the update.</summary>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient is NaN or infinite; nothing was updated.</exception>
+    public float Step(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
+    {
+        float loss = ComputeGradients(inputs, targets);
+        Optimizer.Update(Network.Parameters, _gradients);
+        return loss;
+    }
+
+    /// <summary>Forward, loss and backward without an update: fills <see cref="Gradients"/> and returns the loss.</summary>
+    public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
+    {
+        int batch = BatchOf(inputs);
+        Guard.SameLength(labels.Length, batch, nameof(labels), "batch");
+        if (Loss != Loss.SoftmaxCrossEntropy)
+            throw new InvalidOperationException($"Integer labels go with {Loss.SoftmaxCrossEntropy}; {Loss} needs float target rows.");
+        ReadOnlySpan<float> output = Network.Forward(_workspace, inputs, batch, MaxThreads);
+        float loss = Losses.SoftmaxCrossEntropy(output, labels, LastOutputGradient(batch), batch, Network.OutputSize);
+        return BackwardChecked(inputs, batch, loss);
+    }
+
+    /// <summary>Forward, loss and backward without an update, with float target rows.</summary>
+    public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
+    {
+        int batch = BatchOf(inputs);
+        Guard.SameLength(targets.Length, batch * Network.OutputSize, nameof(targets), "batch x OutputSize");
+        ReadOnlySpan<float> output = Network.Forward(_workspace, inputs, batch, MaxThreads);
+        float loss = LossOf(output, targets, LastOutputGradient(batch), batch);
+        return BackwardChecked(inputs, batch, loss);
+    }
+
+    private float BackwardChecked(ReadOnlySpan<float> inputs, int batch, float loss)
+    {
+        if (!float.IsFinite(loss))
+            throw new TrainingDivergedException($"The loss is {loss} after {Optimizer.Steps} updates; the parameters are those of the last good step. Try a smaller learning rate.");
+        Network.Backward(_workspace, inputs, batch, _gradients, MaxThreads);
+        // A NaN or infinity anywhere makes the sum non-finite: one pass, and no update from a broken gradient.
+        if (!float.IsFinite(TensorPrimitives.Sum(_gradients)))
+            throw new TrainingDivergedException($"A gradient is NaN or infinite after {Optimizer.Steps} updates (loss {loss}); the parameters are those of the last good step. Try a smaller learning rate.");
+        return loss;
+    }
+
+    private float LossOf(ReadOnlySpan<float> output, ReadOnlySpan<float> targets, Span<float> gradient, int batch)
+    {
+        int cols = Network.OutputSize;
+        return Loss switch
+        {
+            Loss.SoftmaxCrossEntropy => Losses.SoftmaxCrossEntropy(output, targets, gradient, batch, cols),
+            Loss.HalfSquaredError => Losses.HalfSquaredError(output, targets, gradient, batch, cols),
+            Loss.MeanSquaredError => Losses.MeanSquaredError(output, targets, gradient, batch, cols),
+            _ => Losses.BinaryCrossEntropyWithLogits(output, targets, gradient, batch, cols),
+        };
+    }
+
+    private Span<float> LastOutputGradient(int batch) => _workspace.OutputGradient(Network.Layers.Count - 1, batch);
+
+    private int BatchOf(ReadOnlySpan<float> inputs)
+    {
+        int d = Network.InputSize;
+        if (inputs.Length == 0 || inputs.Length % d != 0)
+            throw new ArgumentException($"'{nameof(inputs)}' has {inputs.Length} values: not a whole number of samples of {d} features.", nameof(inputs));
+        int batch = inputs.Length / d;
+        if (batch > BatchSize)
+            throw new ArgumentException($"'{nameof(inputs)}' holds {batch} samples but this trainer's batch size is {BatchSize}.", nameof(inputs));
+        return batch;
+    }
+
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> epochs: each epoch visits the samples in a fresh seeded permutation,
+    /// gathering batches into a preallocated buffer. After each epoch the validation set (if any) is evaluated
+    /// and an <see cref="EpochReport"/> goes to <paramref name="progress"/>. Cancellation is checked between
+    /// batches: training then stops, the partial epoch is reported, and the history says it was cancelled.
+    /// </summary>
+    public TrainingHistory Fit(Dataset train, int epochs, Dataset? validation = null, IProgress<EpochReport>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        CheckDataset(train, nameof(train));
+        if (validation is not null) CheckDataset(validation, nameof(validation));
+        Guard.Positive(epochs);
+
+        var reports = new List<EpochReport>(epochs);
+        var order = new int[train.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        var rng = new Random(Seed);
+        bool classification = Loss == Loss.SoftmaxCrossEntropy;
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            rng.Shuffle(order);
+            double lossSum = 0;
+            long seen = 0, correct = 0;
+            bool cancelled = false;
+            for (int first = 0; first < order.Length; first += BatchSize)
+            {
+                int batch = Math.Min(BatchSize, order.Length - first);
+                if (batch < BatchSize && DropLastPartialBatch && first > 0) break;
+                if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
+                ReadOnlySpan<int> indices = order.AsSpan(first, batch);
+                Gather(train, indices);
+                Span<float> inputs = _batchInputs.AsSpan(0, batch * train.FeatureCount);
+                float loss = train.HasLabels
+                    ? Step(inputs, _batchLabels.AsSpan(0, batch))
+                    : Step(inputs, _batchTargets.AsSpan(0, batch * train.TargetCount));
+                lossSum += (double)loss * batch;
+                seen += batch;
+                if (classification) correct += CountCorrect(train, batch);
+            }
+
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (seen == 0) return new TrainingHistory(reports, Cancelled: true);
+            var (validationLoss, validationAccuracy) = validation is null ? (double.NaN, double.NaN) : Evaluate(validation);
+            var report = new EpochReport(epoch, lossSum / seen, classification ? (double)correct / seen : double.NaN,
+                validationLoss, validationAccuracy, seen / seconds, Stopwatch.GetElapsedTime(start));
+            reports.Add(report);
+            progress?.Report(report);
+            if (cancelled) return new TrainingHistory(reports, Cancelled: true);
+        }
+
+        return new TrainingHistory(reports, Cancelled: false);
+    }
+
+    /// <summary>Mean loss and (for softmax cross-entropy) accuracy over a dataset, in batches, without changing the network.</summary>
+    public (double Loss, double Accuracy) Evaluate(Dataset data)
+    {
+        CheckDataset(data, nameof(data));
+        double lossSum = 0;
+        long correct = 0;
+        int cols = Network.OutputSize;
+        for (int first = 0; first < data.Count; first += BatchSize)
+        {
+            int batch = Math.Min(BatchSize, data.Count - first);
+            ReadOnlySpan<float> inputs = data.Features.Slice(first * data.FeatureCount, batch * data.FeatureCount);
+            ReadOnlySpan<float> output = Network.Forward(_workspace, inputs, batch, MaxThreads);
+            float loss = data.HasLabels
+                ? Losses.SoftmaxCrossEntropy(output, data.Labels.Slice(first, batch), Span<float>.Empty, batch, cols)
+                : LossOf(output, data.Targets.Slice(first * cols, batch * cols), Span<float>.Empty, batch);
+            lossSum += (double)loss * batch;
+            if (Loss == Loss.SoftmaxCrossEntropy)
+            {
+                for (int r = 0; r < batch; r++)
+                {
+                    int predicted = TensorPrimitives.IndexOfMax(output.Slice(r * cols, cols));
+                    int actual = data.HasLabels ? data.Labels[first + r] : TensorPrimitives.IndexOfMax(data.Targets.Slice((first + r) * cols, cols));
+                    if (predicted == actual) correct++;
+                }
+            }
+        }
+
+        return (lossSum / data.Count, Loss == Loss.SoftmaxCrossEntropy ? (double)correct / data.Count : double.NaN);
+    }
+
+    /// <summary>Copies the samples at <paramref name="indices"/> into the batch buffers.</summary>
+    private void Gather(Dataset data, ReadOnlySpan<int> indices)
+    {
+        int d = data.FeatureCount, t = data.TargetCount;
+        for (int r = 0; r < indices.Length; r++)
+        {
+            int i = indices[r];
+            data.Features.Slice(i * d, d).CopyTo(_batchInputs.AsSpan(r * d, d));
+            if (data.HasLabels) _batchLabels[r] = data.Labels[i];
+            else data.Targets.Slice(i * t, t).CopyTo(_batchTargets.AsSpan(r * t, t));
+        }
+    }
+
+    /// <summary>Samples of the last gathered batch whose forward output's argmax is the target class.</summary>
+    private int CountCorrect(Dataset data, int batch)
+    {
+        int cols = Network.OutputSize, correct = 0;
+        ReadOnlySpan<float> output = _workspace.Output(Network.Layers.Count - 1, batch);
+        for (int r = 0; r < batch; r++)
+        {
+            int predicted = TensorPrimitives.IndexOfMax(output.Slice(r * cols, cols));
+            int actual = data.HasLabels ? _batchLabels[r] : TensorPrimitives.IndexOfMax(_batchTargets.AsSpan(r * cols, cols));
+            if (predicted == actual) correct++;
+        }
+
+        return correct;
+    }
+
+    private void CheckDataset(Dataset data, string name)
+    {
+        ArgumentNullException.ThrowIfNull(data, name);
+        if (data.FeatureCount != Network.InputSize)
+            throw new ArgumentException($"'{name}' has {data.FeatureCount} features per sample but the network takes {Network.InputSize}.", name);
+        if (data.TargetCount != Network.OutputSize)
+            throw new ArgumentException($"'{name}' has {data.TargetCount} {(data.HasLabels ? "classes" : "targets")} but the network gives {Network.OutputSize} outputs.", name);
+        if (data.HasLabels && Loss != Loss.SoftmaxCrossEntropy)
+            throw new ArgumentException($"'{name}' has integer labels, which go with {Loss.SoftmaxCrossEntropy}, not {Loss}.", name);
+        if (data.Count == 0) throw new ArgumentException($"'{name}' is empty.", name);
+    }
+}

@@ -1,0 +1,22 @@
+using FastNet.Tests.Data;
+using FastNet.Training;
+
+namespace FastNet.Tests.Training;
+
+public class FashionMnistTrainingTests
+{
+    /// <summary>Workload T1 (784-128-10, ReLU, softmax cross-entropy, SGD lr 0.1, batch 64) for 10 epochs.</summary>
+    [SkippableFact]
+    public void T1ReachesAtLeast87PercentTestAccuracyIn10Epochs()
+    {
+        var (train, test) = FashionMnist.LoadOrSkip();
+        Assert.Equal((60000, 784), (train.Count, train.FeatureCount));
+        Assert.Equal(10000, test.Count);
+        Network net = new NetworkBuilder(784).Dense(128, Activation.Relu).Dense(10).Build(seed: 1);
+        // As WORKLOADS defines T1: a fresh permutation each epoch, the last partial batch dropped.
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), batchSize: 64, seed: 1) { DropLastPartialBatch = true };
+        TrainingHistory history = trainer.Fit(train, epochs: 10, validation: test);
+        double accuracy = history.Epochs[^1].ValidationAccuracy;
+        Assert.True(accuracy >= 0.87, $"test accuracy {accuracy:P2} after 10 epochs");
+    }
+}

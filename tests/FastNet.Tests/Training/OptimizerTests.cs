@@ -1,0 +1,88 @@
+using FastNet.Training;
+
+namespace FastNet.Tests.Training;
+
+/// <summary>Optimizers against their update rules written out in double, step by step (PyTorch's semantics).</summary>
+public class OptimizerTests
+{
+    private static readonly float[][] GradientSequence =
+    [
+        [0.5f, -1f, 2f, 0f],
+        [0.25f, -0.5f, -1f, 3f],
+        [-0.75f, 1.5f, 0.5f, -2f],
+    ];
+
+    [Theory]
+    [InlineData(0f, false, 0f)]
+    [InlineData(0.9f, false, 0f)]
+    [InlineData(0.9f, true, 0f)]
+    [InlineData(0.5f, false, 0.01f)]
+    [InlineData(0.8f, true, 0.1f)]
+    public void SgdMatchesItsDefinition(float momentum, bool nesterov, float weightDecay)
+    {
+        const double lr = 0.1;
+        float[] p = [1f, -2f, 0.5f, 3f];
+        double[] expected = Array.ConvertAll(p, v => (double)v), velocity = new double[4];
+        var sgd = new Sgd((float)lr, momentum, nesterov, weightDecay);
+        for (int t = 0; t < GradientSequence.Length; t++)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                double g = GradientSequence[t][i] + weightDecay * expected[i];
+                if (momentum != 0)
+                {
+                    velocity[i] = t == 0 ? g : momentum * velocity[i] + g;   // torch: buf = g on the first step
+                    g = nesterov ? g + momentum * velocity[i] : velocity[i];
+                }
+
+                expected[i] -= lr * g;
+            }
+
+            sgd.Update(p, GradientSequence[t]);
+            for (int i = 0; i < 4; i++) Assert.Equal(expected[i], p[i], 1e-5);
+        }
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.05f)]
+    public void AdamMatchesItsDefinition(float weightDecay)
+    {
+        const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+        float[] p = [1f, -2f, 0.5f, 3f];
+        double[] expected = Array.ConvertAll(p, v => (double)v), m = new double[4], v = new double[4];
+        var adam = new Adam((float)lr, weightDecay: weightDecay);
+        for (int t = 1; t <= GradientSequence.Length; t++)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                double g = GradientSequence[t - 1][i] + weightDecay * expected[i];
+                m[i] = b1 * m[i] + (1 - b1) * g;
+                v[i] = b2 * v[i] + (1 - b2) * g * g;
+                double mHat = m[i] / (1 - Math.Pow(b1, t)), vHat = v[i] / (1 - Math.Pow(b2, t));
+                expected[i] -= lr * mHat / (Math.Sqrt(vHat) + eps);
+            }
+
+            adam.Update(p, GradientSequence[t - 1]);
+            for (int i = 0; i < 4; i++) Assert.Equal(expected[i], p[i], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void AdamsFirstStepMovesEachParameterByTheLearningRate()
+    {
+        // With bias correction, step 1 is lr * g / (|g| + eps): a move of lr against the gradient's sign.
+        float[] p = [0f, 0f, 0f];
+        new Adam(0.01f).Update(p, [3f, -0.001f, 100f]);
+        Assert.Equal([-0.01f, 0.01f, -0.01f], p.Select(x => MathF.Round(x, 6)).ToArray());
+    }
+
+    [Fact]
+    public void OptimizerRejectsADifferentParameterCount()
+    {
+        var sgd = new Sgd(0.1f, momentum: 0.9f);
+        sgd.Update(new float[4], new float[4]);
+        Assert.Throws<InvalidOperationException>(() => sgd.Update(new float[5], new float[5]));
+        Assert.Equal("gradients", Assert.Throws<ArgumentException>(() => sgd.Update(new float[4], new float[3])).ParamName);
+    }
+}

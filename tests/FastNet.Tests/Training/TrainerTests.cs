@@ -1,0 +1,154 @@
+using FastNet.Data;
+using FastNet.Threading;
+using FastNet.Training;
+
+namespace FastNet.Tests.Training;
+
+public class TrainerTests
+{
+    /// <summary>Random inputs with labels from a fixed random linear rule, so there is something to learn.</summary>
+    internal static Dataset Synthetic(int count, int features, int classes, int seed)
+    {
+        var rng = new Random(seed);
+        float[] x = TestData.Uniform(rng, count * features, 0f, 1f);
+        float[] rule = TestData.Uniform(rng, features * classes);
+        var labels = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            int best = 0;
+            double bestScore = double.NegativeInfinity;
+            for (int c = 0; c < classes; c++)
+            {
+                double score = 0;
+                for (int f = 0; f < features; f++) score += x[i * features + f] * rule[f * classes + c];
+                if (score > bestScore) (best, bestScore) = (c, score);
+            }
+
+            labels[i] = best;
+        }
+
+        return Dataset.WithLabels(x, features, labels, classes);
+    }
+
+    [Fact]
+    public void StepAllocatesNothingOnOneThread()
+    {
+        Dataset data = Synthetic(64, 784, 10, 1);
+        Network net = new NetworkBuilder(784).Dense(128, Activation.Relu).Dense(10).Build(seed: 1);
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f, momentum: 0.9f), batchSize: 64, maxThreads: 1);
+        float[] x = data.Features.ToArray();
+        int[] y = data.Labels.ToArray();
+        for (int i = 0; i < 3; i++) trainer.Step(x, y);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) trainer.Step(x, y);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void StepAllocatesNothingOnAnyThreadWhenParallel()
+    {
+        Dataset data = Synthetic(64, 784, 10, 2);
+        Network net = new NetworkBuilder(784).Dense(256, Activation.Relu).Dense(10).Build(seed: 2);
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Adam(), batchSize: 64, maxThreads: 2);
+        float[] x = data.Features.ToArray();
+        int[] y = data.Labels.ToArray();
+        for (int i = 0; i < 3; i++) trainer.Step(x, y);
+        long before = GC.GetAllocatedBytesForCurrentThread() + WorkerPool.Shared.WorkerAllocatedBytes();
+        for (int i = 0; i < 10; i++) trainer.Step(x, y);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() + WorkerPool.Shared.WorkerAllocatedBytes() - before);
+    }
+
+    [Fact]
+    public void SameSeedGivesBitwiseIdenticalWeightsOn1And2And8Threads()
+    {
+        // Wide enough that the GEMMs really split (64 x 784 x 256 is 26 MFLOP).
+        Dataset data = Synthetic(640, 784, 10, 3);
+        float[]? first = null;
+        foreach (int threads in new[] { 1, 2, 8 })
+        {
+            Network net = new NetworkBuilder(784).Dense(256, Activation.Relu).Dense(64, Activation.Tanh).Dense(10).Build(seed: 3);
+            var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.05f, momentum: 0.9f), batchSize: 64, maxThreads: threads, seed: 3);
+            trainer.Fit(data, epochs: 2);
+            float[] weights = net.Parameters.ToArray();
+            if (first is null) first = weights;
+            else Assert.True(first.AsSpan().SequenceEqual(weights), $"{threads} threads differ from 1 thread");
+        }
+    }
+
+    [Fact]
+    public void DivergenceThrowsAndKeepsTheLastGoodWeights()
+    {
+        var rng = new Random(4);
+        float[] x = TestData.Uniform(rng, 16 * 4, -10f, 10f), y = TestData.Uniform(rng, 16, -100f, 100f);
+        Network net = new NetworkBuilder(4).Dense(8, Activation.Relu).Dense(1).Build(seed: 4);
+        var trainer = new Trainer(net, Loss.MeanSquaredError, new Sgd(1e3f), batchSize: 16, maxThreads: 1);
+        float[] lastGood = net.Parameters.ToArray();
+        var e = Assert.Throws<TrainingDivergedException>(() =>
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                trainer.Step(x, y);
+                lastGood = net.Parameters.ToArray();
+            }
+        });
+        Assert.Contains("last good step", e.Message);
+        Assert.Equal(lastGood, net.Parameters.ToArray());
+        Assert.All(lastGood, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void PartialBatchGivesTheSameGradientsAsADedicatedTrainer()
+    {
+        var rng = new Random(5);
+        float[] x = TestData.Uniform(rng, 3 * 6), y = TestData.Uniform(rng, 3 * 2);
+        Network net = new NetworkBuilder(6).Dense(5, Activation.Tanh).Dense(2).Build(seed: 5);
+        var large = new Trainer(net, Loss.HalfSquaredError, new Sgd(0.1f), batchSize: 8, maxThreads: 1);
+        var exact = new Trainer(net, Loss.HalfSquaredError, new Sgd(0.1f), batchSize: 3, maxThreads: 1);
+        Assert.Equal(exact.ComputeGradients(x, y), large.ComputeGradients(x, y));
+        Assert.Equal(exact.Gradients.ToArray(), large.Gradients.ToArray());
+    }
+
+    [Fact]
+    public void FitReportsEachEpochLearnsAndHonoursCancellation()
+    {
+        Dataset train = Synthetic(500, 20, 3, 6);
+        Network net = new NetworkBuilder(20).Dense(32, Activation.Relu).Dense(3).Build(seed: 6);
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Adam(0.01f), batchSize: 32, maxThreads: 1);
+        var reports = new List<EpochReport>();
+        TrainingHistory history = trainer.Fit(train, epochs: 15, validation: train, progress: new SynchronousProgress(reports.Add));
+        Assert.False(history.Cancelled);
+        Assert.Equal(Enumerable.Range(1, 15), reports.Select(r => r.Epoch));
+        Assert.True(history.Epochs[^1].TrainLoss < 0.5 * history.Epochs[0].TrainLoss);
+        Assert.True(history.Epochs[^1].ValidationAccuracy > 0.8, $"accuracy {history.Epochs[^1].ValidationAccuracy}");
+        Assert.All(reports, r => Assert.True(r.SamplesPerSecond > 0));
+
+        using var cts = new CancellationTokenSource();
+        var cancelled = trainer.Fit(train, epochs: 10, progress: new SynchronousProgress(r => { if (r.Epoch == 2) cts.Cancel(); }),
+            cancellationToken: cts.Token);
+        Assert.True(cancelled.Cancelled);
+        Assert.Equal(2, cancelled.Epochs.Count);
+    }
+
+    [Fact]
+    public void BadInputThrowsClearly()
+    {
+        Network net = new NetworkBuilder(4).Dense(3).Build();
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), batchSize: 2, maxThreads: 1);
+        Assert.Equal("inputs", Assert.Throws<ArgumentException>(() => trainer.Step(new float[7], new int[2])).ParamName);
+        Assert.Equal("inputs", Assert.Throws<ArgumentException>(() => trainer.Step(new float[12], new int[3])).ParamName);
+        Assert.Equal("labels", Assert.Throws<ArgumentException>(() => trainer.Step(new float[8], new int[1])).ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Step(new float[8], [0, 3]));
+        var mse = new Trainer(net, Loss.MeanSquaredError, new Sgd(0.1f), batchSize: 2, maxThreads: 1);
+        Assert.Throws<InvalidOperationException>(() => mse.Step(new float[8], new int[2]));
+        Assert.Equal("train", Assert.Throws<ArgumentException>(() => trainer.Fit(Synthetic(10, 5, 3, 1), 1)).ParamName);
+        Assert.Equal("batchSize", Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), 0)).ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd(-1f));
+        Assert.Throws<InvalidOperationException>(() => new NetworkBuilder(3).Build());
+    }
+
+    /// <summary>Progress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    internal sealed class SynchronousProgress(Action<EpochReport> report) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value) => report(value);
+    }
+}
