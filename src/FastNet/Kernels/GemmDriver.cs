@@ -41,7 +41,13 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                 for (int j0 = n0; j0 < n1; j0 += nb)
                 {
                     int width = Math.Min(nb, n1 - j0);
-                    GemmPacking.PackB(p.B, p.Ldb, p.TransB, pc, kc, j0, width, nr, buffers.B);
+                    // A row-major B no wider than one block is read in place: its KC x N rows fit in L2 as they
+                    // are, and packing them would cost a copy of B per call (training changes W every step).
+                    // Only the partial last panel is packed, with zero padding. Wider Bs are packed.
+                    bool bInPlace = !p.TransB && p.N <= GemmBlocking.NB;
+                    int fullWidth = bInPlace ? width / nr * nr : 0;
+                    if (fullWidth < width)
+                        GemmPacking.PackB(p.B, p.Ldb, p.TransB, pc, kc, j0 + fullWidth, width - fullWidth, nr, buffers.B + (nint)fullWidth * kc);
                     for (int i = 0; i < height; i += mr)
                     {
                         int h = Math.Min(mr, height - i);
@@ -66,14 +72,16 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                         for (int j = 0; j < width; j += nr)
                         {
                             int w = Math.Min(nr, width - j);
-                            float* bPanel = buffers.B + (nint)j * kc;
+                            bool panelInPlace = j < fullWidth;
+                            float* bPanel = panelInPlace ? p.B + pc * p.Ldb + j0 + j : buffers.B + (nint)j * kc;
+                            nint bStride = panelInPlace ? p.Ldb : nr;
                             float* cTile = p.C + (i0 + i) * p.Ldc + j0 + j;
                             if (h == mr && w == nr)
-                                TKernel.Run(kc, aPanel, rowStride, depthStride, bPanel, cTile, p.Ldc, p.Alpha, beta);
+                                TKernel.Run(kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta);
                             else if (h == mr && w == TKernel.NarrowNr)
-                                TKernel.RunNarrow(kc, aPanel, rowStride, depthStride, bPanel, cTile, p.Ldc, p.Alpha, beta);
+                                TKernel.RunNarrow(kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta);
                             else
-                                RunEdgeTile(kc, aPanel, rowStride, depthStride, bPanel, cTile, p.Ldc, h, w, p.Alpha, beta, buffers.Tile);
+                                RunEdgeTile(kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, h, w, p.Alpha, beta, buffers.Tile);
 
                             if (lastDepthBlock && p.HasEpilogue)
                                 GemmEpilogue.Apply(cTile, p.Ldc, h, w, p.Bias == null ? null : p.Bias + j0 + j, p.Activation);
@@ -89,7 +97,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     /// only the valid h x w part is copied in and out. Which kernel computes an element depends only on its
     /// place in C, so results stay the same for every thread count.
     /// </summary>
-    private static void RunEdgeTile(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc,
+    private static void RunEdgeTile(int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc,
         int h, int w, float alpha, float beta, float* tile)
     {
         int nr = TKernel.Nr;
@@ -100,8 +108,8 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                 Buffer.MemoryCopy(c + r * ldc, tile + r * nr, rowBytes, rowBytes);
         }
 
-        if (w <= TKernel.NarrowNr) TKernel.RunNarrow(kc, a, rowStride, depthStride, b, tile, nr, alpha, beta);
-        else TKernel.Run(kc, a, rowStride, depthStride, b, tile, nr, alpha, beta);
+        if (w <= TKernel.NarrowNr) TKernel.RunNarrow(kc, a, rowStride, depthStride, b, bStride, tile, nr, alpha, beta);
+        else TKernel.Run(kc, a, rowStride, depthStride, b, bStride, tile, nr, alpha, beta);
         for (int r = 0; r < h; r++)
             Buffer.MemoryCopy(tile + r * nr, c + r * ldc, rowBytes, rowBytes);
     }

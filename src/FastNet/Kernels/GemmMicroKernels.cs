@@ -10,8 +10,8 @@ namespace FastNet.Kernels;
 /// </summary>
 /// <remarks>
 /// A element (r, p) is read at <c>a[r * aRowStride + p * aDepthStride]</c>, so the kernel reads a packed
-/// panel (strides 1, Mr) and an unpacked row-major A (strides lda, 1) alike. B is always a packed
-/// micro-panel: <c>b[p * Nr + j]</c>. With beta == 0, C is written without being read (BLAS convention).
+/// panel (strides 1, Mr) and an unpacked row-major A (strides lda, 1) alike. B element (p, j) is read at
+/// <c>b[p * bStride + j]</c>: a packed micro-panel (bStride = Nr) or a row-major B in place (bStride = ldb). With beta == 0, C is written without being read (BLAS convention).
 /// The accumulation order over p is fixed, so each element of C is computed the same way wherever the
 /// tile lies and whichever thread runs it.
 /// </remarks>
@@ -27,7 +27,7 @@ internal unsafe interface IGemmMicroKernel
     static abstract bool IsSupported { get; }
 
     /// <summary>Runs one tile.</summary>
-    static abstract void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta);
+    static abstract void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta);
 
     /// <summary>
     /// Width of the narrow variant for column edges (one vector), or <see cref="Nr"/> when there is none.
@@ -35,8 +35,8 @@ internal unsafe interface IGemmMicroKernel
     /// </summary>
     static abstract int NarrowNr { get; }
 
-    /// <summary>Mr x NarrowNr tile reading the first NarrowNr columns of a packed Nr-wide B panel.</summary>
-    static abstract void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta);
+    /// <summary>Mr x NarrowNr tile reading the first NarrowNr columns of a B panel.</summary>
+    static abstract void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta);
 }
 
 /// <summary>AVX-512F: 6 x 64 tile, 24 zmm accumulators, 4 B loads and 6 broadcasts per step.</summary>
@@ -47,7 +47,7 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
     public static bool IsSupported => Avx512F.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
@@ -95,7 +95,7 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
 
             a0 += aDepthStride;
             a3 += aDepthStride;
-            b += 64;
+            b += bStride;
         }
 
         Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
@@ -111,7 +111,7 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
     public static int NarrowNr => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         float* a0 = a;
@@ -128,7 +128,7 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
             c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs2]), b0, c5);
             a0 += aDepthStride;
             a3 += aDepthStride;
-            b += 64;
+            b += bStride;
         }
 
         Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
@@ -175,7 +175,7 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -203,7 +203,7 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
 
             a0 += aDepthStride;
             a3 += aDepthStride;
-            b += 16;
+            b += bStride;
         }
 
         Vector256<float> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
@@ -219,7 +219,7 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
     public static int NarrowNr => 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         float* a0 = a;
@@ -236,7 +236,7 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
             c5 = Fma.MultiplyAdd(Vector256.Create(a3[rs2]), b0, c5);
             a0 += aDepthStride;
             a3 += aDepthStride;
-            b += 16;
+            b += bStride;
         }
 
         Vector256<float> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
@@ -280,7 +280,7 @@ internal readonly unsafe struct PortableKernel : IGemmMicroKernel
     public static int Nr => 2 * Vector<float>.Count;
     public static bool IsSupported => true;
 
-    public static void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
     {
         int w = Vector<float>.Count;
         Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -299,7 +299,7 @@ internal readonly unsafe struct PortableKernel : IGemmMicroKernel
             ar = new(a[3 * rs]);
             c30 += ar * b0; c31 += ar * b1;
             a += aDepthStride;
-            b += 2 * w;
+            b += bStride;
         }
 
         bool readC = beta != 0f;
@@ -311,8 +311,8 @@ internal readonly unsafe struct PortableKernel : IGemmMicroKernel
 
     public static int NarrowNr => Nr;
 
-    public static void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, float* c, nint ldc, float alpha, float beta)
-        => Run(kc, a, aRowStride, aDepthStride, b, c, ldc, alpha, beta);
+    public static void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        => Run(kc, a, aRowStride, aDepthStride, b, bStride, c, ldc, alpha, beta);
 
     private static void StoreRow(float* c, int w, float alpha, float beta, bool readC, Vector<float> x0, Vector<float> x1)
     {
