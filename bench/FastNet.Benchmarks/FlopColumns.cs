@@ -47,10 +47,40 @@ internal sealed class FlopColumn(bool asFractionOfPeak) : IColumn
     private static double? Flops(BenchmarkCase benchmarkCase)
     {
         if (benchmarkCase.Descriptor.Type == typeof(FmaPeakBenchmarks)) return FmaPeak.FlopsPerThread * Threads(benchmarkCase);
-        object? shape = benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Shape")?.Value;
-        return (shape as GemmShape)?.Flops;
+        return Parameter(benchmarkCase, "Shape") switch
+        {
+            GemmShape shape => shape.Flops,
+            _ => Parameter(benchmarkCase, "Workload") is TrainingWorkload w ? w.SamplesPerEpoch * w.FlopsPerSample : null,
+        };
     }
+
+    internal static object? Parameter(BenchmarkCase benchmarkCase, string name)
+        => benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == name)?.Value;
 
     private static int Threads(BenchmarkCase benchmarkCase)
         => benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Threads")?.Value as int? ?? 1;
+}
+
+/// <summary>Training samples per second from the median time of one benchmarked epoch.</summary>
+internal sealed class SamplesPerSecondColumn : IColumn
+{
+    public string Id => "SamplesPerSecond";
+    public string ColumnName => "samples/s";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => -1;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "training samples per second (samples of the epoch over the median time)";
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    public bool IsAvailable(Summary summary) => summary.BenchmarksCases.Any(c => FlopColumn.Parameter(c, "Workload") is TrainingWorkload);
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
+    {
+        double? medianNs = summary[benchmarkCase]?.ResultStatistics?.Median;
+        return FlopColumn.Parameter(benchmarkCase, "Workload") is TrainingWorkload w && medianNs is not null
+            ? (w.SamplesPerEpoch / (medianNs.Value * 1e-9)).ToString("N0")
+            : "-";
+    }
 }

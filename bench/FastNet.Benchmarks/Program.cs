@@ -26,7 +26,7 @@ if (!OpenBlas.IsAvailable)
 IConfig config = ManualConfig.Create(DefaultConfig.Instance)
     .AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10))
     .AddDiagnoser(MemoryDiagnoser.Default)
-    .AddColumn(new FlopColumn(asFractionOfPeak: false), new FlopColumn(asFractionOfPeak: true), StatisticColumn.Median)
+    .AddColumn(new SamplesPerSecondColumn(), new FlopColumn(asFractionOfPeak: false), new FlopColumn(asFractionOfPeak: true), StatisticColumn.Median)
     .AddFilter(new SimpleFilter(b => OpenBlas.IsAvailable || b.Descriptor.WorkloadMethod.Name != nameof(GemmBenchmarks.OpenBlasSgemm)))
     .WithOptions(ConfigOptions.JoinSummary);
 

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using FastNet.Kernels;
 
 namespace FastNet;
@@ -96,11 +97,12 @@ public sealed partial class Network
     }
 
     /// <summary>
-    /// Backpropagation after <see cref="Forward"/> on the same workspace and input. On entry the workspace's
-    /// last output gradient holds dLoss/dOutput; on exit <paramref name="gradients"/> (laid out like
-    /// <see cref="Parameters"/>) holds dLoss/dParameters. Output gradients are overwritten along the way.
+    /// Backpropagation, first pass, after <see cref="Forward"/> on the same workspace: on entry the last
+    /// layer's output gradient holds dLoss/dOutput; on exit every layer's output-gradient buffer holds
+    /// dLoss/dZ for its pre-activation Z (in place), computed with the current weights. Returns false, early,
+    /// at the first dZ that holds a NaN or an infinity: nothing has been changed but workspace buffers.
     /// </summary>
-    internal void Backward(Workspace workspace, ReadOnlySpan<float> input, int batch, Span<float> gradients, int maxThreads)
+    internal bool BackwardDeltas(Workspace workspace, int batch, int maxThreads)
     {
         for (int l = _layers.Length - 1; l >= 0; l--)
         {
@@ -108,19 +110,54 @@ public sealed partial class Network
             Span<float> dy = workspace.OutputGradient(l, batch);
             // dZ = dY * act'(Z), in place, with act' written in terms of the output Y.
             Activations.Backward(layer.Activation, workspace.Output(l, batch), dy, dy);
-            ReadOnlySpan<float> x = l == 0 ? input[..(batch * layer.Inputs)] : workspace.Output(l - 1, batch);
-            // dW = X^T dZ  [inputs x outputs];  db = column sums of dZ.
-            Gemm.Multiply(x, layer.Inputs, dy, layer.Outputs, gradients.Slice(layer.WeightOffset, layer.Inputs * layer.Outputs), layer.Outputs,
-                layer.Inputs, layer.Outputs, batch, transA: Transpose.Transposed, maxThreads: maxThreads);
-            Bias.Gradient(dy, gradients.Slice(layer.BiasOffset, layer.Outputs), batch, layer.Outputs);
+            if (!float.IsFinite(TensorPrimitives.Sum(dy))) return false;   // NaN or infinity anywhere makes the sum so
             if (l > 0)
             {
-                // dX = dZ W^T  [batch x inputs]: the previous layer's output gradient. The first layer's is never needed.
+                // dX = dZ W^T [batch x inputs] is the previous layer's dY. The first layer's is never needed.
                 Gemm.Multiply(dy, layer.Outputs, layer.Weights, layer.Outputs, workspace.OutputGradient(l - 1, batch), layer.Inputs,
                     batch, layer.Inputs, layer.Outputs, transB: Transpose.Transposed, maxThreads: maxThreads);
             }
         }
+
+        return true;
     }
+
+    /// <summary>
+    /// Backpropagation, second pass, after <see cref="BackwardDeltas"/>: dW = X^T dZ [inputs x outputs] and
+    /// db = column sums of dZ for every layer, into <paramref name="gradients"/> (laid out like <see cref="Parameters"/>).
+    /// </summary>
+    internal void ParameterGradients(Workspace workspace, ReadOnlySpan<float> input, int batch, Span<float> gradients, int maxThreads)
+    {
+        foreach (DenseLayer layer in _layers)
+        {
+            Span<float> dz = workspace.OutputGradient(layer.Index, batch);
+            Gemm.Multiply(LayerInput(workspace, input, layer, batch), layer.Inputs, dz, layer.Outputs,
+                gradients.Slice(layer.WeightOffset, layer.Inputs * layer.Outputs), layer.Outputs,
+                layer.Inputs, layer.Outputs, batch, transA: Transpose.Transposed, maxThreads: maxThreads);
+            Bias.Gradient(dz, gradients.Slice(layer.BiasOffset, layer.Outputs), batch, layer.Outputs);
+        }
+    }
+
+    /// <summary>
+    /// The second pass fused with a plain SGD update: W = W - lr * X^T dZ is one GEMM (alpha = -lr, beta = 1),
+    /// so weight gradients are never written out and read back. Bias gradients go through
+    /// <paramref name="gradients"/> (their slots in its parameter layout) on the way.
+    /// </summary>
+    internal void ApplySgd(Workspace workspace, ReadOnlySpan<float> input, int batch, float learningRate, Span<float> gradients, int maxThreads)
+    {
+        foreach (DenseLayer layer in _layers)
+        {
+            Span<float> dz = workspace.OutputGradient(layer.Index, batch);
+            Gemm.Multiply(LayerInput(workspace, input, layer, batch), layer.Inputs, dz, layer.Outputs, layer.Weights, layer.Outputs,
+                layer.Inputs, layer.Outputs, batch, transA: Transpose.Transposed, alpha: -learningRate, beta: 1f, maxThreads: maxThreads);
+            Span<float> db = gradients.Slice(layer.BiasOffset, layer.Outputs);
+            Bias.Gradient(dz, db, batch, layer.Outputs);
+            TensorPrimitives.MultiplyAdd(db, -learningRate, layer.Biases, layer.Biases);
+        }
+    }
+
+    private ReadOnlySpan<float> LayerInput(Workspace workspace, ReadOnlySpan<float> input, DenseLayer layer, int batch)
+        => layer.Index == 0 ? input[..(batch * layer.Inputs)] : workspace.Output(layer.Index - 1, batch);
 }
 
 public sealed partial class Network

@@ -17,8 +17,8 @@ public sealed record EpochReport(int Epoch, double TrainLoss, double TrainAccura
 public sealed record TrainingHistory(IReadOnlyList<EpochReport> Epochs, bool Cancelled);
 
 /// <summary>
-/// Training produced a NaN or infinite loss or gradient. The update that would have used it was not
-/// applied: the network holds the parameters of the last good step.
+/// Training produced a NaN or infinite loss or backpropagated error. The update that would have used it
+/// was not applied: the network holds the parameters of the last good step.
 /// </summary>
 public sealed class TrainingDivergedException : Exception
 {

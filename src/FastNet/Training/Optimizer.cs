@@ -34,6 +34,9 @@ public abstract class Optimizer
         Apply(parameters, gradients);
     }
 
+    /// <summary>Counts an update the trainer applied itself (plain SGD fused into the weight-gradient GEMM).</summary>
+    internal void CountFusedStep() => Steps++;
+
     /// <summary>The update rule itself; <see cref="Steps"/> already counts this step.</summary>
     protected abstract void Apply(Span<float> parameters, ReadOnlySpan<float> gradients);
 

@@ -34,6 +34,9 @@ public sealed class Sgd : Optimizer
     /// <summary>L2 weight decay coefficient.</summary>
     public float WeightDecay { get; }
 
+    /// <summary>Plain SGD (no momentum, no weight decay): p -= lr * g, which a trainer can fuse into the gradient GEMM.</summary>
+    internal bool IsPlain => Momentum == 0f && WeightDecay == 0f;
+
     /// <inheritdoc/>
     protected override void Apply(Span<float> parameters, ReadOnlySpan<float> gradients)
     {

@@ -73,8 +73,8 @@ public sealed class Trainer
     public bool DropLastPartialBatch { get; set; }
 
     /// <summary>
-    /// dLoss/dParameters of the last <see cref="Step(ReadOnlySpan{float}, ReadOnlySpan{int})"/> or
-    /// <see cref="ComputeGradients(ReadOnlySpan{float}, ReadOnlySpan{int})"/>, laid out like
+    /// dLoss/dParameters of the last <see cref="ComputeGradients(ReadOnlySpan{float}, ReadOnlySpan{int})"/> (or
+    /// step, except the weight part after a plain-SGD step, whose update is fused), laid out like
     /// <see cref="Network.Parameters"/>.
     /// </summary>
     public ReadOnlySpan<float> Gradients => _gradients;
@@ -96,54 +96,88 @@ public sealed class Trainer
     /// <summary>One step on a batch with class labels: forward, loss, backward, update. Returns the loss before the update.</summary>
     /// <param name="inputs">Row-major [batch x InputSize]; the batch is inputs.Length / InputSize.</param>
     /// <param name="labels">One class index per sample (softmax cross-entropy).</param>
-    /// <exception cref="TrainingDivergedException">The loss or a gradient is NaN or infinite; nothing was updated.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a backpropagated error is NaN or infinite; nothing was updated.</exception>
+    /// <remarks>
+    /// With plain <see cref="Sgd"/> (no momentum, no weight decay) the update is fused into the weight-gradient
+    /// GEMM (W -= lr X^T dZ in one pass), so <see cref="Gradients"/> then holds only the bias gradients;
+    /// <see cref="ComputeGradients(ReadOnlySpan{float}, ReadOnlySpan{int})"/> always fills it all.
+    /// Divergence is detected before any update from the loss and from every layer's dLoss/dZ; an update whose
+    /// own arithmetic overflows (finite inputs, infinite result) shows up as a non-finite loss one step later.
+    /// </remarks>
     public float Step(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
-        float loss = ComputeGradients(inputs, labels);
-        Optimizer.Update(Network.Parameters, _gradients);
+        float loss = LossAndDeltas(inputs, labels, out int batch);
+        Update(inputs, batch);
         return loss;
     }
 
     /// <summary>One step on a batch with float target rows [batch x OutputSize]. Returns the loss before the update.</summary>
-    /// <exception cref="TrainingDivergedException">The loss or a gradient is NaN or infinite; nothing was updated.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a backpropagated error is NaN or infinite; nothing was updated.</exception>
     public float Step(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
     {
-        float loss = ComputeGradients(inputs, targets);
-        Optimizer.Update(Network.Parameters, _gradients);
+        float loss = LossAndDeltas(inputs, targets, out int batch);
+        Update(inputs, batch);
         return loss;
     }
 
     /// <summary>Forward, loss and backward without an update: fills <see cref="Gradients"/> and returns the loss.</summary>
     public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
-        int batch = BatchOf(inputs);
-        Guard.SameLength(labels.Length, batch, nameof(labels), "batch");
-        if (Loss != Loss.SoftmaxCrossEntropy)
-            throw new InvalidOperationException($"Integer labels go with {Loss.SoftmaxCrossEntropy}; {Loss} needs float target rows.");
-        ReadOnlySpan<float> output = Network.Forward(_workspace, inputs, batch, MaxThreads);
-        float loss = Losses.SoftmaxCrossEntropy(output, labels, LastOutputGradient(batch), batch, Network.OutputSize);
-        return BackwardChecked(inputs, batch, loss);
+        float loss = LossAndDeltas(inputs, labels, out int batch);
+        Network.ParameterGradients(_workspace, inputs, batch, _gradients, MaxThreads);
+        return loss;
     }
 
     /// <summary>Forward, loss and backward without an update, with float target rows.</summary>
     public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
     {
-        int batch = BatchOf(inputs);
+        float loss = LossAndDeltas(inputs, targets, out int batch);
+        Network.ParameterGradients(_workspace, inputs, batch, _gradients, MaxThreads);
+        return loss;
+    }
+
+    private float LossAndDeltas(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, out int batch)
+    {
+        batch = BatchOf(inputs);
+        Guard.SameLength(labels.Length, batch, nameof(labels), "batch");
+        if (Loss != Loss.SoftmaxCrossEntropy)
+            throw new InvalidOperationException($"Integer labels go with {Loss.SoftmaxCrossEntropy}; {Loss} needs float target rows.");
+        ReadOnlySpan<float> output = Network.Forward(_workspace, inputs, batch, MaxThreads);
+        float loss = Losses.SoftmaxCrossEntropy(output, labels, LastOutputGradient(batch), batch, Network.OutputSize);
+        return Deltas(batch, loss);
+    }
+
+    private float LossAndDeltas(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, out int batch)
+    {
+        batch = BatchOf(inputs);
         Guard.SameLength(targets.Length, batch * Network.OutputSize, nameof(targets), "batch x OutputSize");
         ReadOnlySpan<float> output = Network.Forward(_workspace, inputs, batch, MaxThreads);
         float loss = LossOf(output, targets, LastOutputGradient(batch), batch);
-        return BackwardChecked(inputs, batch, loss);
+        return Deltas(batch, loss);
     }
 
-    private float BackwardChecked(ReadOnlySpan<float> inputs, int batch, float loss)
+    /// <summary>Checks the loss, then backpropagates dLoss/dZ through every layer, checking each.</summary>
+    private float Deltas(int batch, float loss)
     {
         if (!float.IsFinite(loss))
             throw new TrainingDivergedException($"The loss is {loss} after {Optimizer.Steps} updates; the parameters are those of the last good step. Try a smaller learning rate.");
-        Network.Backward(_workspace, inputs, batch, _gradients, MaxThreads);
-        // A NaN or infinity anywhere makes the sum non-finite: one pass, and no update from a broken gradient.
-        if (!float.IsFinite(TensorPrimitives.Sum(_gradients)))
-            throw new TrainingDivergedException($"A gradient is NaN or infinite after {Optimizer.Steps} updates (loss {loss}); the parameters are those of the last good step. Try a smaller learning rate.");
+        if (!Network.BackwardDeltas(_workspace, batch, MaxThreads))
+            throw new TrainingDivergedException($"A backpropagated error is NaN or infinite after {Optimizer.Steps} updates (loss {loss}); the parameters are those of the last good step. Try a smaller learning rate.");
         return loss;
+    }
+
+    private void Update(ReadOnlySpan<float> inputs, int batch)
+    {
+        if (Optimizer is Sgd { IsPlain: true } sgd)
+        {
+            Network.ApplySgd(_workspace, inputs, batch, sgd.LearningRate, _gradients, MaxThreads);
+            sgd.CountFusedStep();
+        }
+        else
+        {
+            Network.ParameterGradients(_workspace, inputs, batch, _gradients, MaxThreads);
+            Optimizer.Update(Network.Parameters, _gradients);
+        }
     }
 
     private float LossOf(ReadOnlySpan<float> output, ReadOnlySpan<float> targets, Span<float> gradient, int batch)

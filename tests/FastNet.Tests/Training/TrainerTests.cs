@@ -75,13 +75,23 @@ public class TrainerTests
         }
     }
 
-    [Fact]
-    public void DivergenceThrowsAndKeepsTheLastGoodWeights()
+    public static TheoryData<string> DivergingOptimizers() => new() { "plain SGD (fused update)", "SGD with momentum", "Adam" };
+
+    [Theory]
+    [MemberData(nameof(DivergingOptimizers))]
+    public void DivergenceThrowsAndKeepsTheLastGoodWeights(string optimizer)
     {
         var rng = new Random(4);
         float[] x = TestData.Uniform(rng, 16 * 4, -10f, 10f), y = TestData.Uniform(rng, 16, -100f, 100f);
         Network net = new NetworkBuilder(4).Dense(8, Activation.Relu).Dense(1).Build(seed: 4);
-        var trainer = new Trainer(net, Loss.MeanSquaredError, new Sgd(1e3f), batchSize: 16, maxThreads: 1);
+        Optimizer opt = optimizer switch
+        {
+            "Adam" => new Adam(1e3f),
+            "SGD with momentum" => new Sgd(1e3f, momentum: 0.9f),
+            _ => new Sgd(1e3f),
+        };
+        if (optimizer == "Adam") x[5] = float.NaN;   // Adam's steps are bounded: divergence from a NaN input instead
+        var trainer = new Trainer(net, Loss.MeanSquaredError, opt, batchSize: 16, maxThreads: 1);
         float[] lastGood = net.Parameters.ToArray();
         var e = Assert.Throws<TrainingDivergedException>(() =>
         {
@@ -94,6 +104,29 @@ public class TrainerTests
         Assert.Contains("last good step", e.Message);
         Assert.Equal(lastGood, net.Parameters.ToArray());
         Assert.All(lastGood, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void FusedPlainSgdStepEqualsGradientDescentOnComputedGradients()
+    {
+        Dataset data = Synthetic(32, 30, 4, 7);
+        float[] x = data.Features.ToArray();
+        int[] y = data.Labels.ToArray();
+        Network fused = new NetworkBuilder(30).Dense(16, Activation.Sigmoid).Dense(4).Build(seed: 7);
+        Network manual = new NetworkBuilder(30).Dense(16, Activation.Sigmoid).Dense(4).Build(seed: 7);
+        var fusedTrainer = new Trainer(fused, Loss.SoftmaxCrossEntropy, new Sgd(0.5f), batchSize: 32, maxThreads: 1);
+        var manualTrainer = new Trainer(manual, Loss.SoftmaxCrossEntropy, new Sgd(0.5f), batchSize: 32, maxThreads: 1);
+        for (int step = 0; step < 5; step++)
+        {
+            fusedTrainer.Step(x, y);
+            manualTrainer.ComputeGradients(x, y);
+            Span<float> p = manual.Parameters;
+            ReadOnlySpan<float> g = manualTrainer.Gradients;
+            for (int i = 0; i < p.Length; i++) p[i] -= 0.5f * g[i];
+        }
+
+        for (int i = 0; i < manual.ParameterCount; i++) Assert.Equal(manual.Parameters[i], fused.Parameters[i], 1e-5f);
+        Assert.Equal(5, fusedTrainer.Optimizer.Steps);
     }
 
     [Fact]
