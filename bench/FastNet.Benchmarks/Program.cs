@@ -15,8 +15,11 @@ switch (args.FirstOrDefault())
     case "quick-train":     // T1 on Fashion-MNIST epoch by epoch: quick-train [threads] [seed] [epochs]
         QuickTraining.Run(args);
         return;
+    case "kernel":          // the AVX-512 micro-kernel alone against the FMA peak
+        KernelBench.Run();
+        return;
     case "breakdown":       // each operation of a T1 training step on its own
-        Breakdown.Run();
+        Breakdown.Run(args.Length > 1 ? int.Parse(args[1]) : 1);
         return;
 }
 

@@ -237,6 +237,8 @@ public sealed class Trainer
                 if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
                 ReadOnlySpan<int> indices = order.AsSpan(first, batch);
                 Gather(train, indices);
+                int next = first + BatchSize;
+                if (next < order.Length) PrefetchRows(train, order.AsSpan(next, Math.Min(BatchSize, order.Length - next)));
                 Span<float> inputs = _batchInputs.AsSpan(0, batch * train.FeatureCount);
                 float loss = train.HasLabels
                     ? Step(inputs, _batchLabels.AsSpan(0, batch))
@@ -299,6 +301,25 @@ public sealed class Trainer
             data.Features.Slice(i * d, d).CopyTo(_batchInputs.AsSpan(r * d, d));
             if (data.HasLabels) _batchLabels[r] = data.Labels[i];
             else data.Targets.Slice(i * t, t).CopyTo(_batchTargets.AsSpan(r * t, t));
+        }
+    }
+
+    /// <summary>
+    /// Asks for the next batch's rows while this step computes: shuffled rows of a large set come from DRAM,
+    /// and fetched one by one in the gather they cost a memory latency each. Prefetched into the shared
+    /// L3 (not L1/L2, which the step's own working set fills).
+    /// </summary>
+    private static unsafe void PrefetchRows(Dataset data, ReadOnlySpan<int> indices)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        int d = data.FeatureCount;
+        fixed (float* features = data.Features)
+        {
+            foreach (int i in indices)
+            {
+                byte* row = (byte*)(features + (long)i * d), end = row + (long)d * sizeof(float);
+                for (byte* line = row; line < end; line += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch2(line);
+            }
         }
     }
 
