@@ -69,6 +69,9 @@ public sealed class Trainer
     /// <summary>Seed of the shuffles in <see cref="Fit"/>.</summary>
     public int Seed { get; }
 
+    /// <summary>Optional learning-rate schedule applied by <see cref="Fit"/> at the start of each epoch.</summary>
+    public LearningRateSchedule? Schedule { get; set; }
+
     /// <summary>Whether <see cref="Fit"/> skips the last batch of an epoch when it is smaller than <see cref="BatchSize"/>.</summary>
     public bool DropLastPartialBatch { get; set; }
 
@@ -206,7 +209,8 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// Trains for <paramref name="epochs"/> epochs: each epoch visits the samples in a fresh seeded permutation,
+    /// Trains for <paramref name="epochs"/> epochs: each epoch sets the learning rate from <see cref="Schedule"/>
+    /// (if any), then visits the samples in a fresh seeded permutation,
     /// gathering batches into a preallocated buffer. After each epoch the validation set (if any) is evaluated
     /// and an <see cref="EpochReport"/> goes to <paramref name="progress"/>. Cancellation is checked between
     /// batches: training then stops, the partial epoch is reported, and the history says it was cancelled.
@@ -223,9 +227,11 @@ public sealed class Trainer
         for (int i = 0; i < order.Length; i++) order[i] = i;
         var rng = new Random(Seed);
         bool classification = Loss == Loss.SoftmaxCrossEntropy;
+        float initialRate = Optimizer.LearningRate;
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             long start = Stopwatch.GetTimestamp();
+            if (Schedule is not null) Optimizer.LearningRate = Schedule.RateAt(epoch, initialRate);
             rng.Shuffle(order);
             double lossSum = 0;
             long seen = 0, correct = 0;

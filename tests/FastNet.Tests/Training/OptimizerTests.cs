@@ -86,3 +86,34 @@ public class OptimizerTests
         Assert.Equal("gradients", Assert.Throws<ArgumentException>(() => sgd.Update(new float[4], new float[3])).ParamName);
     }
 }
+
+public class LearningRateScheduleTests
+{
+    [Fact]
+    public void StepDecayMultipliesEveryStepEpochs()
+    {
+        var s = new StepDecay(stepEpochs: 3, factor: 0.5f);
+        Assert.Equal([0.4f, 0.4f, 0.4f, 0.2f, 0.2f, 0.2f, 0.1f], Enumerable.Range(1, 7).Select(e => s.RateAt(e, 0.4f)));
+    }
+
+    [Fact]
+    public void CosineDecayFollowsTheHalfCosine()
+    {
+        var s = new CosineDecay(totalEpochs: 4, minimumRate: 0.01f);
+        double[] expected = Enumerable.Range(0, 4).Select(e => 0.01 + (0.1 - 0.01) * (1 + Math.Cos(Math.PI * e / 4)) / 2).ToArray();
+        for (int e = 1; e <= 4; e++) Assert.Equal(expected[e - 1], s.RateAt(e, 0.1f), 1e-6);
+        Assert.Equal(s.RateAt(4, 0.1f), s.RateAt(9, 0.1f));   // held after the last epoch
+        Assert.True(new CosineDecay(3).RateAt(3, 0.1f) > 0f);
+    }
+
+    [Fact]
+    public void FitAppliesTheScheduleEachEpoch()
+    {
+        Network net = new NetworkBuilder(4).Dense(3).Build();
+        var data = FastNet.Data.Dataset.WithLabels(new float[8 * 4], 4, new int[8], 3);
+        var sgd = new Sgd(0.8f);
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, sgd, batchSize: 4, maxThreads: 1) { Schedule = new StepDecay(1, 0.5f) };
+        trainer.Fit(data, epochs: 3);
+        Assert.Equal(0.2f, sgd.LearningRate);   // epochs ran at 0.8, 0.4, 0.2
+    }
+}
