@@ -2,10 +2,14 @@ using FastNet.Data;
 
 namespace FastNet.Tests.Data;
 
-/// <summary>Debian's dataset-fashion-mnist (60k train, 10k test IDX gz files); CI installs it.</summary>
+/// <summary>
+/// Debian's dataset-fashion-mnist (60k train, 10k test IDX gz files); CI installs it. FASTNET_FASHION_MNIST_DIR
+/// points the tests at another copy.
+/// </summary>
 internal static class FashionMnist
 {
-    public const string Directory = "/usr/share/datasets/fashion-mnist";
+    public static readonly string Directory =
+        Environment.GetEnvironmentVariable("FASTNET_FASHION_MNIST_DIR") ?? "/usr/share/datasets/fashion-mnist";
 
     private static readonly Lazy<(Dataset Train, Dataset Test)?> s_sets = new(() =>
     {
