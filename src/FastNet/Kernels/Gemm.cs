@@ -17,9 +17,10 @@ namespace FastNet.Kernels;
 /// computed by one thread in one fixed order: results are bitwise identical for every thread count.
 /// </para>
 /// <para>
-/// Memory: each thread keeps its pack buffers (about 2 MiB) from its first call on, and multi-threaded
-/// calls run on a fixed pool of worker threads (one per core besides the caller) with no per-call
-/// allocation, so steady-state calls allocate nothing, on one thread or many.
+/// Memory: a calling thread keeps pack buffers (about 2 MiB per task: one for single-threaded calls, one per
+/// task for multi-threaded ones) from its first call on, and multi-threaded calls run on a fixed pool of
+/// worker threads (one per core besides the caller) with no per-call allocation, so steady-state calls
+/// allocate nothing, on one thread or many.
 /// </para>
 /// <para>With beta == 0, C is not read (NaNs in it do not propagate). C must not overlap A or B.</para>
 /// </remarks>

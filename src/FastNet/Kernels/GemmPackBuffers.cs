@@ -3,13 +3,14 @@ using System.Runtime.CompilerServices;
 namespace FastNet.Kernels;
 
 /// <summary>
-/// One thread's GEMM scratch memory: a packed B block, a packed A block and an edge tile.
+/// The scratch memory of one GEMM task: a packed B block, a packed A block and an edge tile.
 /// </summary>
 /// <remarks>
-/// Allocated on a thread's first GEMM call as one array on the pinned object heap (so its address never
-/// moves and may be held as a pointer) and kept for the thread's lifetime: about 2 MiB per thread that
-/// ever ran a packed GEMM. Every later call on that thread allocates nothing. Each region starts on a
-/// 64-byte boundary so that panel loads never split cache lines.
+/// One array on the pinned object heap (its address never moves and may be held as a pointer), about
+/// 2 MiB. A single-task GEMM uses its thread's own (<see cref="ForCurrentThread"/>, kept for the thread's
+/// lifetime); a multi-task GEMM uses one per task index, kept by the calling thread's job. Either way
+/// only the first call allocates. Each region starts on a 64-byte boundary so that panel loads never
+/// split cache lines.
 /// </remarks>
 internal sealed unsafe class GemmPackBuffers
 {
@@ -29,7 +30,7 @@ internal sealed unsafe class GemmPackBuffers
     /// <summary>An MR x NR tile for the edges of C.</summary>
     public readonly float* Tile;
 
-    private GemmPackBuffers()
+    public GemmPackBuffers()
     {
         const int floatsPerLine = GemmBlocking.Alignment / sizeof(float);
         int bFloats = GemmBlocking.KC * GemmBlocking.NB;

@@ -17,6 +17,16 @@ internal sealed unsafe class GemmParallel<TKernel> : IParallelJob where TKernel 
     [ThreadStatic] private static GemmParallel<TKernel>? s_job;
 
     private GemmProblem _problem;
+
+    /// <summary>
+    /// Pack buffers per task index, owned by this (per-caller) job: whichever thread runs task t uses
+    /// buffer t, so which thread claims which task never triggers an allocation. They are created on the
+    /// caller when a call first needs that many tasks.
+    /// </summary>
+    private GemmPackBuffers[] _buffers = [];
+
+    /// <summary>Most tasks one call is split into: four per core, at least 8.</summary>
+    private static readonly int MaxTasks = Math.Max(8, 4 * Environment.ProcessorCount);
     private int _gridRows, _gridCols, _tileRows, _tileCols;
 
     public static void Run(in GemmProblem p, int maxThreads)
@@ -24,8 +34,9 @@ internal sealed unsafe class GemmParallel<TKernel> : IParallelJob where TKernel 
         int mr = TKernel.Mr, nr = TKernel.Nr;
         int tileRows = (p.M + mr - 1) / mr, tileCols = (p.N + nr - 1) / nr;
         long flops = 2L * p.M * p.N * p.K;
-        int tasks = (int)Math.Clamp(flops / GemmBlocking.MinFlopsPerTask, 1, maxThreads);
-        (int gridRows, int gridCols) = ChooseGrid(tasks, tileRows, tileCols, mr, nr);
+        // More tasks than cores only helps balance; each costs a pack buffer, so their number is capped.
+        int wanted = (int)Math.Clamp(flops / GemmBlocking.MinFlopsPerTask, 1, Math.Min(maxThreads, MaxTasks));
+        (int gridRows, int gridCols) = ChooseGrid(wanted, tileRows, tileCols, mr, nr);
 
         if (gridRows * gridCols == 1)
         {
@@ -34,11 +45,19 @@ internal sealed unsafe class GemmParallel<TKernel> : IParallelJob where TKernel 
         }
 
         GemmParallel<TKernel> job = s_job ??= new GemmParallel<TKernel>();
+        int tasks = gridRows * gridCols;
+        if (job._buffers.Length < tasks)
+        {
+            int had = job._buffers.Length;
+            Array.Resize(ref job._buffers, tasks);
+            for (int t = had; t < tasks; t++) job._buffers[t] = new GemmPackBuffers();
+        }
+
         job._problem = p;
         (job._gridRows, job._gridCols, job._tileRows, job._tileCols) = (gridRows, gridCols, tileRows, tileCols);
         try
         {
-            WorkerPool.Shared.Run(job, gridRows * gridCols);
+            WorkerPool.Shared.Run(job, tasks);
         }
         finally
         {
@@ -54,7 +73,7 @@ internal sealed unsafe class GemmParallel<TKernel> : IParallelJob where TKernel 
         int m1 = Math.Min(_problem.M, (int)((long)(gi + 1) * _tileRows / _gridRows) * mr);
         int n0 = (int)((long)gj * _tileCols / _gridCols) * nr;
         int n1 = Math.Min(_problem.N, (int)((long)(gj + 1) * _tileCols / _gridCols) * nr);
-        GemmDriver<TKernel>.Run(_problem, m0, m1, n0, n1, GemmPackBuffers.ForCurrentThread());
+        GemmDriver<TKernel>.Run(_problem, m0, m1, n0, n1, _buffers[task]);
     }
 
     /// <summary>

@@ -238,6 +238,11 @@ public class GemmDispatchTests
     }
 }
 
+/// <summary>
+/// Runs alone: the pool's workers also run other tests' jobs, and a task that throws (WorkerPoolTests)
+/// allocates its exception on a worker, which these counters would see.
+/// </summary>
+[Collection(nameof(PoolAllocationMeasurements))]
 public class GemmMultiThreadAllocationTests
 {
     /// <summary>
@@ -259,3 +264,7 @@ public class GemmMultiThreadAllocationTests
         }
     }
 }
+
+/// <summary>Tests that count the worker pool's allocations run in this collection, after and apart from all others.</summary>
+[CollectionDefinition(nameof(PoolAllocationMeasurements), DisableParallelization = true)]
+public sealed class PoolAllocationMeasurements;

@@ -45,20 +45,6 @@ public class TrainerTests
     }
 
     [Fact]
-    public void StepAllocatesNothingOnAnyThreadWhenParallel()
-    {
-        Dataset data = Synthetic(64, 784, 10, 2);
-        Network net = new NetworkBuilder(784).Dense(256, Activation.Relu).Dense(10).Build(seed: 2);
-        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Adam(), batchSize: 64, maxThreads: 2);
-        float[] x = data.Features.ToArray();
-        int[] y = data.Labels.ToArray();
-        for (int i = 0; i < 3; i++) trainer.Step(x, y);
-        long before = GC.GetAllocatedBytesForCurrentThread() + WorkerPool.Shared.WorkerAllocatedBytes();
-        for (int i = 0; i < 10; i++) trainer.Step(x, y);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() + WorkerPool.Shared.WorkerAllocatedBytes() - before);
-    }
-
-    [Fact]
     public void SameSeedGivesBitwiseIdenticalWeightsOn1And2And8Threads()
     {
         // Wide enough that the GEMMs really split (64 x 784 x 256 is 26 MFLOP).
@@ -183,5 +169,24 @@ public class TrainerTests
     internal sealed class SynchronousProgress(Action<EpochReport> report) : IProgress<EpochReport>
     {
         public void Report(EpochReport value) => report(value);
+    }
+}
+
+/// <summary>Counts the worker pool's allocations, so it runs apart from other tests (see PoolAllocationMeasurements).</summary>
+[Collection(nameof(FastNet.Tests.Kernels.PoolAllocationMeasurements))]
+public class ParallelTrainingAllocationTests
+{
+    [Fact]
+    public void StepAllocatesNothingOnAnyThreadWhenParallel()
+    {
+        Dataset data = TrainerTests.Synthetic(64, 784, 10, 2);
+        Network net = new NetworkBuilder(784).Dense(256, Activation.Relu).Dense(10).Build(seed: 2);
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Adam(), batchSize: 64, maxThreads: 2);
+        float[] x = data.Features.ToArray();
+        int[] y = data.Labels.ToArray();
+        for (int i = 0; i < 3; i++) trainer.Step(x, y);
+        long before = GC.GetAllocatedBytesForCurrentThread() + WorkerPool.Shared.WorkerAllocatedBytes();
+        for (int i = 0; i < 10; i++) trainer.Step(x, y);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() + WorkerPool.Shared.WorkerAllocatedBytes() - before);
     }
 }
