@@ -61,7 +61,7 @@ internal sealed class FlopColumn(bool asFractionOfPeak) : IColumn
         => benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Threads")?.Value as int? ?? 1;
 }
 
-/// <summary>Training samples per second from the median time of one benchmarked epoch.</summary>
+/// <summary>Samples per second from the median time of one invocation (a training epoch or an inference batch).</summary>
 internal sealed class SamplesPerSecondColumn : IColumn
 {
     public string Id => "SamplesPerSecond";
@@ -71,16 +71,20 @@ internal sealed class SamplesPerSecondColumn : IColumn
     public int PriorityInCategory => -1;
     public bool IsNumeric => true;
     public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "training samples per second (samples of the epoch over the median time)";
+    public string Legend => "samples per second: samples of one invocation (training epoch or inference batch) over the median time";
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-    public bool IsAvailable(Summary summary) => summary.BenchmarksCases.Any(c => FlopColumn.Parameter(c, "Workload") is TrainingWorkload);
+    public bool IsAvailable(Summary summary) => summary.BenchmarksCases.Any(c => Samples(c) is not null);
+
+    /// <summary>Samples one invocation processes: a training epoch, or an inference batch.</summary>
+    private static int? Samples(BenchmarkCase c) => FlopColumn.Parameter(c, "Workload") is TrainingWorkload w
+        ? w.SamplesPerEpoch
+        : FlopColumn.Parameter(c, "Batch") as int?;
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
     {
         double? medianNs = summary[benchmarkCase]?.ResultStatistics?.Median;
-        return FlopColumn.Parameter(benchmarkCase, "Workload") is TrainingWorkload w && medianNs is not null
-            ? (w.SamplesPerEpoch / (medianNs.Value * 1e-9)).ToString("N0")
-            : "-";
+        int? samples = Samples(benchmarkCase);
+        return samples is not null && medianNs is not null ? (samples.Value / (medianNs.Value * 1e-9)).ToString("N0") : "-";
     }
 }

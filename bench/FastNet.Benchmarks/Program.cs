@@ -15,6 +15,9 @@ switch (args.FirstOrDefault())
     case "quick-train":     // T1 on Fashion-MNIST epoch by epoch: quick-train [threads] [seed] [epochs]
         QuickTraining.Run(args);
         return;
+    case "latency":         // I1 and I3: per-call latency percentiles -> bench/results/inference-latency.md
+        LatencyHarness.Run();
+        return;
     case "kernel":          // the AVX-512 micro-kernel alone against the FMA peak
         KernelBench.Run();
         return;

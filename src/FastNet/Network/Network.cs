@@ -47,6 +47,17 @@ public sealed partial class Network
     /// <summary>Number of parameters.</summary>
     public int ParameterCount => _parameters.Length;
 
+    /// <summary>A deep copy: same layers, its own copy of the parameters.</summary>
+    public Network Clone()
+    {
+        var copy = new Network(_layers.Select(l => (l.Inputs, l.Outputs, l.Activation)).ToList());
+        _parameters.CopyTo(copy._parameters, 0);
+        return copy;
+    }
+
+    /// <summary>Creates a thread-safe predictor from a snapshot of the current parameters.</summary>
+    public Inference.Predictor CreatePredictor() => new(this);
+
     /// <summary>He or Glorot weights (see <see cref="NetworkBuilder.Build"/>), zero biases.</summary>
     internal void Initialize(int seed)
     {

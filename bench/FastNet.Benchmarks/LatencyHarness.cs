@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using FastNet.Inference;
+
+namespace FastNet.Benchmarks;
+
+/// <summary>
+/// I1 and I3 of ../shared/WORKLOADS.md, timing predictions one by one (BenchmarkDotNet reports per-iteration
+/// statistics, not per-call percentiles): batch-1 latency p50/p99/mean and bytes per call on one thread, then
+/// 2 to 16 threads sharing one predictor (total predictions/s, p99, and whether every result equals the
+/// single-threaded one). Writes bench/results/inference-latency.md.
+/// Run: dotnet run -c Release --project bench/FastNet.Benchmarks -- latency
+/// </summary>
+internal static class LatencyHarness
+{
+    public static void Run()
+    {
+        var lines = new List<string>
+        {
+            "# inference-latency",
+            "",
+            $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- latency` ({DateTime.UtcNow:yyyy-MM-dd})",
+            "",
+            $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; every call timed with Stopwatch, after a 1 s warm-up.",
+            "",
+            "## I1: batch 1, one thread",
+            "",
+            "| model | calls | p50 (us) | p99 (us) | mean (us) | bytes per call |",
+            "|---|---:|---:|---:|---:|---:|",
+        };
+        foreach (InferenceModel model in new[] { InferenceModel.T1, InferenceModel.T2 })
+        {
+            using Predictor predictor = model.Build().CreatePredictor();
+            float[] x = Input(model, 1), y = new float[model.Widths[^1]];
+            int calls = model == InferenceModel.T1 ? 200_000 : 20_000;
+            Warm(() => predictor.Predict(x, y));
+            var times = new double[calls];
+            long allocated = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < calls; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                predictor.Predict(x, y);
+                times[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            }
+
+            double bytes = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)calls;
+            lines.Add($"| {model} | {calls:N0} | {Percentile(times, 0.50):F2} | {Percentile(times, 0.99):F2} | {times.Average():F2} | {bytes:F0} |");
+        }
+
+        lines.AddRange(["", "## I3: threads sharing one predictor (T1 model, batch 1)", "",
+            "| threads | predictions/s | p99 (us) | results equal to single-threaded |", "|---:|---:|---:|---|"]);
+        using (Predictor shared = InferenceModel.T1.Build().CreatePredictor())
+        {
+            const int inputs = 64;
+            float[] x = Input(InferenceModel.T1, inputs), expected = new float[inputs * 10];
+            for (int i = 0; i < inputs; i++) shared.Predict(x.AsSpan(i * 784, 784), expected.AsSpan(i * 10, 10));
+            foreach (int threads in new[] { 2, 4, 8, 16 })
+            {
+                const int perThread = 50_000;
+                var latencies = new double[threads][];
+                int mismatches = 0;
+                var start = new Barrier(threads + 1);
+                var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+                {
+                    var y = new float[10];
+                    var mine = latencies[t] = new double[perThread];
+                    start.SignalAndWait();
+                    for (int n = 0; n < perThread; n++)
+                    {
+                        int i = (n + t) % inputs;
+                        long t0 = Stopwatch.GetTimestamp();
+                        shared.Predict(x.AsSpan(i * 784, 784), y);
+                        mine[n] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+                        if (!y.AsSpan().SequenceEqual(expected.AsSpan(i * 10, 10))) Interlocked.Increment(ref mismatches);
+                    }
+                })).ToList();
+                workers.ForEach(w => w.Start());
+                start.SignalAndWait();
+                var clock = Stopwatch.StartNew();
+                workers.ForEach(w => w.Join());
+                double seconds = clock.Elapsed.TotalSeconds;
+                double[] all = latencies.SelectMany(l => l).ToArray();
+                lines.Add($"| {threads} | {threads * perThread / seconds:N0} | {Percentile(all, 0.99):F2} | {(mismatches == 0 ? "yes" : $"NO ({mismatches} differ)")} |");
+            }
+        }
+
+        string path = Path.Combine(FindRepositoryRoot(), "bench", "results", "inference-latency.md");
+        File.WriteAllLines(path, lines);
+        Console.WriteLine(string.Join(Environment.NewLine, lines));
+        Console.WriteLine($"wrote {path}");
+    }
+
+    private static float[] Input(InferenceModel model, int count)
+    {
+        var rng = new Random(1);
+        var x = new float[count * model.Widths[0]];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
+        return x;
+    }
+
+    private static void Warm(Action action)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.ElapsedMilliseconds < 1000) action();
+    }
+
+    private static double Percentile(double[] values, double q)
+    {
+        double[] sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        return sorted[(int)Math.Min(sorted.Length - 1, q * sorted.Length)];
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "FastNet.sln"))) dir = Path.GetDirectoryName(dir);
+        return dir ?? Directory.GetCurrentDirectory();
+    }
+}

@@ -1,0 +1,148 @@
+using FastNet.Inference;
+using FastNet.Tests.Training;
+
+namespace FastNet.Tests.Inference;
+
+public class PredictorTests
+{
+    private static Network T1(int seed)
+    {
+        Network net = new NetworkBuilder(784).Dense(128, Activation.Relu).Dense(10).Build(seed);
+        var rng = new Random(seed);
+        foreach (DenseLayer layer in net.Layers) TestData.Uniform(rng, layer.Outputs, -0.1f, 0.1f).CopyTo(layer.Biases);
+        return net;
+    }
+
+    [Fact]
+    public void PredictMatchesADoublePrecisionForwardPass()
+    {
+        Network net = new NetworkBuilder(13).Dense(11, Activation.Tanh).Dense(7, Activation.Sigmoid).Dense(5, Activation.Relu).Dense(3).Build(seed: 1);
+        using Predictor predictor = net.CreatePredictor();
+        var rng = new Random(1);
+        double[] p = Array.ConvertAll(net.Parameters.ToArray(), v => (double)v);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            float[] x = TestData.Uniform(rng, 13);
+            var y = new float[3];
+            predictor.Predict(x, y);
+            double[] expected = ReferenceNetwork.Forward(net, p, x, 1);
+            for (int j = 0; j < 3; j++) Assert.Equal(expected[j], y[j], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void BatchRowsAgreeWithSinglePredictionsAndAcrossThreadCounts()
+    {
+        Network net = T1(2);
+        using Predictor predictor = net.CreatePredictor();
+        var rng = new Random(2);
+        const int count = 300;   // more than one block of 256
+        float[] x = TestData.Uniform(rng, count * 784, 0f, 1f);
+        float[] one = new float[count * 10], two = new float[count * 10];
+        predictor.PredictBatch(x, one, maxThreads: 1);
+        predictor.PredictBatch(x, two, maxThreads: 2);
+        Assert.Equal(one, two);   // the GEMM is bitwise identical for any thread count
+        var single = new float[10];
+        for (int i = 0; i < count; i += 37)
+        {
+            predictor.Predict(x.AsSpan(i * 784, 784), single);
+            // GEMV and blocked GEMM sum in different orders: equal to float rounding, not bitwise.
+            for (int j = 0; j < 10; j++) Assert.Equal(one[i * 10 + j], single[j], 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void PredictorIsASnapshotOfTheWeights()
+    {
+        Network net = T1(3);
+        float[] x = TestData.Uniform(new Random(3), 784, 0f, 1f);
+        using Predictor predictor = net.CreatePredictor();
+        float[] before = new float[10], after = new float[10];
+        predictor.Predict(x, before);
+        net.Parameters.Fill(0.5f);   // "training" the source network afterwards
+        predictor.Predict(x, after);
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public void SixteenThreadsSharingOnePredictorGetTheSingleThreadedBits()
+    {
+        Network net = T1(4);
+        using Predictor predictor = net.CreatePredictor();
+        const int inputs = 64;
+        float[] x = TestData.Uniform(new Random(4), inputs * 784, 0f, 1f);
+        float[] expected = new float[inputs * 10];
+        for (int i = 0; i < inputs; i++) predictor.Predict(x.AsSpan(i * 784, 784), expected.AsSpan(i * 10, 10));
+
+        int mismatches = 0;
+        var threads = Enumerable.Range(0, 16).Select(t => new Thread(() =>
+        {
+            var y = new float[10];
+            for (int n = 0; n < 10_000; n++)
+            {
+                int i = (n * 7 + t) % inputs;
+                predictor.Predict(x.AsSpan(i * 784, 784), y);
+                if (!y.AsSpan().SequenceEqual(expected.AsSpan(i * 10, 10))) Interlocked.Increment(ref mismatches);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.Equal(0, mismatches);
+    }
+
+    [Fact]
+    public void PredictAllocatesNothingAfterTheThreadsFirstCall()
+    {
+        using Predictor predictor = T1(5).CreatePredictor();
+        float[] x = TestData.Uniform(new Random(5), 784, 0f, 1f), y = new float[10];
+        predictor.Predict(x, y);
+        predictor.PredictProbabilities(x, y);
+        predictor.PredictClass(x);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            predictor.Predict(x, y);
+            predictor.PredictProbabilities(x, y);
+            predictor.PredictClass(x);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void HelpersGiveArgmaxAndSoftmax()
+    {
+        using Predictor predictor = T1(6).CreatePredictor();
+        float[] x = TestData.Uniform(new Random(6), 784, 0f, 1f), logits = new float[10], probabilities = new float[10];
+        predictor.Predict(x, logits);
+        predictor.PredictProbabilities(x, probabilities);
+        Assert.Equal(Array.IndexOf(logits, logits.Max()), predictor.PredictClass(x));
+        double sum = logits.Sum(v => Math.Exp(v));
+        for (int j = 0; j < 10; j++) Assert.Equal(Math.Exp(logits[j]) / sum, probabilities[j], 1e-6);
+    }
+
+    [Fact]
+    public void LoadsFromAModelFile()
+    {
+        Network net = T1(7);
+        string path = Path.Combine(Directory.CreateTempSubdirectory("fastnet-predictor-").FullName, "t1.fnet");
+        net.Save(path);
+        using Predictor fromFile = Predictor.Load(path), fromNetwork = net.CreatePredictor();
+        float[] x = TestData.Uniform(new Random(7), 784, 0f, 1f), a = new float[10], b = new float[10];
+        fromFile.Predict(x, a);
+        fromNetwork.Predict(x, b);
+        Assert.Equal(b, a);
+        Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+    }
+
+    [Fact]
+    public void WrongLengthsThrowNamingTheSpan()
+    {
+        using Predictor predictor = new NetworkBuilder(4).Dense(3).Build().CreatePredictor();
+        Assert.Equal("input", Assert.Throws<ArgumentException>(() => predictor.Predict(new float[5], new float[3])).ParamName);
+        Assert.Equal("output", Assert.Throws<ArgumentException>(() => predictor.Predict(new float[4], new float[2])).ParamName);
+        Assert.Equal("inputs", Assert.Throws<ArgumentException>(() => predictor.PredictBatch(new float[7], new float[6])).ParamName);
+        Assert.Equal("outputs", Assert.Throws<ArgumentException>(() => predictor.PredictBatch(new float[8], new float[5])).ParamName);
+        Assert.Equal("input", Assert.Throws<ArgumentException>(() => predictor.PredictClass(new float[3])).ParamName);
+    }
+}
