@@ -28,6 +28,12 @@ internal static unsafe class Gemv
     /// <summary>B is K x N row-major: y += x[p] * B[p, :], a block of 8 vectors of y at a time.</summary>
     private static void RunRowMajor(float* x, nint incX, float* b, nint ldb, int n, int k, float* y, float alpha, float beta)
     {
+        if (beta == 0f && n >= WideColumns && Vector512.IsHardwareAccelerated)
+        {
+            RowMajorWide(x, incX, b, ldb, n, k, y, alpha);
+            return;
+        }
+
         int j = 0;
         if (Vector512.IsHardwareAccelerated)
         {
@@ -77,6 +83,53 @@ internal static unsafe class Gemv
             for (int p = 0; p < k; p++) acc += x[p * incX] * b[p * ldb + j];
             y[j] = beta == 0f ? alpha * acc : alpha * acc + beta * y[j];
         }
+    }
+
+    /// <summary>From this many columns on, B is streamed row by row rather than in column blocks.</summary>
+    private const int WideColumns = 512;
+
+    /// <summary>
+    /// For wide B (a 1024-wide layer is 4 MB, beyond L2): y += x[p..p+3] * B[p..p+3, :], four whole rows at a
+    /// time, so B is read front to back as four sequential streams the hardware prefetcher follows, and y
+    /// (a few KB) stays in L1. Column blocks would instead walk B with a stride of one row per step.
+    /// </summary>
+    private static void RowMajorWide(float* x, nint incX, float* b, nint ldb, int n, int k, float* y, float alpha)
+    {
+        int vectorEnd = n & ~15;
+        int p = 0;
+        for (; p + 4 <= k; p += 4)
+        {
+            var x0 = Vector512.Create(x[p * incX]);
+            var x1 = Vector512.Create(x[(p + 1) * incX]);
+            var x2 = Vector512.Create(x[(p + 2) * incX]);
+            var x3 = Vector512.Create(x[(p + 3) * incX]);
+            float* r0 = b + p * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
+            for (int j = 0; j < vectorEnd; j += 16)
+            {
+                Vector512<float> acc = p == 0 ? Vector512<float>.Zero : Vector512.Load(y + j);
+                acc = Vector512.FusedMultiplyAdd(x0, Vector512.Load(r0 + j), acc);
+                acc = Vector512.FusedMultiplyAdd(x1, Vector512.Load(r1 + j), acc);
+                acc = Vector512.FusedMultiplyAdd(x2, Vector512.Load(r2 + j), acc);
+                acc = Vector512.FusedMultiplyAdd(x3, Vector512.Load(r3 + j), acc);
+                Vector512.Store(acc, y + j);
+            }
+
+            for (int j = vectorEnd; j < n; j++)
+                y[j] = (p == 0 ? 0f : y[j]) + x[p * incX] * r0[j] + x[(p + 1) * incX] * r1[j] + x[(p + 2) * incX] * r2[j] + x[(p + 3) * incX] * r3[j];
+        }
+
+        for (; p < k; p++)
+        {
+            var xp = Vector512.Create(x[p * incX]);
+            float* r = b + p * ldb;
+            int j = 0;
+            for (; j < vectorEnd; j += 16)
+                Vector512.Store(Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + j), p == 0 ? Vector512<float>.Zero : Vector512.Load(y + j)), y + j);
+            for (; j < n; j++) y[j] = (p == 0 ? 0f : y[j]) + x[p * incX] * r[j];
+        }
+
+        if (alpha != 1f)
+            for (int j = 0; j < n; j++) y[j] *= alpha;
     }
 
     /// <summary>128 columns of y in 8 zmm accumulators: each B row segment is 512 contiguous bytes.</summary>

@@ -132,6 +132,20 @@ public class GemmTests
             }
     }
 
+    /// <summary>One- and two-row products with at least 512 columns stream B row by row (the wide GEMV).</summary>
+    [Fact]
+    public void WideGemvMatchesReference()
+    {
+        foreach (int k in new[] { 1, 3, 4, 7, 64, 785 })
+            foreach (int n in new[] { 512, 527, 1024 })
+                foreach (var (ta, tb) in AllTransposes)
+                {
+                    Check(Gemm.DefaultPath, 1, n, k, ta, tb, alpha: 0.5f, pad: 3, withBias: true, activation: Activation.Relu);
+                    Check(Gemm.DefaultPath, 2, n, k, ta, tb);
+                    Check(Gemm.DefaultPath, 1, n, k, ta, tb, beta: 1.5f);   // beta != 0 keeps the column-block path
+                }
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public void MultiThreadedMatchesReference(int pathId)
