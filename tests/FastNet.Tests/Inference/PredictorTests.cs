@@ -110,6 +110,17 @@ public class PredictorTests
     }
 
     [Fact]
+    public void PredictBatchOnOneThreadAllocatesNothingAfterTheFirstCall()
+    {
+        using Predictor predictor = T1(8).CreatePredictor();
+        float[] x = TestData.Uniform(new Random(8), 1024 * 784, 0f, 1f), y = new float[1024 * 10];
+        for (int i = 0; i < 3; i++) predictor.PredictBatch(x, y, maxThreads: 1);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) predictor.PredictBatch(x, y, maxThreads: 1);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void HelpersGiveArgmaxAndSoftmax()
     {
         using Predictor predictor = T1(6).CreatePredictor();
