@@ -251,7 +251,13 @@ public sealed class Trainer
                     : Step(inputs, _batchTargets.AsSpan(0, batch * train.TargetCount));
                 lossSum += (double)loss * batch;
                 seen += batch;
-                if (classification) correct += CountCorrect(train, batch);
+                if (classification)
+                {
+                    ReadOnlySpan<float> output = _workspace.Output(Network.Layers.Count - 1, batch);   // the step's forward output
+                    correct += train.HasLabels
+                        ? CountCorrect(output, Network.OutputSize, _batchLabels.AsSpan(0, batch), default)
+                        : CountCorrect(output, Network.OutputSize, default, _batchTargets.AsSpan(0, batch * train.TargetCount));
+                }
             }
 
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -285,12 +291,9 @@ public sealed class Trainer
             lossSum += (double)loss * batch;
             if (Loss == Loss.SoftmaxCrossEntropy)
             {
-                for (int r = 0; r < batch; r++)
-                {
-                    int predicted = TensorPrimitives.IndexOfMax(output.Slice(r * cols, cols));
-                    int actual = data.HasLabels ? data.Labels[first + r] : TensorPrimitives.IndexOfMax(data.Targets.Slice((first + r) * cols, cols));
-                    if (predicted == actual) correct++;
-                }
+                correct += data.HasLabels
+                    ? CountCorrect(output, cols, data.Labels.Slice(first, batch), default)
+                    : CountCorrect(output, cols, default, data.Targets.Slice(first * cols, batch * cols));
             }
         }
 
@@ -329,15 +332,17 @@ public sealed class Trainer
         }
     }
 
-    /// <summary>Samples of the last gathered batch whose forward output's argmax is the target class.</summary>
-    private int CountCorrect(Dataset data, int batch)
+    /// <summary>
+    /// Rows of <paramref name="output"/> whose largest value is at the target class: the label, or the largest
+    /// value of the target row when there are no labels.
+    /// </summary>
+    private static int CountCorrect(ReadOnlySpan<float> output, int cols, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
     {
-        int cols = Network.OutputSize, correct = 0;
-        ReadOnlySpan<float> output = _workspace.Output(Network.Layers.Count - 1, batch);
-        for (int r = 0; r < batch; r++)
+        int rows = output.Length / cols, correct = 0;
+        for (int r = 0; r < rows; r++)
         {
             int predicted = TensorPrimitives.IndexOfMax(output.Slice(r * cols, cols));
-            int actual = data.HasLabels ? _batchLabels[r] : TensorPrimitives.IndexOfMax(_batchTargets.AsSpan(r * cols, cols));
+            int actual = labels.IsEmpty ? TensorPrimitives.IndexOfMax(targets.Slice(r * cols, cols)) : labels[r];
             if (predicted == actual) correct++;
         }
 

@@ -139,6 +139,8 @@ public class TrainerTests
         Assert.Equal(Enumerable.Range(1, 15), reports.Select(r => r.Epoch));
         Assert.True(history.Epochs[^1].TrainLoss < 0.5 * history.Epochs[0].TrainLoss);
         Assert.True(history.Epochs[^1].ValidationAccuracy > 0.8, $"accuracy {history.Epochs[^1].ValidationAccuracy}");
+        Assert.InRange(history.Epochs[^1].TrainAccuracy, 0.75, 1.0);
+        Assert.True(history.Epochs[^1].TrainAccuracy > history.Epochs[0].TrainAccuracy);
         Assert.All(reports, r => Assert.True(r.SamplesPerSecond > 0));
 
         using var cts = new CancellationTokenSource();
