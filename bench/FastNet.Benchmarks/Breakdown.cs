@@ -24,14 +24,14 @@ internal static class Breakdown
     {
         var rng = new Random(1);
         float[] x = new float[64 * 784], w1 = new float[784 * 128], y1 = new float[64 * 128], b1 = new float[128];
-        float[] w2 = new float[128 * 10], y2 = new float[64 * 10], b2 = new float[10], dw1 = new float[784 * 128], dw2 = new float[1280], dy1 = new float[64 * 128];
+        float[] w2 = new float[128 * 10], y2 = new float[64 * 10], dy2 = new float[64 * 10], b2 = new float[10], dw1 = new float[784 * 128], dw2 = new float[1280], dy1 = new float[64 * 128];
         for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
         for (int i = 0; i < w1.Length; i++) w1[i] = (float)rng.NextDouble() - 0.5f;
         int[] labels = new int[64];
         float[] grad = new float[101770], par = new float[101770];
         Console.WriteLine($"fwd1 64x784x128 relu: {Us(() => Gemm.Multiply(x, 784, w1, 128, y1, 128, 64, 128, 784, epilogue: new GemmEpilogue(b1, Activation.Relu), maxThreads: threads)):F1} us");
         Console.WriteLine($"fwd2 64x128x10: {Us(() => Gemm.Multiply(y1, 128, w2, 10, y2, 10, 64, 10, 128, epilogue: new GemmEpilogue(b2, Activation.None), maxThreads: threads)):F1} us");
-        Console.WriteLine($"sce: {Us(() => Losses.SoftmaxCrossEntropy(y2, labels, y2, 64, 10)):F1} us");
+        Console.WriteLine($"sce: {Us(() => Losses.SoftmaxCrossEntropy(y2, labels, dy2, 64, 10)):F1} us");
         Console.WriteLine($"dW2 128x10x64: {Us(() => Gemm.Multiply(y1, 128, y2, 10, dw2, 10, 128, 10, 64, transA: Transpose.Transposed, maxThreads: threads)):F1} us");
         Console.WriteLine($"db2: {Us(() => Bias.Gradient(y2, b2, 64, 10)):F1} us");
         Console.WriteLine($"dX2 64x128x10 (T): {Us(() => Gemm.Multiply(y2, 10, w2, 10, dy1, 128, 64, 128, 10, transB: Transpose.Transposed, maxThreads: threads)):F1} us");

@@ -47,7 +47,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                     bool bInPlace = !p.TransB && p.N <= GemmBlocking.NB;
                     int fullWidth = bInPlace ? width / nr * nr : 0;
                     if (fullWidth < width)
-                        GemmPacking.PackB(p.B, p.Ldb, p.TransB, pc, kc, j0 + fullWidth, width - fullWidth, nr, buffers.B + (nint)fullWidth * kc);
+                        GemmPacking.PackB(p.B, p.Ldb, p.TransB, pc, kc, j0 + fullWidth, width - fullWidth, nr, TKernel.NarrowNr, buffers.B + (nint)fullWidth * kc);
                     for (int i = 0; i < height; i += mr)
                     {
                         int h = Math.Min(mr, height - i);
@@ -74,7 +74,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                             int w = Math.Min(nr, width - j);
                             bool panelInPlace = j < fullWidth;
                             float* bPanel = panelInPlace ? p.B + pc * p.Ldb + j0 + j : buffers.B + (nint)j * kc;
-                            nint bStride = panelInPlace ? p.Ldb : nr;
+                            nint bStride = panelInPlace ? p.Ldb : GemmPacking.PanelStride(w, nr, TKernel.NarrowNr);
                             float* cTile = p.C + (i0 + i) * p.Ldc + j0 + j;
                             if (h == mr && w == nr)
                                 TKernel.Run(kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta);

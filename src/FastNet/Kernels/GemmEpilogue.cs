@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace FastNet.Kernels;
@@ -36,14 +37,39 @@ public readonly ref struct GemmEpilogue
     {
         for (int r = 0; r < rows; r++, c += ldc)
         {
+            if (activation is Activation.None or Activation.Relu)
+            {
+                // One pass for the common case (tile rows are short: a call per primitive costs more than the math).
+                AddBiasThenRelu(c, bias, cols, activation == Activation.Relu);
+                continue;
+            }
+
             var row = new Span<float>(c, cols);
             if (bias != null) TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias, cols), row);
-            switch (activation)
+            if (activation == Activation.Sigmoid) TensorPrimitives.Sigmoid(row, row);
+            else TensorPrimitives.Tanh(row, row);
+        }
+    }
+
+    /// <summary>row = max(row + bias, 0) (or just row + bias). Vector.Max propagates NaN, as ReLU must for divergence checks.</summary>
+    private static unsafe void AddBiasThenRelu(float* row, float* bias, int cols, bool relu)
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; j + Vector<float>.Count <= cols; j += Vector<float>.Count)
             {
-                case Activation.Relu: TensorPrimitives.Max(row, 0f, row); break;
-                case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
-                case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
+                Vector<float> v = Vector.Load(row + j);
+                if (bias != null) v += Vector.Load(bias + j);
+                if (relu) v = Vector.Max(v, Vector<float>.Zero);
+                Vector.Store(v, row + j);
             }
+        }
+
+        for (; j < cols; j++)
+        {
+            float v = bias != null ? row[j] + bias[j] : row[j];
+            row[j] = relu ? MathF.Max(v, 0f) : v;
         }
     }
 }

@@ -12,20 +12,26 @@ internal static unsafe class GemmPacking
 {
     /// <summary>
     /// Packs B[pc .. pc+kc, j0 .. j0+width] (of op(B), K x N) as panels of <paramref name="nr"/> columns:
-    /// panel q holds <c>dst[q*kc*nr + p*nr + jj]</c>, zero beyond column <paramref name="width"/>.
+    /// panel q holds <c>dst[q*kc*nr + p*stride + jj]</c>, zero beyond column <paramref name="width"/>. The stride
+    /// is <paramref name="nr"/>, except for a last panel no wider than <paramref name="narrowNr"/>, which is
+    /// packed <paramref name="narrowNr"/> wide for the narrow kernel (see <see cref="PanelStride"/>).
     /// </summary>
-    public static void PackB(float* b, nint ldb, bool transposed, int pc, int kc, int j0, int width, int nr, float* dst)
+    public static void PackB(float* b, nint ldb, bool transposed, int pc, int kc, int j0, int width, int nr, int narrowNr, float* dst)
     {
         for (int q = 0; q < width; q += nr)
         {
             int w = Math.Min(nr, width - q);
+            int stride = PanelStride(w, nr, narrowNr);
             float* panel = dst + (nint)q * kc;
             if (transposed)
-                PackTransposedPanel(b + (nint)(j0 + q) * ldb + pc, ldb, kc, w, nr, panel);
+                PackTransposedPanel(b + (nint)(j0 + q) * ldb + pc, ldb, kc, w, stride, panel);
             else
-                PackPanel(b + (nint)pc * ldb + j0 + q, ldb, kc, w, nr, panel);
+                PackPanel(b + (nint)pc * ldb + j0 + q, ldb, kc, w, stride, panel);
         }
     }
+
+    /// <summary>Row stride of a packed panel of <paramref name="w"/> valid columns: narrow panels are packed narrow.</summary>
+    public static int PanelStride(int w, int nr, int narrowNr) => w < nr && w <= narrowNr ? narrowNr : nr;
 
     /// <summary>Rows of a row-major source become rows of the panel: contiguous copies.</summary>
     private static void PackPanel(float* src, nint ld, int kc, int w, int nr, float* panel)

@@ -9,7 +9,7 @@ namespace FastNet.Kernels;
 /// <remarks>
 /// Every function returns the loss and, when <c>gradient</c> is not empty, overwrites it with
 /// dLoss/dPrediction (same shape as the predictions). Sums are accumulated in double. Pass an empty
-/// gradient span to evaluate the loss only.
+/// gradient span to evaluate the loss only. The gradient must not overlap the predictions.
 /// </remarks>
 public static class Losses
 {
@@ -172,6 +172,9 @@ public static class Losses
         [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(predictions))] string name = "")
     {
         Guard.Matrix(predictions.Length, rows, cols, name);
-        if (!gradient.IsEmpty) Guard.MinLength(gradient.Length, (long)rows * cols, nameof(gradient));
+        if (gradient.IsEmpty) return;
+        Guard.MinLength(gradient.Length, (long)rows * cols, nameof(gradient));
+        if (gradient.Overlaps(predictions))
+            throw new ArgumentException($"'{nameof(gradient)}' overlaps '{name}'; the gradient needs its own memory.", nameof(gradient));
     }
 }

@@ -144,5 +144,8 @@ public class LossTests
             () => Losses.HalfSquaredError(new float[6], new float[6], new float[5], 2, 3)).ParamName);
         Assert.Equal("targets", Assert.Throws<ArgumentException>(
             () => Losses.MeanSquaredError(new float[6], new float[4], new float[6], 2, 3)).ParamName);
+        float[] shared = new float[6];
+        Assert.Equal("gradient", Assert.Throws<ArgumentException>(
+            () => Losses.SoftmaxCrossEntropy(shared, [0, 1], shared, 2, 3)).ParamName);
     }
 }
