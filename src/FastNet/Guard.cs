@@ -17,6 +17,13 @@ internal static class Guard
             throw new ArgumentOutOfRangeException(name, value, $"'{name}' must be positive.");
     }
 
+    /// <summary>A thread limit: -1 for every core, or a positive count.</summary>
+    public static void MaxThreads(int value, [CallerArgumentExpression(nameof(value))] string? name = null)
+    {
+        if (value == 0 || value < -1)
+            throw new ArgumentOutOfRangeException(name, value, $"'{name}' must be -1 (every core) or positive.");
+    }
+
     /// <summary>Throws unless <paramref name="length"/> >= <paramref name="required"/>.</summary>
     public static void MinLength(int length, long required, string name, string what = "elements")
     {

@@ -86,8 +86,7 @@ public sealed class Predictor : IDisposable
             throw new ArgumentException($"'{nameof(inputs)}' has {inputs.Length} values: not a whole number of inputs of {d}.", nameof(inputs));
         int count = inputs.Length / d;
         Guard.SameLength(outputs.Length, count * o, nameof(outputs), "inputs x OutputSize");
-        if (maxThreads == 0 || maxThreads < -1)
-            throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "'maxThreads' must be -1 (every core) or positive.");
+        Guard.MaxThreads(maxThreads);
         Workspace workspace = _batch.Value!;
         for (int first = 0; first < count; first += BatchBlock)
         {

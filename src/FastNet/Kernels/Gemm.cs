@@ -83,8 +83,7 @@ public static unsafe class Gemm
         int maxThreads, GemmPath path)
     {
         Guard.NonNegative(m); Guard.NonNegative(n); Guard.NonNegative(k);
-        if (maxThreads == 0 || maxThreads < -1)
-            throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "'maxThreads' must be -1 (every core) or positive.");
+        Guard.MaxThreads(maxThreads);
         bool tA = CheckTranspose(transA, nameof(transA)), tB = CheckTranspose(transB, nameof(transB));
         CheckStored(a.Length, lda, tA ? k : m, tA ? m : k, nameof(a), nameof(lda));
         CheckStored(b.Length, ldb, tB ? n : k, tB ? k : n, nameof(b), nameof(ldb));

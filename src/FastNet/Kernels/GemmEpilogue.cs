@@ -25,9 +25,6 @@ public readonly ref struct GemmEpilogue
     /// <summary>Activation applied after the bias.</summary>
     public Activation Activation { get; }
 
-    /// <summary>Whether the epilogue does anything.</summary>
-    public bool IsEmpty => Bias.IsEmpty && Activation == Activation.None;
-
     /// <summary>
     /// Applies bias and activation to rows x cols of C at <paramref name="c"/>. Always called on whole
     /// micro-kernel tiles (or the matrix edge), so each element sees the same vector lane layout whichever

@@ -36,8 +36,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(optimizer);
         if (!Enum.IsDefined(loss)) throw new ArgumentOutOfRangeException(nameof(loss), loss, "Unknown loss.");
         Guard.Positive(batchSize);
-        if (maxThreads == 0 || maxThreads < -1)
-            throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "'maxThreads' must be -1 (every core) or positive.");
+        Guard.MaxThreads(maxThreads);
         Network = network;
         Loss = loss;
         Optimizer = optimizer;
