@@ -72,4 +72,51 @@ public sealed class Dataset
 
     /// <summary>Features of sample <paramref name="index"/>.</summary>
     public ReadOnlySpan<float> Sample(int index) => _features.AsSpan(index * FeatureCount, FeatureCount);
+
+    /// <summary>
+    /// Splits the samples by a seeded permutation: the first <paramref name="trainCount"/> of the permutation
+    /// form the training set, the rest the test set. The same seed gives the same split.
+    /// </summary>
+    public (Dataset Train, Dataset Test) Split(int trainCount, int seed)
+    {
+        if (trainCount <= 0 || trainCount >= Count)
+            throw new ArgumentOutOfRangeException(nameof(trainCount), trainCount, $"'{nameof(trainCount)}' must be between 1 and {Count - 1}.");
+        var order = new int[Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        new Random(seed).Shuffle(order);
+        return (Subset(order.AsSpan(0, trainCount)), Subset(order.AsSpan(trainCount)));
+    }
+
+    /// <summary>The samples at <paramref name="indices"/>, in that order, as a new dataset (copied).</summary>
+    public Dataset Subset(ReadOnlySpan<int> indices)
+    {
+        var features = new float[(long)indices.Length * FeatureCount];
+        for (int r = 0; r < indices.Length; r++)
+        {
+            int i = indices[r];
+            if ((uint)i >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(indices), i, $"Index {i} is outside 0..{Count - 1}.");
+            Sample(i).CopyTo(features.AsSpan(r * FeatureCount, FeatureCount));
+        }
+
+        if (_labels is not null)
+        {
+            var labels = new int[indices.Length];
+            for (int r = 0; r < indices.Length; r++) labels[r] = _labels[indices[r]];
+            return new Dataset(features, FeatureCount, labels, null, TargetCount);
+        }
+
+        var targets = new float[(long)indices.Length * TargetCount];
+        for (int r = 0; r < indices.Length; r++)
+            _targets.AsSpan(indices[r] * TargetCount, TargetCount).CopyTo(targets.AsSpan(r * TargetCount, TargetCount));
+        return new Dataset(features, FeatureCount, null, targets, TargetCount);
+    }
+
+    /// <summary>A labelled set as one-hot target rows (for losses that take float targets); the features are shared.</summary>
+    public Dataset ToOneHot()
+    {
+        if (_labels is null) throw new InvalidOperationException("This dataset has float targets already, not labels.");
+        var targets = new float[(long)Count * TargetCount];
+        for (int i = 0; i < Count; i++) targets[(long)i * TargetCount + _labels[i]] = 1f;
+        return new Dataset(_features, FeatureCount, null, targets, TargetCount);
+    }
 }
