@@ -99,13 +99,8 @@ public static class IdxReader
 
     private static void ReadFully(Stream stream, Span<byte> buffer, string path, string what)
     {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int read = stream.Read(buffer[total..]);
-            if (read == 0) throw Invalid(path, $"it is truncated in {what}.");
-            total += read;
-        }
+        if (stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false) < buffer.Length)
+            throw Invalid(path, $"it is truncated in {what}.");
     }
 
     private static InvalidDataException Invalid(string path, string problem) => new($"{path}: {problem}");

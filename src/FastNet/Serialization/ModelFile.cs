@@ -79,29 +79,28 @@ public static class ModelFile
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(stream);
         var hash = new XxHash64();
-        var header = new List<byte>(FixedHeaderBytes + 8 * network.Layers.Count + 8);
-        header.AddRange(Magic.ToArray());
-        AddUInt32(header, Version);
-        AddUInt32(header, (uint)network.Layers.Count);
-        AddUInt32(header, (uint)network.InputSize);
-        foreach (DenseLayer layer in network.Layers)
+        int layers = network.Layers.Count;
+        var header = new byte[FixedHeaderBytes + 8 * layers + 8];
+        Magic.CopyTo(header);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), Version);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(12), (uint)layers);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(16), (uint)network.InputSize);
+        for (int l = 0; l < layers; l++)
         {
-            AddUInt32(header, (uint)layer.Outputs);
-            AddUInt32(header, (uint)layer.Activation);
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(FixedHeaderBytes + 8 * l), (uint)network.Layers[l].Outputs);
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(FixedHeaderBytes + 8 * l + 4), (uint)network.Layers[l].Activation);
         }
 
-        Span<byte> eight = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(eight, (ulong)network.ParameterCount);
-        header.AddRange(eight.ToArray());
-        byte[] headerBytes = [.. header];
-        stream.Write(headerBytes);
-        hash.Append(headerBytes);
+        BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(FixedHeaderBytes + 8 * layers), (ulong)network.ParameterCount);
+        stream.Write(header);
+        hash.Append(header);
 
         ReadOnlySpan<byte> parameters = ParameterBytes(network.Parameters);
         stream.Write(parameters);
         hash.Append(parameters);
-        BinaryPrimitives.WriteUInt64LittleEndian(eight, hash.GetCurrentHashAsUInt64());
-        stream.Write(eight);
+        Span<byte> checksum = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(checksum, hash.GetCurrentHashAsUInt64());
+        stream.Write(checksum);
     }
 
     /// <summary>Reads a network, validating as described on <see cref="ModelFile"/>.</summary>
@@ -195,19 +194,7 @@ public static class ModelFile
 
     private static void ReadExactly(Stream stream, Span<byte> buffer, string what)
     {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int read = stream.Read(buffer[total..]);
-            if (read == 0) throw new InvalidDataException($"the file is truncated in {what} ({total} of {buffer.Length} bytes).");
-            total += read;
-        }
-    }
-
-    private static void AddUInt32(List<byte> bytes, uint value)
-    {
-        Span<byte> four = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(four, value);
-        bytes.AddRange(four.ToArray());
+        int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        if (read < buffer.Length) throw new InvalidDataException($"the file is truncated in {what} ({read} of {buffer.Length} bytes).");
     }
 }
