@@ -18,9 +18,12 @@ public static class IdxReader
     {
         using Stream stream = OpenMaybeGzip(path);
         int[] dims = ReadHeader(stream, path, expectedDimensions: 3);
+        // Each dimension is below 2^31, so rows x cols fits a long, but count x rows x cols need not: compare by
+        // division so that a header like 2^30 x 2^30 x 16 (2^64, which wraps to 0) cannot pass as an empty file.
         long pixelsPerImage = (long)dims[1] * dims[2];
+        if (pixelsPerImage > Array.MaxLength || (pixelsPerImage > 0 && dims[0] > Array.MaxLength / pixelsPerImage))
+            throw Invalid(path, $"{dims[0]} x {dims[1]} x {dims[2]} pixels are more than an array can hold.");
         long total = dims[0] * pixelsPerImage;
-        if (total > Array.MaxLength) throw Invalid(path, $"{dims[0]} x {dims[1]} x {dims[2]} pixels are more than an array can hold.");
         byte[] raw = ReadBody(stream, path, (int)total);
         var pixels = new float[total];
         for (long i = 0; i < total; i++) pixels[i] = raw[i] / 255f;

@@ -211,11 +211,12 @@ public sealed class Trainer
     /// Trains for <paramref name="epochs"/> epochs: each epoch sets the learning rate from <see cref="Schedule"/>
     /// (if any), then visits the samples in a fresh seeded permutation,
     /// gathering batches into a preallocated buffer. After each epoch the validation set (if any) is evaluated
-    /// and an <see cref="EpochReport"/> goes to <paramref name="progress"/>. Cancellation is checked between
-    /// batches: training then stops, the partial epoch is reported, and the history says it was cancelled.
+    /// and an <see cref="EpochReport"/> goes to <paramref name="progress"/>; after each batch a
+    /// <see cref="BatchProgress"/> goes to <paramref name="batchProgress"/>, on this thread. Cancellation is checked
+    /// between batches: training then stops, the partial epoch is reported, and the history says it was cancelled.
     /// </summary>
     public TrainingHistory Fit(Dataset train, int epochs, Dataset? validation = null, IProgress<EpochReport>? progress = null,
-        CancellationToken cancellationToken = default)
+        IProgress<BatchProgress>? batchProgress = null, CancellationToken cancellationToken = default)
     {
         CheckDataset(train, nameof(train));
         if (validation is not null) CheckDataset(validation, nameof(validation));
@@ -227,6 +228,8 @@ public sealed class Trainer
         var rng = new Random(Seed);
         bool classification = Loss == Loss.SoftmaxCrossEntropy;
         float initialRate = Optimizer.LearningRate;
+        int partial = train.Count % BatchSize;
+        int samplesInEpoch = DropLastPartialBatch && train.Count > BatchSize ? train.Count - partial : train.Count;
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             long start = Stopwatch.GetTimestamp();
@@ -250,6 +253,7 @@ public sealed class Trainer
                     : Step(inputs, _batchTargets.AsSpan(0, batch * train.TargetCount));
                 lossSum += (double)loss * batch;
                 seen += batch;
+                batchProgress?.Report(new BatchProgress(epoch, (int)seen, samplesInEpoch, loss, Stopwatch.GetElapsedTime(start)));
                 if (classification)
                 {
                     ReadOnlySpan<float> output = _workspace.Output(Network.Layers.Count - 1, batch);   // the step's forward output

@@ -46,6 +46,31 @@ public sealed class IdxReaderTests : IDisposable
         Assert.Equal((2, 6, 10), (set.Count, set.FeatureCount, set.TargetCount));
     }
 
+    [Theory]
+    [InlineData("img", "lbl")]
+    [InlineData("img.gz", "lbl.gz")]
+    public void WriterProducesTheBytesOfTheFormat(string imageName, string labelName)
+    {
+        string images = Path.Combine(_dir, imageName), labels = Path.Combine(_dir, labelName);
+        IdxWriter.WriteImages(images, [0f, 1f, 0.2f, 0.4f, 0.6f / 255f, 1.4f / 255f], rows: 1, columns: 3);
+        IdxWriter.WriteLabels(labels, [9, 0]);
+        byte[] Raw(string path)
+        {
+            if (!path.EndsWith(".gz")) return File.ReadAllBytes(path);
+            using var zip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+            var copy = new MemoryStream();
+            zip.CopyTo(copy);
+            return copy.ToArray();
+        }
+
+        Assert.Equal(Idx(0x08, [2, 1, 3], [0, 255, 51, 102, 1, 1]), Raw(images));   // round(255 v)
+        Assert.Equal(Idx(0x08, [2], [9, 0]), Raw(labels));
+        Assert.Empty(Directory.GetFiles(_dir, "*.tmp-*"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => IdxWriter.WriteImages(images, [1.5f], 1, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => IdxWriter.WriteLabels(labels, [256]));
+        Assert.Equal([9, 0], IdxReader.ReadLabels(labels));   // a rejected write left the file as it was
+    }
+
     [Fact]
     public void MalformedFilesNameTheFileAndTheProblem()
     {
@@ -65,6 +90,9 @@ public sealed class IdxReaderTests : IDisposable
         Assert.Contains("bytes after", Fail(Idx(0x08, [1, 1, 2], [1, 2, 3])));
         Assert.Contains("more than an array", Fail(Idx(0x08, [60000, 60000, 60000], [])));
         Assert.Contains("too large", Fail(Idx(0x08, [uint.MaxValue, 1, 1], [])));
+        // 2^30 x 2^30 x 16 = 2^64 pixels: a product that wraps to 0 in 64-bit arithmetic must still be rejected.
+        Assert.Contains("more than an array", Fail(Idx(0x08, [1u << 30, 1u << 30, 16], [])));
+        Assert.Contains("more than an array", Fail(Idx(0x08, [1, int.MaxValue, int.MaxValue], [])));
     }
 
     [Fact]

@@ -134,7 +134,7 @@ public class TrainerTests
         Network net = new NetworkBuilder(20).Dense(32, Activation.Relu).Dense(3).Build(seed: 6);
         var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Adam(0.01f), batchSize: 32, maxThreads: 1);
         var reports = new List<EpochReport>();
-        TrainingHistory history = trainer.Fit(train, epochs: 15, validation: train, progress: new SynchronousProgress(reports.Add));
+        TrainingHistory history = trainer.Fit(train, epochs: 15, validation: train, progress: new SynchronousProgress<EpochReport>(reports.Add));
         Assert.False(history.Cancelled);
         Assert.Equal(Enumerable.Range(1, 15), reports.Select(r => r.Epoch));
         Assert.True(history.Epochs[^1].TrainLoss < 0.5 * history.Epochs[0].TrainLoss);
@@ -144,10 +144,32 @@ public class TrainerTests
         Assert.All(reports, r => Assert.True(r.SamplesPerSecond > 0));
 
         using var cts = new CancellationTokenSource();
-        var cancelled = trainer.Fit(train, epochs: 10, progress: new SynchronousProgress(r => { if (r.Epoch == 2) cts.Cancel(); }),
+        var cancelled = trainer.Fit(train, epochs: 10, progress: new SynchronousProgress<EpochReport>(r => { if (r.Epoch == 2) cts.Cancel(); }),
             cancellationToken: cts.Token);
         Assert.True(cancelled.Cancelled);
         Assert.Equal(2, cancelled.Epochs.Count);
+    }
+
+    [Theory]
+    [InlineData(false, 100)]   // 3 batches of 32 and one of 4
+    [InlineData(true, 96)]     // the partial batch dropped
+    public void FitReportsEveryBatch(bool dropLast, int samplesInEpoch)
+    {
+        Dataset train = Synthetic(100, 6, 3, 2);
+        Network net = new NetworkBuilder(6).Dense(3).Build(seed: 2);
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), batchSize: 32, maxThreads: 1) { DropLastPartialBatch = dropLast };
+        var batches = new List<BatchProgress>();
+        var epochs = new List<EpochReport>();
+        trainer.Fit(train, epochs: 2, progress: new SynchronousProgress<EpochReport>(epochs.Add),
+            batchProgress: new SynchronousProgress<BatchProgress>(batches.Add));
+        int[] done = dropLast ? [32, 64, 96] : [32, 64, 96, 100];
+        Assert.Equal(done.Concat(done), batches.Select(b => b.SamplesDone));
+        Assert.Equal(Enumerable.Repeat(1, done.Length).Concat(Enumerable.Repeat(2, done.Length)), batches.Select(b => b.Epoch));
+        Assert.All(batches, b => Assert.Equal(samplesInEpoch, b.SamplesInEpoch));
+        Assert.All(batches, b => Assert.True(float.IsFinite(b.BatchLoss) && b.BatchLoss > 0));
+        // The epoch's mean loss is the batch losses weighted by batch size.
+        double weighted = batches.Take(done.Length).Select((b, i) => (double)b.BatchLoss * (b.SamplesDone - (i == 0 ? 0 : done[i - 1]))).Sum();
+        Assert.Equal(weighted / samplesInEpoch, epochs[0].TrainLoss, 1e-6);
     }
 
     [Fact]
@@ -168,9 +190,9 @@ public class TrainerTests
     }
 
     /// <summary>Progress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    internal sealed class SynchronousProgress(Action<EpochReport> report) : IProgress<EpochReport>
+    internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
     {
-        public void Report(EpochReport value) => report(value);
+        public void Report(T value) => report(value);
     }
 }
 
