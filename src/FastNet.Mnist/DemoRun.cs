@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using FastNet.Data;
+using FastNet.Inference;
+using FastNet.Mnist.Data;
+using FastNet.Training;
+using Spectre.Console;
+
+namespace FastNet.Mnist;
+
+/// <summary>
+/// One run of the demo: load the data, build and train the network with live progress, then report (epoch
+/// table, confusion matrix, misclassified samples), save the model and plot the curves. Ctrl+C (the token)
+/// stops training after the current batch; everything after still happens.
+/// </summary>
+internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
+{
+    /// <summary>Misclassified test images drawn at the end.</summary>
+    private const int MisclassifiedShown = 4;
+
+    /// <summary>Runs the demo and returns the process exit code.</summary>
+    public int Execute(CancellationToken cancellationToken)
+    {
+        long start = Stopwatch.GetTimestamp();
+        console.Write(new Rule("[bold]FastNet[/] MNIST demo").LeftJustified());
+        var loader = new DataLoader(options.CacheFolder ?? DataLoader.DefaultCacheFolder(), options.NpmCommand,
+            line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
+        DemoData data = loader.Load(options.Dataset, options.DataFolder, cancellationToken);
+
+        var builder = new NetworkBuilder(data.Train.FeatureCount);
+        foreach (int width in options.Hidden) builder.Dense(width, Activation.Relu);
+        Network network = builder.Dense(data.ClassNames.Count).Build(options.Seed);
+        Optimizer optimizer = options.Optimizer switch
+        {
+            OptimizerKind.Sgd => new Sgd(options.EffectiveLearningRate, weightDecay: options.WeightDecay),
+            OptimizerKind.Momentum => new Sgd(options.EffectiveLearningRate, momentum: 0.9f, nesterov: true, weightDecay: options.WeightDecay),
+            _ => new Adam(options.EffectiveLearningRate, weightDecay: options.WeightDecay),
+        };
+        var trainer = new Trainer(network, Loss.SoftmaxCrossEntropy, optimizer, options.BatchSize, options.Threads, options.Seed)
+        {
+            Schedule = options.Cosine ? new CosineDecay(options.Epochs) : null,
+        };
+        string layers = string.Join("-", new[] { network.InputSize }.Concat(network.Layers.Select(l => l.Outputs)));
+        console.MarkupLine($"Network [bold]{layers}[/] (ReLU hidden, softmax cross-entropy), {network.ParameterCount:N0} parameters; " +
+                           $"{options.Optimizer.ToString().ToLowerInvariant()} lr {options.EffectiveLearningRate}, batch {options.BatchSize}, " +
+                           $"{options.Epochs} epochs, {(options.Threads == -1 ? $"{Environment.ProcessorCount} threads" : $"{options.Threads} thread(s)")}, seed {options.Seed}.");
+
+        var epochs = new List<EpochReport>();
+        string? divergence = null;
+        bool cancelled = false;
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                var progress = new EpochProgress(context, options.Epochs, epochs);
+                try
+                {
+                    cancelled = trainer.Fit(data.Train, options.Epochs, data.Test, progress, progress, cancellationToken).Cancelled;
+                }
+                catch (TrainingDivergedException e)
+                {
+                    divergence = e.Message;
+                }
+
+                progress.StopCurrent(cancelled ? "stopped by Ctrl+C" : divergence is not null ? "diverged" : null);
+            });
+
+        if (epochs.Count > 0) console.Write(ConsoleReport.Epochs(epochs));
+        if (cancelled) console.MarkupLine("[yellow]Stopped by Ctrl+C after the current batch; reporting and saving what was trained.[/]");
+        if (divergence is not null)
+            console.MarkupLine($"[red]Training diverged:[/] {Markup.Escape(divergence)} The model keeps the weights of the last good step; try a smaller --learning-rate.");
+
+        ReportTestSet(network, data);
+        bool saved = SaveModel(network);
+        bool plotted = SavePlot(epochs, data);   // tried even when the model could not be saved
+        console.MarkupLine($"[grey]Done in {Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s.[/]");
+        if (!saved || !plotted) return ExitCodes.Failed;
+        return divergence is not null ? ExitCodes.Diverged : cancelled ? ExitCodes.Cancelled : ExitCodes.Success;
+    }
+
+    /// <summary>Final accuracy, the confusion matrix, and a few misclassified images, from the saved-model predictor path.</summary>
+    private void ReportTestSet(Network network, DemoData data)
+    {
+        Dataset test = data.Test;
+        int classes = data.ClassNames.Count;
+        var outputs = new float[test.Count * classes];
+        using (Predictor predictor = network.CreatePredictor())
+            predictor.PredictBatch(test.Features, outputs, options.Threads);
+
+        var confusion = new int[classes, classes];
+        var wrong = new List<(int Index, int Predicted, float Confidence)>();
+        for (int i = 0; i < test.Count; i++)
+        {
+            ReadOnlySpan<float> row = outputs.AsSpan(i * classes, classes);
+            int predicted = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row);
+            confusion[test.Labels[i], predicted]++;
+            if (predicted != test.Labels[i] && wrong.Count < MisclassifiedShown) wrong.Add((i, predicted, Softmax(row, predicted)));
+        }
+
+        int right = 0;
+        for (int c = 0; c < classes; c++) right += confusion[c, c];
+        console.MarkupLine($"Test accuracy: [bold]{ConsoleReport.Percent((double)right / test.Count)}[/] ({right:N0} of {test.Count:N0} held-out samples).");
+        console.Write(ConsoleReport.Confusion(confusion, data.ClassNames));
+
+        if (data.ImageSide is not int side || wrong.Count == 0) return;
+        var panels = wrong.Select(w => new Panel(new Text(ConsoleReport.ImageArt(test.Sample(w.Index), side)))
+            .Header(Markup.Escape($"{data.ClassNames[test.Labels[w.Index]]} read as {data.ClassNames[w.Predicted]} ({100 * w.Confidence:F0}%)")));
+        console.MarkupLine("Some misclassified test images:");
+        console.Write(new Columns(panels).Collapse());
+    }
+
+    private bool SaveModel(Network network)
+    {
+        string path = options.ModelPath;
+        try
+        {
+            network.Save(path);
+            console.MarkupLine($"Saved the model to [bold]{Markup.Escape(path)}[/] (load it with Predictor.Load).");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            console.MarkupLine($"[red]Could not save the model to {Markup.Escape(path)}:[/] {Markup.Escape(e.Message)}");
+            return false;
+        }
+    }
+
+    private bool SavePlot(IReadOnlyList<EpochReport> epochs, DemoData data)
+    {
+        if (epochs.Count == 0) return true;
+        string path = options.PlotFile;
+        try
+        {
+            TrainingPlot.Save(epochs, $"FastNet, {data.Name}: {string.Join("-", options.Hidden.Prepend(data.Train.FeatureCount).Append(data.ClassNames.Count))} MLP", path);
+            console.MarkupLine($"Saved the loss and accuracy curves to [bold]{Markup.Escape(path)}[/].");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or TypeInitializationException)
+        {
+            console.MarkupLine($"[red]Could not write the plot {Markup.Escape(path)}:[/] {Markup.Escape(e.Message)}");
+            return false;
+        }
+    }
+
+    /// <summary>Softmax probability of class <paramref name="k"/> from a row of logits.</summary>
+    private static float Softmax(ReadOnlySpan<float> logits, int k)
+    {
+        float max = System.Numerics.Tensors.TensorPrimitives.Max(logits), sum = 0;
+        foreach (float z in logits) sum += MathF.Exp(z - max);
+        return MathF.Exp(logits[k] - max) / sum;
+    }
+
+    /// <summary>
+    /// Receives Fit's per-batch and per-epoch reports on the training thread and drives one Spectre progress bar
+    /// per epoch (Spectre redraws on its own thread; descriptions are refreshed at most ten times a second).
+    /// </summary>
+    private sealed class EpochProgress(ProgressContext context, int totalEpochs, List<EpochReport> epochs)
+        : IProgress<BatchProgress>, IProgress<EpochReport>
+    {
+        private ProgressTask? _task;
+        private int _epoch;
+        private long _lastDescription;
+
+        public void Report(BatchProgress value)
+        {
+            bool newEpoch = value.Epoch != _epoch;
+            if (newEpoch)
+            {
+                _epoch = value.Epoch;
+                _task = context.AddTask(Label(value.Epoch, ""), maxValue: value.SamplesInEpoch);
+            }
+
+            _task!.Value = value.SamplesDone;
+            if (newEpoch || Stopwatch.GetElapsedTime(_lastDescription).TotalMilliseconds >= 100)
+            {
+                _lastDescription = Stopwatch.GetTimestamp();
+                _task.Description = Label(value.Epoch, $"loss {value.BatchLoss:F3}, {value.SamplesPerSecond:N0} samples/s");
+            }
+        }
+
+        public void Report(EpochReport value)
+        {
+            epochs.Add(value);
+            if (_task is null) return;
+            _task.Description = Label(value.Epoch,
+                $"test acc. {ConsoleReport.Percent(value.ValidationAccuracy)}, {value.SamplesPerSecond:N0} samples/s");
+            _task.StopTask();
+        }
+
+        public void StopCurrent(string? why)
+        {
+            if (_task is null || _task.IsFinished) return;
+            if (why is not null) _task.Description = Label(_epoch, why);
+            _task.StopTask();
+        }
+
+        private string Label(int epoch, string text) => Markup.Escape($"Epoch {epoch,2}/{totalEpochs}  {text}");
+    }
+}

@@ -1,0 +1,3 @@
+using FastNet.Mnist;
+
+return DemoProgram.Run(args, Spectre.Console.AnsiConsole.Console, Console.Error);
