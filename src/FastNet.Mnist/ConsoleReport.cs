@@ -37,7 +37,7 @@ internal static class ConsoleReport
         table.AddColumn("recall", c => c.RightAligned());
         for (int t = 0; t < classes; t++)
         {
-            var row = new List<string> { Markup.Escape(classNames[t] == t.ToString() ? t.ToString() : $"{t} {classNames[t]}") };
+            var row = new List<string> { t.ToString() };
             int total = 0;
             for (int p = 0; p < classes; p++)
             {
@@ -46,10 +46,13 @@ internal static class ConsoleReport
                 row.Add(n == 0 ? "[grey]·[/]" : t == p ? $"[green]{n}[/]" : $"[red]{n}[/]");
             }
 
-            row.Add(total == 0 ? "-" : Percent((double)counts[t, t] / total));
+            row.Add(total == 0 ? "-" : $"{100.0 * counts[t, t] / total:F1}%");
             table.AddRow(row.ToArray());
         }
 
+        // Classes by number in the table (it must fit 80 columns), by name underneath.
+        if (Enumerable.Range(0, classes).Any(c => classNames[c] != c.ToString()))
+            table.Caption(Markup.Escape(string.Join(" · ", classNames.Select((name, c) => $"{c} {name}"))));
         return table;
     }
 

@@ -21,7 +21,7 @@ internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
     public int Execute(CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();
-        console.Write(new Rule("[bold]FastNet[/] MNIST demo").LeftJustified());
+        console.Write(new Rule($"[bold]FastNet[/] demo: {options.DatasetName}").LeftJustified());
         var loader = new DataLoader(options.CacheFolder ?? DataLoader.DefaultCacheFolder(), options.NpmCommand,
             line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
         DemoData data = loader.Load(options.Dataset, options.DataFolder, cancellationToken);
