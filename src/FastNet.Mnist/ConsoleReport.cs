@@ -1,6 +1,7 @@
 using System.Text;
 using FastNet.Training;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace FastNet.Mnist;
 
@@ -28,7 +29,7 @@ internal static class ConsoleReport
     }
 
     /// <summary>Counts of (true class, predicted class); the diagonal is right.</summary>
-    public static Table Confusion(int[,] counts, IReadOnlyList<string> classNames)
+    public static IRenderable Confusion(int[,] counts, IReadOnlyList<string> classNames)
     {
         int classes = classNames.Count;
         var table = new Table().Border(TableBorder.Simple).Title("Confusion matrix (rows: true class, columns: predicted)");
@@ -51,9 +52,8 @@ internal static class ConsoleReport
         }
 
         // Classes by number in the table (it must fit 80 columns), by name underneath.
-        if (Enumerable.Range(0, classes).Any(c => classNames[c] != c.ToString()))
-            table.Caption(Markup.Escape(string.Join(" · ", classNames.Select((name, c) => $"{c} {name}"))));
-        return table;
+        if (Enumerable.Range(0, classes).All(c => classNames[c] == c.ToString())) return table;
+        return new Rows(table, new Text(string.Join(" · ", classNames.Select((name, c) => $"{c} {name}"))));
     }
 
     /// <summary>
