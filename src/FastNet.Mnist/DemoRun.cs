@@ -39,7 +39,7 @@ internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
         {
             Schedule = options.Cosine ? new CosineDecay(options.Epochs) : null,
         };
-        string layers = string.Join("-", new[] { network.InputSize }.Concat(network.Layers.Select(l => l.Outputs)));
+        string layers = string.Join("-", new[] { network.InputSize }.Concat(network.Layers.Select(l => l.OutputSize)));
         console.MarkupLine($"Network [bold]{layers}[/] (ReLU hidden, softmax cross-entropy), {network.ParameterCount:N0} parameters; " +
                            $"{options.Optimizer.ToString().ToLowerInvariant()} lr {options.EffectiveLearningRate}, batch {options.BatchSize}, " +
                            $"{options.Epochs} epochs, {(options.Threads == -1 ? $"{Environment.ProcessorCount} threads" : $"{options.Threads} thread(s)")}, seed {options.Seed}.");

@@ -10,3 +10,9 @@ internal static class TestData
         return x;
     }
 }
+
+/// <summary>Typed access to a network's layers in tests.</summary>
+internal static class NetworkTestExtensions
+{
+    public static DenseLayer Dense(this Network network, int index) => (DenseLayer)network.Layers[index];
+}

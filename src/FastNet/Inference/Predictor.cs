@@ -37,6 +37,7 @@ public sealed class Predictor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(network);
         _network = network.Clone();
+        _network.Freeze();   // private and never written again: layers may precompute (a GRU's transposed weights)
         _single = new ThreadLocal<Workspace>(() => new Workspace(_network, 1, forTraining: false));
         _batch = new ThreadLocal<Workspace>(() => new Workspace(_network, BatchBlock, forTraining: false));
     }

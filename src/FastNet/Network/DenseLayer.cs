@@ -1,3 +1,6 @@
+using System.Numerics.Tensors;
+using FastNet.Kernels;
+
 namespace FastNet;
 
 /// <summary>
@@ -7,47 +10,100 @@ namespace FastNet;
 /// <see cref="Weights"/> is row-major [<see cref="Inputs"/> x <see cref="Outputs"/>]: the weight from
 /// input i to output j is <c>Weights[i * Outputs + j]</c>, so a batch X [batch x inputs] times W gives
 /// the outputs [batch x outputs] directly. (A textbook matrix that maps inputs to outputs as W x, of shape
-/// [outputs x inputs], is the transpose of this.) Writing through the spans changes the network.
+/// [outputs x inputs], is the transpose of this.) <see cref="Layer.Parameters"/> is the weights, then the
+/// biases. Writing through the spans changes the network.
 /// </remarks>
-public sealed class DenseLayer
+public sealed class DenseLayer : Layer
 {
-    private readonly float[] _parameters;
-
     internal DenseLayer(int index, int inputs, int outputs, Activation activation, float[] parameters, int offset)
+        : base(index, inputs, parameters, offset)
     {
-        Index = index;
-        Inputs = inputs;
         Outputs = outputs;
         Activation = activation;
-        _parameters = parameters;
-        WeightOffset = offset;
     }
 
-    /// <summary>Position of the layer in the network, from 0.</summary>
-    public int Index { get; }
-
-    /// <summary>Width of the layer's input.</summary>
-    public int Inputs { get; }
+    /// <summary>Width of the layer's input (<see cref="Layer.InputSize"/>).</summary>
+    public int Inputs => InputSize;
 
     /// <summary>Width of the layer's output.</summary>
     public int Outputs { get; }
+
+    /// <inheritdoc/>
+    public override int OutputSize => Outputs;
 
     /// <summary>Activation applied after the affine map.</summary>
     public Activation Activation { get; }
 
     /// <summary>Weights, row-major [Inputs x Outputs].</summary>
-    public Span<float> Weights => _parameters.AsSpan(WeightOffset, Inputs * Outputs);
+    public Span<float> Weights => Slice(0, Inputs * Outputs);
 
     /// <summary>Biases, one per output.</summary>
-    public Span<float> Biases => _parameters.AsSpan(BiasOffset, Outputs);
+    public Span<float> Biases => Slice(Inputs * Outputs, Outputs);
 
     /// <summary>Number of parameters: Inputs * Outputs + Outputs.</summary>
-    public int ParameterCount => Inputs * Outputs + Outputs;
+    public override int ParameterCount => Inputs * Outputs + Outputs;
 
-    /// <summary>Offset of the weights in the network's parameter vector (biases follow them).</summary>
-    internal int WeightOffset { get; }
+    internal override LayerSpec Spec => new DenseSpec(Outputs, Activation);
 
-    internal int BiasOffset => WeightOffset + Inputs * Outputs;
+    /// <summary>He-normal N(0, 2 / inputs) for ReLU, Glorot-uniform U(+-sqrt(6 / (inputs + outputs))) otherwise; zero biases.</summary>
+    internal override void Initialize(Random rng)
+    {
+        Span<float> w = Weights;
+        if (Activation == Activation.Relu)
+        {
+            double std = Math.Sqrt(2.0 / Inputs);
+            for (int i = 0; i < w.Length; i++) w[i] = (float)(std * Initializers.StandardNormal(rng));
+        }
+        else
+        {
+            double limit = Math.Sqrt(6.0 / (Inputs + Outputs));
+            for (int i = 0; i < w.Length; i++) w[i] = (float)(limit * (2 * rng.NextDouble() - 1));
+        }
+
+        Biases.Clear();
+    }
+
+    internal override void Forward(object? scratch, ReadOnlySpan<float> x, Span<float> y, int batch, int maxThreads)
+    {
+        // Y = act(X W + b): bias and activation fused into the GEMM's final write.
+        Gemm.Multiply(x, Inputs, Weights, Outputs, y, Outputs, batch, Outputs, Inputs,
+            epilogue: new GemmEpilogue(Biases, Activation), maxThreads: maxThreads);
+    }
+
+    internal override bool Backward(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dy, Span<float> dx, int batch, int maxThreads)
+    {
+        // dZ = dY * act'(Z), in place, with act' written in terms of the output Y.
+        Activations.Backward(Activation, y, dy, dy);
+        if (!float.IsFinite(TensorPrimitives.Sum(dy))) return false;   // NaN or infinity anywhere makes the sum so
+        if (!dx.IsEmpty)
+        {
+            // dX = dZ W^T [batch x inputs].
+            Gemm.Multiply(dy, Outputs, Weights, Outputs, dx, Inputs, batch, Inputs, Outputs, transB: Transpose.Transposed, maxThreads: maxThreads);
+        }
+
+        return true;
+    }
+
+    /// <summary>dW = X^T dZ [inputs x outputs], db = column sums of dZ.</summary>
+    internal override void ParameterGradients(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> gradients, int batch, int maxThreads)
+    {
+        Gemm.Multiply(x, Inputs, dy, Outputs, gradients[..(Inputs * Outputs)], Outputs, Inputs, Outputs, batch,
+            transA: Transpose.Transposed, maxThreads: maxThreads);
+        Bias.Gradient(dy, gradients.Slice(Inputs * Outputs, Outputs), batch, Outputs);
+    }
+
+    /// <summary>
+    /// W = W - lr X^T dZ as one GEMM (alpha = -lr, beta = 1): the weight gradient is never written out and read
+    /// back. The bias gradient goes through its slot in <paramref name="gradients"/> on the way.
+    /// </summary>
+    internal override void ApplySgd(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float learningRate, Span<float> gradients, int batch, int maxThreads)
+    {
+        Gemm.Multiply(x, Inputs, dy, Outputs, Weights, Outputs, Inputs, Outputs, batch,
+            transA: Transpose.Transposed, alpha: -learningRate, beta: 1f, maxThreads: maxThreads);
+        Span<float> db = gradients.Slice(Inputs * Outputs, Outputs);
+        Bias.Gradient(dy, db, batch, Outputs);
+        TensorPrimitives.MultiplyAdd(db, -learningRate, Biases, Biases);
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"Dense {Inputs} -> {Outputs}, {Activation}";

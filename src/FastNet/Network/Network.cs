@@ -1,56 +1,65 @@
-using System.Numerics.Tensors;
-using FastNet.Kernels;
-
 namespace FastNet;
 
 /// <summary>
-/// A feed-forward stack of dense layers and its parameters, stored in one contiguous vector (each layer's
-/// weights, then its biases). The network holds no per-batch state: trainers and predictors bring their
-/// own <see cref="Workspace"/>, so one network can be evaluated from several threads at once.
+/// A feed-forward stack of layers (dense, GRU) and its parameters, stored in one contiguous vector, layer
+/// after layer (see each layer's <see cref="Layer.Parameters"/> for its own order). The network holds no
+/// per-batch state: trainers and predictors bring their own <see cref="Workspace"/>, so one network can be
+/// evaluated from several threads at once.
 /// </summary>
 public sealed partial class Network
 {
     private readonly float[] _parameters;
-    private readonly DenseLayer[] _layers;
+    private readonly Layer[] _layers;
 
-    internal Network(IReadOnlyList<(int Inputs, int Outputs, Activation Activation)> shapes)
+    internal Network(int inputSize, IReadOnlyList<LayerSpec> specs)
     {
-        if (shapes.Count == 0) throw new ArgumentException("A network needs at least one layer.", nameof(shapes));
+        if (specs.Count == 0) throw new ArgumentException("A network needs at least one layer.", nameof(specs));
+        Guard.Positive(inputSize);
         long total = 0;
-        foreach (var (inputs, outputs, _) in shapes) total += (long)inputs * outputs + outputs;
-        if (total > Array.MaxLength) throw new ArgumentException($"The network would have {total} parameters, more than an array can hold.", nameof(shapes));
-        _parameters = new float[total];
-        _layers = new DenseLayer[shapes.Count];
-        int offset = 0;
-        for (int i = 0; i < shapes.Count; i++)
+        long width = inputSize;
+        for (int i = 0; i < specs.Count; i++)
         {
-            var (inputs, outputs, activation) = shapes[i];
-            if (i > 0 && inputs != shapes[i - 1].Outputs)
-                throw new ArgumentException($"Layer {i} takes {inputs} inputs but layer {i - 1} gives {shapes[i - 1].Outputs}.", nameof(shapes));
-            _layers[i] = new DenseLayer(i, inputs, outputs, activation, _parameters, offset);
-            offset += inputs * outputs + outputs;
+            if (width > Array.MaxLength) throw new ArgumentException($"Layer {i} would take {width} inputs per sample, too many.", nameof(specs));
+            if (specs[i].Problem((int)width) is string problem) throw new ArgumentException($"Layer {i}: {problem}", nameof(specs));
+            total += specs[i].ParameterCount((int)width);
+            width = specs[i].OutputSize((int)width);
+        }
+
+        if (total > Array.MaxLength) throw new ArgumentException($"The network would have {total} parameters, more than an array can hold.", nameof(specs));
+        if (width > Array.MaxLength) throw new ArgumentException($"The network would give {width} outputs per sample, too many.", nameof(specs));
+        _parameters = new float[total];
+        _layers = new Layer[specs.Count];
+        int offset = 0, inputs = inputSize;
+        for (int i = 0; i < specs.Count; i++)
+        {
+            _layers[i] = specs[i].Create(i, inputs, _parameters, offset);
+            offset += _layers[i].ParameterCount;
+            inputs = _layers[i].OutputSize;
         }
     }
 
     /// <summary>The layers, input side first.</summary>
-    public IReadOnlyList<DenseLayer> Layers => _layers;
+    public IReadOnlyList<Layer> Layers => _layers;
 
-    /// <summary>Width of the input.</summary>
-    public int InputSize => _layers[0].Inputs;
+    /// <summary>Floats per input sample.</summary>
+    public int InputSize => _layers[0].InputSize;
 
-    /// <summary>Width of the output.</summary>
-    public int OutputSize => _layers[^1].Outputs;
+    /// <summary>Floats per output sample.</summary>
+    public int OutputSize => _layers[^1].OutputSize;
 
-    /// <summary>All parameters in one vector: for each layer its weights then its biases.</summary>
+    /// <summary>All parameters in one vector, layer after layer.</summary>
     public Span<float> Parameters => _parameters;
 
     /// <summary>Number of parameters.</summary>
     public int ParameterCount => _parameters.Length;
 
+    /// <summary>The descriptions of the layers (for clones and model files).</summary>
+    internal IEnumerable<LayerSpec> Specs => _layers.Select(l => l.Spec);
+
     /// <summary>A deep copy: same layers, its own copy of the parameters.</summary>
     public Network Clone()
     {
-        var copy = new Network(_layers.Select(l => (l.Inputs, l.Outputs, l.Activation)).ToList());
+        var copy = new Network(InputSize, Specs.ToList());
         _parameters.CopyTo(copy._parameters, 0);
         return copy;
     }
@@ -58,34 +67,17 @@ public sealed partial class Network
     /// <summary>Creates a thread-safe predictor from a snapshot of the current parameters.</summary>
     public Inference.Predictor CreatePredictor() => new(this);
 
-    /// <summary>He or Glorot weights (see <see cref="NetworkBuilder.Build"/>), zero biases.</summary>
+    /// <summary>Each layer draws its initial parameters from one seeded generator, in layer order.</summary>
     internal void Initialize(int seed)
     {
         var rng = new Random(seed);
-        foreach (DenseLayer layer in _layers)
-        {
-            Span<float> w = layer.Weights;
-            if (layer.Activation == Activation.Relu)
-            {
-                double std = Math.Sqrt(2.0 / layer.Inputs);
-                for (int i = 0; i < w.Length; i++) w[i] = (float)(std * StandardNormal(rng));
-            }
-            else
-            {
-                double limit = Math.Sqrt(6.0 / (layer.Inputs + layer.Outputs));
-                for (int i = 0; i < w.Length; i++) w[i] = (float)(limit * (2 * rng.NextDouble() - 1));
-            }
-
-            layer.Biases.Clear();
-        }
+        foreach (Layer layer in _layers) layer.Initialize(rng);
     }
 
-    /// <summary>Box-Muller: one standard normal draw from two uniform ones.</summary>
-    private static double StandardNormal(Random rng)
+    /// <summary>Lets layers precompute what only an immutable network allows (see <see cref="Layer.Freeze"/>).</summary>
+    internal void Freeze()
     {
-        double u1 = 1.0 - rng.NextDouble();   // in (0, 1]: log is finite
-        double u2 = rng.NextDouble();
-        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+        foreach (Layer layer in _layers) layer.Freeze();
     }
 
     /// <summary>
@@ -94,13 +86,11 @@ public sealed partial class Network
     /// </summary>
     internal ReadOnlySpan<float> Forward(Workspace workspace, ReadOnlySpan<float> input, int batch, int maxThreads)
     {
-        ReadOnlySpan<float> x = input;
-        foreach (DenseLayer layer in _layers)
+        ReadOnlySpan<float> x = input[..(batch * InputSize)];
+        foreach (Layer layer in _layers)
         {
             Span<float> y = workspace.Output(layer.Index, batch);
-            // Y = act(X W + b): bias and activation fused into the GEMM's final write.
-            Gemm.Multiply(x, layer.Inputs, layer.Weights, layer.Outputs, y, layer.Outputs,
-                batch, layer.Outputs, layer.Inputs, epilogue: new GemmEpilogue(layer.Biases, layer.Activation), maxThreads: maxThreads);
+            layer.Forward(workspace.Scratch(layer.Index), x, y, batch, maxThreads);
             x = y;
         }
 
@@ -109,66 +99,52 @@ public sealed partial class Network
 
     /// <summary>
     /// Backpropagation, first pass, after <see cref="Forward"/> on the same workspace: on entry the last
-    /// layer's output gradient holds dLoss/dOutput; on exit every layer's output-gradient buffer holds
-    /// dLoss/dZ for its pre-activation Z (in place), computed with the current weights. Returns false, early,
-    /// at the first dZ that holds a NaN or an infinity: nothing has been changed but workspace buffers.
+    /// layer's output gradient holds dLoss/dOutput; on exit every layer holds its deltas (dense layers: dLoss/dZ
+    /// in their output-gradient buffer), computed with the current parameters. Returns false, early, at the first
+    /// delta that holds a NaN or an infinity: nothing has been changed but workspace buffers.
     /// </summary>
-    internal bool BackwardDeltas(Workspace workspace, int batch, int maxThreads)
+    internal bool BackwardDeltas(Workspace workspace, ReadOnlySpan<float> input, int batch, int maxThreads)
     {
         for (int l = _layers.Length - 1; l >= 0; l--)
         {
-            DenseLayer layer = _layers[l];
-            Span<float> dy = workspace.OutputGradient(l, batch);
-            // dZ = dY * act'(Z), in place, with act' written in terms of the output Y.
-            Activations.Backward(layer.Activation, workspace.Output(l, batch), dy, dy);
-            if (!float.IsFinite(TensorPrimitives.Sum(dy))) return false;   // NaN or infinity anywhere makes the sum so
-            if (l > 0)
-            {
-                // dX = dZ W^T [batch x inputs] is the previous layer's dY. The first layer's is never needed.
-                Gemm.Multiply(dy, layer.Outputs, layer.Weights, layer.Outputs, workspace.OutputGradient(l - 1, batch), layer.Inputs,
-                    batch, layer.Inputs, layer.Outputs, transB: Transpose.Transposed, maxThreads: maxThreads);
-            }
+            // The first layer's input gradient is never needed.
+            Span<float> dx = l > 0 ? workspace.OutputGradient(l - 1, batch) : Span<float>.Empty;
+            if (!_layers[l].Backward(workspace.Scratch(l), LayerInput(workspace, input, l, batch), workspace.Output(l, batch),
+                    workspace.OutputGradient(l, batch), dx, batch, maxThreads))
+                return false;
         }
 
         return true;
     }
 
     /// <summary>
-    /// Backpropagation, second pass, after <see cref="BackwardDeltas"/>: dW = X^T dZ [inputs x outputs] and
-    /// db = column sums of dZ for every layer, into <paramref name="gradients"/> (laid out like <see cref="Parameters"/>).
+    /// Backpropagation, second pass, after <see cref="BackwardDeltas"/>: every layer's dLoss/dParameters into
+    /// <paramref name="gradients"/> (laid out like <see cref="Parameters"/>).
     /// </summary>
     internal void ParameterGradients(Workspace workspace, ReadOnlySpan<float> input, int batch, Span<float> gradients, int maxThreads)
     {
-        foreach (DenseLayer layer in _layers)
+        foreach (Layer layer in _layers)
         {
-            Span<float> dz = workspace.OutputGradient(layer.Index, batch);
-            Gemm.Multiply(LayerInput(workspace, input, layer, batch), layer.Inputs, dz, layer.Outputs,
-                gradients.Slice(layer.WeightOffset, layer.Inputs * layer.Outputs), layer.Outputs,
-                layer.Inputs, layer.Outputs, batch, transA: Transpose.Transposed, maxThreads: maxThreads);
-            Bias.Gradient(dz, gradients.Slice(layer.BiasOffset, layer.Outputs), batch, layer.Outputs);
+            layer.ParameterGradients(workspace.Scratch(layer.Index), LayerInput(workspace, input, layer.Index, batch),
+                workspace.OutputGradient(layer.Index, batch), gradients.Slice(layer.ParameterOffset, layer.ParameterCount), batch, maxThreads);
         }
     }
 
     /// <summary>
-    /// The second pass fused with a plain SGD update: W = W - lr * X^T dZ is one GEMM (alpha = -lr, beta = 1),
-    /// so weight gradients are never written out and read back. Bias gradients go through
-    /// <paramref name="gradients"/> (their slots in its parameter layout) on the way.
+    /// The second pass fused with a plain SGD update where a layer can (dense: W -= lr X^T dZ is one GEMM), so
+    /// weight gradients need not be written out and read back; <paramref name="gradients"/> is scratch on the way.
     /// </summary>
     internal void ApplySgd(Workspace workspace, ReadOnlySpan<float> input, int batch, float learningRate, Span<float> gradients, int maxThreads)
     {
-        foreach (DenseLayer layer in _layers)
+        foreach (Layer layer in _layers)
         {
-            Span<float> dz = workspace.OutputGradient(layer.Index, batch);
-            Gemm.Multiply(LayerInput(workspace, input, layer, batch), layer.Inputs, dz, layer.Outputs, layer.Weights, layer.Outputs,
-                layer.Inputs, layer.Outputs, batch, transA: Transpose.Transposed, alpha: -learningRate, beta: 1f, maxThreads: maxThreads);
-            Span<float> db = gradients.Slice(layer.BiasOffset, layer.Outputs);
-            Bias.Gradient(dz, db, batch, layer.Outputs);
-            TensorPrimitives.MultiplyAdd(db, -learningRate, layer.Biases, layer.Biases);
+            layer.ApplySgd(workspace.Scratch(layer.Index), LayerInput(workspace, input, layer.Index, batch), workspace.OutputGradient(layer.Index, batch),
+                learningRate, gradients.Slice(layer.ParameterOffset, layer.ParameterCount), batch, maxThreads);
         }
     }
 
-    private ReadOnlySpan<float> LayerInput(Workspace workspace, ReadOnlySpan<float> input, DenseLayer layer, int batch)
-        => layer.Index == 0 ? input[..(batch * layer.Inputs)] : workspace.Output(layer.Index - 1, batch);
+    private ReadOnlySpan<float> LayerInput(Workspace workspace, ReadOnlySpan<float> input, int layer, int batch)
+        => layer == 0 ? input[..(batch * InputSize)] : workspace.Output(layer - 1, batch);
 }
 
 public sealed partial class Network

@@ -2,13 +2,15 @@ namespace FastNet;
 
 /// <summary>
 /// Every per-batch buffer a forward and backward pass of one network needs, allocated once for a maximum
-/// batch size: each layer's output and output gradient, [batch x outputs] row-major. Smaller batches use
-/// the leading rows. Not thread-safe: one workspace per concurrent caller.
+/// batch size: each layer's output and output gradient, [batch x OutputSize] row-major, and whatever else a
+/// layer keeps between its passes (a GRU's gates and hidden states). Smaller batches use the leading rows.
+/// Not thread-safe: one workspace per concurrent caller.
 /// </summary>
 internal sealed class Workspace
 {
     private readonly float[][] _outputs;
     private readonly float[][] _outputGradients;
+    private readonly object?[] _scratch;
     private readonly int[] _widths;
 
     public Workspace(Network network, int maxBatch, bool forTraining)
@@ -19,12 +21,14 @@ internal sealed class Workspace
         _widths = new int[layers];
         _outputs = new float[layers][];
         _outputGradients = new float[layers][];
+        _scratch = new object?[layers];
         for (int l = 0; l < layers; l++)
         {
-            int width = network.Layers[l].Outputs;
+            int width = network.Layers[l].OutputSize;
             _widths[l] = width;
             _outputs[l] = new float[(long)maxBatch * width];
             _outputGradients[l] = forTraining ? new float[(long)maxBatch * width] : [];
+            _scratch[l] = network.Layers[l].CreateScratch(maxBatch, forTraining);
         }
     }
 
@@ -36,4 +40,7 @@ internal sealed class Workspace
 
     /// <summary>dLoss/dOutput of layer <paramref name="layer"/> for the first <paramref name="batch"/> rows.</summary>
     public Span<float> OutputGradient(int layer, int batch) => _outputGradients[layer].AsSpan(0, batch * _widths[layer]);
+
+    /// <summary>The layer's own buffers (null for layers that need none).</summary>
+    public object? Scratch(int layer) => _scratch[layer];
 }

@@ -5,30 +5,38 @@ using System.Runtime.InteropServices;
 namespace FastNet.Serialization;
 
 /// <summary>
-/// The FastNet model file, version 1. All integers little-endian:
+/// The FastNet model file, version 2. All integers little-endian:
 /// <code>
 /// offset  size        field
 /// 0       8           magic "FNETMODL"
-/// 8       4           format version (1)
+/// 8       4           format version (2)
 /// 12      4           layer count L (1 .. 4096)
-/// 16      4           input size
-/// 20      8 * L       per layer: output size (uint32), activation (uint32: 0 none, 1 ReLU, 2 sigmoid, 3 tanh)
+/// 16      4           input size (floats per sample)
+/// 20      16 * L      per layer: kind (uint32), then three uint32 fields
+///                       kind 0, dense: outputs, activation (0 none, 1 ReLU, 2 sigmoid, 3 tanh), 0
+///                       kind 1, GRU:   hidden size, steps, flags (bit 0: returns the whole sequence)
 /// ..      8           parameter count P (must match the architecture)
-/// ..      4 * P       parameters, float32, in Network.Parameters order (per layer: weights [in x out], biases)
+/// ..      4 * P       parameters, float32, in Network.Parameters order (layer by layer, each in its own order)
 /// ..      8           XxHash64 of every byte before it
 /// </code>
+/// Version 1 (dense layers only) had 8 bytes per layer, outputs and activation; it is still read.
 /// Readers check everything before trusting it: magic, version, sizes (against limits and against the
 /// stream length, before allocating), then the checksum.
 /// </summary>
 public static class ModelFile
 {
     /// <summary>The format version this code writes and the newest it reads.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     private static ReadOnlySpan<byte> Magic => "FNETMODL"u8;
     private const int MaxLayers = 4096;
     private const int MaxWidth = 1 << 24;
     private const int FixedHeaderBytes = 8 + 4 + 4 + 4;
+    private const int MaxSteps = 1 << 20;
+    private const uint DenseKind = 0, GruKind = 1;
+
+    /// <summary>Bytes per layer in the layer table of a format version.</summary>
+    private static int LayerEntryBytes(uint version) => version == 1 ? 8 : 16;
 
     /// <summary>
     /// Saves atomically: writes a temporary file beside <paramref name="path"/>, flushes it to disk, then
@@ -79,19 +87,29 @@ public static class ModelFile
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(stream);
         var hash = new XxHash64();
-        int layers = network.Layers.Count;
-        var header = new byte[FixedHeaderBytes + 8 * layers + 8];
+        int layers = network.Layers.Count, entry = LayerEntryBytes(Version);
+        var header = new byte[FixedHeaderBytes + entry * layers + 8];
         Magic.CopyTo(header);
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), Version);
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(12), (uint)layers);
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(16), (uint)network.InputSize);
-        for (int l = 0; l < layers; l++)
+        int l = 0;
+        foreach (LayerSpec spec in network.Specs)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(FixedHeaderBytes + 8 * l), (uint)network.Layers[l].Outputs);
-            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(FixedHeaderBytes + 8 * l + 4), (uint)network.Layers[l].Activation);
+            (uint kind, uint a, uint b, uint c) = spec switch
+            {
+                DenseSpec d => (DenseKind, (uint)d.Outputs, (uint)d.Activation, 0u),
+                GruSpec g => (GruKind, (uint)g.HiddenSize, (uint)g.Steps, g.ReturnSequences ? 1u : 0u),
+                _ => throw new NotSupportedException($"No model-file encoding for {spec.GetType().Name}."),
+            };
+            Span<byte> at = header.AsSpan(FixedHeaderBytes + entry * l++);
+            BinaryPrimitives.WriteUInt32LittleEndian(at, kind);
+            BinaryPrimitives.WriteUInt32LittleEndian(at[4..], a);
+            BinaryPrimitives.WriteUInt32LittleEndian(at[8..], b);
+            BinaryPrimitives.WriteUInt32LittleEndian(at[12..], c);
         }
 
-        BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(FixedHeaderBytes + 8 * layers), (ulong)network.ParameterCount);
+        BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(FixedHeaderBytes + entry * layers), (ulong)network.ParameterCount);
         stream.Write(header);
         hash.Append(header);
 
@@ -134,30 +152,31 @@ public static class ModelFile
             throw new InvalidDataException($"the input size {inputSize} is outside 1..{MaxWidth}.");
         hash.Append(fixedHeader);
 
-        byte[] layerBytes = new byte[8 * layerCount + 8];   // at most 32 KiB: bounded by MaxLayers
+        int entry = LayerEntryBytes(version);
+        byte[] layerBytes = new byte[entry * layerCount + 8];   // at most 64 KiB: bounded by MaxLayers
         ReadExactly(stream, layerBytes, "the layer table");
         hash.Append(layerBytes);
-        var shapes = new List<(int, int, Activation)>((int)layerCount);
-        long parameterCount = 0;
-        int inputs = (int)inputSize;
+        var specs = new List<LayerSpec>((int)layerCount);
+        long parameterCount = 0, width = inputSize;
         for (int l = 0; l < layerCount; l++)
         {
-            uint outputs = BinaryPrimitives.ReadUInt32LittleEndian(layerBytes.AsSpan(8 * l));
-            uint activation = BinaryPrimitives.ReadUInt32LittleEndian(layerBytes.AsSpan(8 * l + 4));
-            if (outputs is 0 or > MaxWidth)
-                throw new InvalidDataException($"layer {l} has {outputs} outputs, outside 1..{MaxWidth}.");
-            if (!Enum.IsDefined((Activation)activation))
-                throw new InvalidDataException($"layer {l} has an unknown activation code {activation}.");
-            shapes.Add((inputs, (int)outputs, (Activation)activation));
-            parameterCount += (long)inputs * outputs + outputs;
-            inputs = (int)outputs;
+            ReadOnlySpan<byte> at = layerBytes.AsSpan(entry * l, entry);
+            LayerSpec spec = version == 1
+                ? ReadDense(l, BinaryPrimitives.ReadUInt32LittleEndian(at), BinaryPrimitives.ReadUInt32LittleEndian(at[4..]))
+                : ReadLayer(l, at);
+            // width stays below MaxWidth x MaxSteps < 2^44: no overflow in what follows.
+            if (spec.Problem((int)width) is string problem) throw new InvalidDataException($"layer {l}: {problem}");
+            parameterCount += spec.ParameterCount((int)width);
+            width = spec.OutputSize((int)width);
+            if (width > MaxWidth) throw new InvalidDataException($"layer {l} gives {width} floats per sample, more than {MaxWidth}.");
+            if (parameterCount > Array.MaxLength)
+                throw new InvalidDataException($"layers 0 to {l} alone need {parameterCount} parameters, more than FastNet can hold.");
+            specs.Add(spec);
         }
 
-        ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(layerBytes.AsSpan((int)(8 * layerCount)));
+        ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(layerBytes.AsSpan((int)(entry * layerCount)));
         if (declared != (ulong)parameterCount)
             throw new InvalidDataException($"the file declares {declared} parameters but its layers need {parameterCount}.");
-        if (parameterCount > Array.MaxLength)
-            throw new InvalidDataException($"the model would have {parameterCount} parameters, more than FastNet can hold.");
         // Check the claimed size against what is there before allocating it.
         long expected = 4 * parameterCount + 8, remaining = stream.Length - stream.Position;
         if (remaining < expected)
@@ -165,7 +184,7 @@ public static class ModelFile
         if (remaining > expected)
             throw new InvalidDataException($"the file has {remaining - expected} unexpected bytes after the checksum.");
 
-        var network = new Network(shapes);
+        var network = new Network((int)inputSize, specs);
         Span<byte> parameters = MemoryMarshal.AsBytes(network.Parameters);
         ReadExactly(stream, parameters, "the parameters");
         hash.Append(parameters);   // the file's little-endian bytes
@@ -176,6 +195,36 @@ public static class ModelFile
         if (BinaryPrimitives.ReadUInt64LittleEndian(checksum) != hash.GetCurrentHashAsUInt64())
             throw new InvalidDataException("the checksum does not match: the file is corrupted.");
         return network;
+    }
+
+    private static LayerSpec ReadLayer(int l, ReadOnlySpan<byte> entry)
+    {
+        uint kind = BinaryPrimitives.ReadUInt32LittleEndian(entry);
+        uint a = BinaryPrimitives.ReadUInt32LittleEndian(entry[4..]);
+        uint b = BinaryPrimitives.ReadUInt32LittleEndian(entry[8..]);
+        uint c = BinaryPrimitives.ReadUInt32LittleEndian(entry[12..]);
+        switch (kind)
+        {
+            case DenseKind:
+                if (c != 0) throw new InvalidDataException($"layer {l} (dense) has a nonzero reserved field.");
+                return ReadDense(l, a, b);
+            case GruKind:
+                if (a is 0 or > MaxWidth) throw new InvalidDataException($"layer {l} (GRU) has a hidden size of {a}, outside 1..{MaxWidth}.");
+                if (b is 0 or > MaxSteps) throw new InvalidDataException($"layer {l} (GRU) has {b} steps, outside 1..{MaxSteps}.");
+                if (c > 1) throw new InvalidDataException($"layer {l} (GRU) has unknown flags 0x{c:X}.");
+                return new GruSpec((int)a, (int)b, c == 1);
+            default:
+                throw new InvalidDataException($"layer {l} is of an unknown kind {kind}.");
+        }
+    }
+
+    private static DenseSpec ReadDense(int l, uint outputs, uint activation)
+    {
+        if (outputs is 0 or > MaxWidth)
+            throw new InvalidDataException($"layer {l} has {outputs} outputs, outside 1..{MaxWidth}.");
+        if (!Enum.IsDefined((Activation)activation))
+            throw new InvalidDataException($"layer {l} has an unknown activation code {activation}.");
+        return new DenseSpec((int)outputs, (Activation)activation);
     }
 
     private static ReadOnlySpan<byte> ParameterBytes(Span<float> parameters)

@@ -81,19 +81,29 @@ public sealed class Trainer
     /// </summary>
     public ReadOnlySpan<float> Gradients => _gradients;
 
-    /// <summary>The weight part of <see cref="Gradients"/> for one layer, [inputs x outputs] like its weights.</summary>
-    public ReadOnlySpan<float> WeightGradients(int layer)
+    /// <summary>The part of <see cref="Gradients"/> for one layer, laid out like its <see cref="Layer.Parameters"/>.</summary>
+    public ReadOnlySpan<float> LayerGradients(int layer)
     {
-        DenseLayer l = Network.Layers[layer];
-        return _gradients.AsSpan(l.WeightOffset, l.Inputs * l.Outputs);
+        Layer l = Network.Layers[layer];
+        return _gradients.AsSpan(l.ParameterOffset, l.ParameterCount);
     }
 
-    /// <summary>The bias part of <see cref="Gradients"/> for one layer.</summary>
+    /// <summary>The weight part of <see cref="Gradients"/> for a dense layer, [inputs x outputs] like its weights.</summary>
+    public ReadOnlySpan<float> WeightGradients(int layer)
+    {
+        DenseLayer l = DenseAt(layer);
+        return LayerGradients(layer)[..(l.Inputs * l.Outputs)];
+    }
+
+    /// <summary>The bias part of <see cref="Gradients"/> for a dense layer.</summary>
     public ReadOnlySpan<float> BiasGradients(int layer)
     {
-        DenseLayer l = Network.Layers[layer];
-        return _gradients.AsSpan(l.BiasOffset, l.Outputs);
+        DenseLayer l = DenseAt(layer);
+        return LayerGradients(layer).Slice(l.Inputs * l.Outputs, l.Outputs);
     }
+
+    private DenseLayer DenseAt(int layer) => Network.Layers[layer] as DenseLayer
+        ?? throw new ArgumentException($"Layer {layer} is a {Network.Layers[layer].GetType().Name}, not a dense layer; use {nameof(LayerGradients)}.", nameof(layer));
 
     /// <summary>One step on a batch with class labels: forward, loss, backward, update. Returns the loss before the update.</summary>
     /// <param name="inputs">Row-major [batch x InputSize]; the batch is inputs.Length / InputSize.</param>
@@ -146,7 +156,7 @@ public sealed class Trainer
             throw new InvalidOperationException($"Integer labels go with {Loss.SoftmaxCrossEntropy}; {Loss} needs float target rows.");
         ReadOnlySpan<float> output = Network.Forward(_workspace, inputs, batch, MaxThreads);
         float loss = Losses.SoftmaxCrossEntropy(output, labels, LastOutputGradient(batch), batch, Network.OutputSize);
-        return Deltas(batch, loss);
+        return Deltas(inputs, batch, loss);
     }
 
     private float LossAndDeltas(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, out int batch)
@@ -155,15 +165,15 @@ public sealed class Trainer
         Guard.SameLength(targets.Length, batch * Network.OutputSize, nameof(targets), "batch x OutputSize");
         ReadOnlySpan<float> output = Network.Forward(_workspace, inputs, batch, MaxThreads);
         float loss = LossOf(output, targets, LastOutputGradient(batch), batch);
-        return Deltas(batch, loss);
+        return Deltas(inputs, batch, loss);
     }
 
     /// <summary>Checks the loss, then backpropagates dLoss/dZ through every layer, checking each.</summary>
-    private float Deltas(int batch, float loss)
+    private float Deltas(ReadOnlySpan<float> inputs, int batch, float loss)
     {
         if (!float.IsFinite(loss))
             throw new TrainingDivergedException($"The loss is {loss} after {Optimizer.Steps} updates; the parameters are those of the last good step. Try a smaller learning rate.");
-        if (!Network.BackwardDeltas(_workspace, batch, MaxThreads))
+        if (!Network.BackwardDeltas(_workspace, inputs, batch, MaxThreads))
             throw new TrainingDivergedException($"A backpropagated error is NaN or infinite after {Optimizer.Steps} updates (loss {loss}); the parameters are those of the last good step. Try a smaller learning rate.");
         return loss;
     }

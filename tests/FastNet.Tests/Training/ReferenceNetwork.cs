@@ -20,9 +20,16 @@ internal static class ReferenceNetwork
     public static double[] Forward(Network net, double[] parameters, float[] inputs, int batch)
     {
         double[] x = Array.ConvertAll(inputs, v => (double)v);
-        foreach (DenseLayer layer in net.Layers)
+        foreach (Layer any in net.Layers)
         {
-            int nIn = layer.Inputs, nOut = layer.Outputs, w = layer.WeightOffset, b = w + nIn * nOut;
+            if (any is GruLayer gru)
+            {
+                x = ReferenceGru.Forward(gru, parameters, gru.ParameterOffset, x, batch, initialState: null);
+                continue;
+            }
+
+            var layer = (DenseLayer)any;
+            int nIn = layer.Inputs, nOut = layer.Outputs, w = layer.ParameterOffset, b = w + nIn * nOut;
             var y = new double[batch * nOut];
             for (int r = 0; r < batch; r++)
                 for (int j = 0; j < nOut; j++)

@@ -21,8 +21,8 @@ public class SeedExerciseTests
         double[,] w1 = { { 0.3, 0.9, 1, 0.4 }, { 0.6, 0.8, -0.3, -0.6 }, { -1.0, 0.1, -0.4, -0.2 } };
         double[,] w2 = { { 0.3, 0.8, 0.2, 0 }, { -0.1, 0.0, -0.6, 0.1 } };
         Network net = new NetworkBuilder(3).Dense(3, Activation.Relu).Dense(2, Activation.Relu).Build();
-        SetFromSeedLayout(net.Layers[0], w1);
-        SetFromSeedLayout(net.Layers[1], w2);
+        SetFromSeedLayout(net.Dense(0), w1);
+        SetFromSeedLayout(net.Dense(1), w2);
         float[] x = [0.9f, 0.1f, -1f], y = [0f, 1f];
 
         var trainer = new Trainer(net, Loss.HalfSquaredError, new Sgd(0.01f), batchSize: 1, maxThreads: 1);
@@ -35,8 +35,8 @@ public class SeedExerciseTests
         Assert.Equal(1.326, a3[0], 1e-6);
         Assert.Equal(0.0, a3[1], 1e-12);
         Network hiddenOnly = new NetworkBuilder(3).Dense(3, Activation.Relu).Build();
-        net.Layers[0].Weights.CopyTo(hiddenOnly.Layers[0].Weights);
-        net.Layers[0].Biases.CopyTo(hiddenOnly.Layers[0].Biases);
+        net.Dense(0).Weights.CopyTo(hiddenOnly.Dense(0).Weights);
+        net.Dense(0).Biases.CopyTo(hiddenOnly.Dense(0).Biases);
         double[] a2 = ReferenceNetwork.Forward(hiddenOnly, Array.ConvertAll(hiddenOnly.Parameters.ToArray(), v => (double)v), x, 1);
         Assert.Equal([0.81, 1.89, 0.0], a2.Select(v => Math.Round(v, 6)).ToArray());
 
@@ -44,20 +44,20 @@ public class SeedExerciseTests
         trainer.Step(x, y);
 
         // Updated w2: the seed's values are right.
-        AssertSeedLayout(net.Layers[1], new double[,] { { 0.28674, 0.7892594, 0.1749386, 0 }, { -0.1, 0, -0.6, 0.1 } });
+        AssertSeedLayout(net.Dense(1), new double[,] { { 0.28674, 0.7892594, 0.1749386, 0 }, { -0.1, 0, -0.6, 0.1 } });
 
         // Updated w1. The seed prints [[0.296022, 0.8904528, 0.9997348, 0.4], [0.596022, 0.7904528, -0.3002652, -0.6], ...]:
         // its dE/da2_j uses a3[0] * w2[0][j] with j running over the *input* columns (bias first), so it pairs hidden
         // unit i with the weight of hidden unit i-1, and it multiplies by a3 instead of (a3 - y) * relu'(z3).
         // Correct: delta3 = (a3 - y) * relu'(z3) = [1.326, 0]; delta2 = (W2^T delta3) * relu'(z2) = [1.0608, 0.2652, 0];
         // dW1[j, :] = delta2[j] * [1, 0.9, 0.1, -1].
-        AssertSeedLayout(net.Layers[0], new double[,]
+        AssertSeedLayout(net.Dense(0), new double[,]
         {
             { 0.289392, 0.8904528, 0.9989392, 0.410608 },
             { 0.597348, 0.7976132, -0.3002652, -0.597348 },
             { -1.0, 0.1, -0.4, -0.2 },
         });
-        Assert.NotEqual(0.296022f, net.Layers[0].Biases[0], 1e-6f);   // the seed's wrong value
+        Assert.NotEqual(0.296022f, net.Dense(0).Biases[0], 1e-6f);   // the seed's wrong value
     }
 
     /// <summary>
@@ -71,8 +71,8 @@ public class SeedExerciseTests
         double[,] w = { { 0.01, 0.02, 0.03 }, { 0.03, 0.01, 0.02 }, { 0.02, 0.03, 0.01 } };
         double[,] v = { { 0.01, 0.02, 0.03, 0.04 } };
         Network net = new NetworkBuilder(2).Dense(3, Activation.Sigmoid).Dense(1).Build();
-        SetFromSeedLayout(net.Layers[0], w);
-        SetFromSeedLayout(net.Layers[1], v);
+        SetFromSeedLayout(net.Dense(0), w);
+        SetFromSeedLayout(net.Dense(1), v);
         float[] x = [1f, 2f], y = [8f];
         var trainer = new Trainer(net, Loss.MeanSquaredError, new Sgd(0.1f), batchSize: 1, maxThreads: 1);
         float loss = trainer.ComputeGradients(x, y);

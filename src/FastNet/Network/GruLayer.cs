@@ -1,0 +1,331 @@
+using System.Numerics.Tensors;
+using FastNet.Kernels;
+
+namespace FastNet;
+
+/// <summary>
+/// A gated recurrent unit over a fixed number of steps, with PyTorch's equations and weight layout
+/// (<c>torch.nn.GRU</c>, one layer, batch_first):
+/// <code>
+/// r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
+/// z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+/// n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))
+/// h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+/// </code>
+/// The reset gate multiplies the recurrent part including its bias, which is Keras's <c>reset_after=True</c>
+/// (its default), so Keras GRU weights map here too.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Input: each sample is a sequence [<see cref="Steps"/> x <see cref="Features"/>], stored flat, step by step
+/// (so [batch x steps x features] row-major for a batch). Output: the last state h_T [<see cref="HiddenSize"/>],
+/// or every state [steps x hidden] with <see cref="ReturnSequences"/>. Inside a network the initial state is 0;
+/// <see cref="Forward(GruWorkspace, ReadOnlySpan{float}, int, Span{float}, ReadOnlySpan{float}, int)"/> takes
+/// one.
+/// </para>
+/// <para>
+/// Parameters, in <see cref="Layer.Parameters"/> order, exactly PyTorch's tensors row-major:
+/// <see cref="InputWeights"/> = weight_ih_l0 [3H x F], <see cref="RecurrentWeights"/> = weight_hh_l0 [3H x H],
+/// <see cref="InputBiases"/> = bias_ih_l0 [3H], <see cref="RecurrentBiases"/> = bias_hh_l0 [3H]; the 3H rows are
+/// the gates in the order r, z, n. (Keras stores kernels transposed, [F x 3H], with its gates in the order z, r, h.)
+/// </para>
+/// <para>
+/// Computation: the input projections of all steps are one GEMM; each step is one GEMM [batch x H] x [H x 3H]
+/// for the recurrent part, then the gate arithmetic over spans. Backpropagation through time keeps every step's
+/// gates, so the weight gradients are two large GEMMs over all steps at once.
+/// </para>
+/// </remarks>
+public sealed class GruLayer : Layer
+{
+    internal GruLayer(int index, int features, int hiddenSize, int steps, bool returnSequences, float[] parameters, int offset)
+        : base(index, checked(features * steps), parameters, offset)
+    {
+        Features = features;
+        HiddenSize = hiddenSize;
+        Steps = steps;
+        ReturnSequences = returnSequences;
+    }
+
+    /// <summary>Features per step (F).</summary>
+    public int Features { get; }
+
+    /// <summary>Width of the hidden state (H).</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>Steps per sequence (T).</summary>
+    public int Steps { get; }
+
+    /// <summary>Whether the output is every state h_1 .. h_T rather than h_T alone.</summary>
+    public bool ReturnSequences { get; }
+
+    /// <inheritdoc/>
+    public override int OutputSize => ReturnSequences ? Steps * HiddenSize : HiddenSize;
+
+    /// <summary>3H x (F + H + 2): weight_ih, weight_hh, bias_ih, bias_hh.</summary>
+    public override int ParameterCount => 3 * HiddenSize * (Features + HiddenSize + 2);
+
+    /// <summary>W_ir, W_iz, W_in stacked: [3H x F] row-major (PyTorch's weight_ih_l0).</summary>
+    public Span<float> InputWeights => Slice(0, 3 * HiddenSize * Features);
+
+    /// <summary>W_hr, W_hz, W_hn stacked: [3H x H] row-major (PyTorch's weight_hh_l0).</summary>
+    public Span<float> RecurrentWeights => Slice(3 * HiddenSize * Features, 3 * HiddenSize * HiddenSize);
+
+    /// <summary>b_ir, b_iz, b_in: [3H] (PyTorch's bias_ih_l0).</summary>
+    public Span<float> InputBiases => Slice(3 * HiddenSize * (Features + HiddenSize), 3 * HiddenSize);
+
+    /// <summary>b_hr, b_hz, b_hn: [3H] (PyTorch's bias_hh_l0).</summary>
+    public Span<float> RecurrentBiases => Slice(3 * HiddenSize * (Features + HiddenSize + 1), 3 * HiddenSize);
+
+    internal override LayerSpec Spec => new GruSpec(HiddenSize, Steps, ReturnSequences);
+
+    private int Gates3 => 3 * HiddenSize;
+
+    /// <summary>Buffers for forward (and, with <paramref name="forTraining"/>, backward) passes of up to <paramref name="maxBatch"/> sequences.</summary>
+    public GruWorkspace CreateWorkspace(int maxBatch, bool forTraining = true) => new(this, maxBatch, forTraining);
+
+    /// <summary>PyTorch's initialization: every weight and bias from U(-1/sqrt(H), 1/sqrt(H)).</summary>
+    internal override void Initialize(Random rng)
+    {
+        double limit = 1.0 / Math.Sqrt(HiddenSize);
+        Span<float> all = Parameters;
+        for (int i = 0; i < all.Length; i++) all[i] = (float)(limit * (2 * rng.NextDouble() - 1));
+    }
+
+    internal override object CreateScratch(int maxBatch, bool forTraining) => new GruWorkspace(this, maxBatch, forTraining);
+
+    private float[]? _frozenInputWeightsTransposed;
+    private float[]? _frozenRecurrentWeightsTransposed;
+
+    /// <summary>An immutable network's transposed weights are made once here, not on every forward pass.</summary>
+    internal override void Freeze()
+    {
+        _frozenInputWeightsTransposed = new float[Features * Gates3];
+        _frozenRecurrentWeightsTransposed = new float[HiddenSize * Gates3];
+        TransposeInto(InputWeights, Gates3, Features, _frozenInputWeightsTransposed);
+        TransposeInto(RecurrentWeights, Gates3, HiddenSize, _frozenRecurrentWeightsTransposed);
+    }
+
+    internal override void Forward(object? scratch, ReadOnlySpan<float> x, Span<float> y, int batch, int maxThreads)
+        => Run((GruWorkspace)scratch!, x, batch, y, ReadOnlySpan<float>.Empty, maxThreads);
+
+    /// <summary>Runs the layer over <paramref name="batch"/> sequences.</summary>
+    /// <param name="workspace">From <see cref="CreateWorkspace"/>; keeps what the backward pass needs.</param>
+    /// <param name="input">[batch x Steps x Features].</param>
+    /// <param name="batch">Sequences (at most the workspace's MaxBatch).</param>
+    /// <param name="output">[batch x OutputSize]: h_T, or h_1 .. h_T with <see cref="ReturnSequences"/>.</param>
+    /// <param name="initialState">h_0, [batch x H]; empty for zeros.</param>
+    /// <param name="maxThreads">Most threads per GEMM; -1 for every core.</param>
+    public void Forward(GruWorkspace workspace, ReadOnlySpan<float> input, int batch, Span<float> output,
+        ReadOnlySpan<float> initialState = default, int maxThreads = -1)
+    {
+        CheckCall(workspace, batch, maxThreads);
+        Guard.SameLength(input.Length, batch * InputSize, nameof(input), "batch x Steps x Features");
+        Guard.SameLength(output.Length, batch * OutputSize, nameof(output), "batch x OutputSize");
+        if (!initialState.IsEmpty) Guard.SameLength(initialState.Length, batch * HiddenSize, nameof(initialState), "batch x HiddenSize");
+        Run(workspace, input, batch, output, initialState, maxThreads);
+    }
+
+    /// <summary>
+    /// Backpropagation through time after <see cref="Forward(GruWorkspace, ReadOnlySpan{float}, int, Span{float}, ReadOnlySpan{float}, int)"/>
+    /// on the same workspace, input and batch: gradients of the loss with respect to every parameter, the input
+    /// sequence and the initial state, from its gradient with respect to the output.
+    /// </summary>
+    /// <param name="workspace">The workspace of the forward pass (created for training).</param>
+    /// <param name="input">The forward pass's input.</param>
+    /// <param name="batch">The forward pass's batch.</param>
+    /// <param name="outputGradient">dLoss/dOutput, [batch x OutputSize].</param>
+    /// <param name="parameterGradients">Receives dLoss/dParameters, laid out like <see cref="Layer.Parameters"/>.</param>
+    /// <param name="inputGradient">Receives dLoss/dInput [batch x Steps x Features]; empty to skip.</param>
+    /// <param name="initialStateGradient">Receives dLoss/dh_0 [batch x H]; empty to skip.</param>
+    /// <param name="maxThreads">Most threads per GEMM; -1 for every core.</param>
+    /// <returns>False when a gradient is NaN or infinite (the outputs are then not all written).</returns>
+    public bool Backward(GruWorkspace workspace, ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> outputGradient,
+        Span<float> parameterGradients, Span<float> inputGradient = default, Span<float> initialStateGradient = default, int maxThreads = -1)
+    {
+        CheckCall(workspace, batch, maxThreads);
+        if (!workspace.ForTraining) throw new ArgumentException("The workspace was created without training buffers.", nameof(workspace));
+        if (workspace.LastBatch != batch) throw new InvalidOperationException($"The last forward pass on this workspace had batch {workspace.LastBatch}, not {batch}.");
+        Guard.SameLength(input.Length, batch * InputSize, nameof(input), "batch x Steps x Features");
+        Guard.SameLength(outputGradient.Length, batch * OutputSize, nameof(outputGradient), "batch x OutputSize");
+        Guard.SameLength(parameterGradients.Length, ParameterCount, nameof(parameterGradients), nameof(ParameterCount));
+        if (!inputGradient.IsEmpty) Guard.SameLength(inputGradient.Length, batch * InputSize, nameof(inputGradient), "batch x Steps x Features");
+        if (!initialStateGradient.IsEmpty) Guard.SameLength(initialStateGradient.Length, batch * HiddenSize, nameof(initialStateGradient), "batch x HiddenSize");
+        if (!BackThroughTime(workspace, outputGradient, inputGradient, initialStateGradient, batch, maxThreads)) return false;
+        ParameterGradients(workspace, input, parameterGradients, batch, maxThreads);
+        return true;
+    }
+
+    internal override bool Backward(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dy, Span<float> dx, int batch, int maxThreads)
+        => BackThroughTime((GruWorkspace)scratch!, dy, dx, Span<float>.Empty, batch, maxThreads);
+
+    internal override void ParameterGradients(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> gradients, int batch, int maxThreads)
+        => ParameterGradients((GruWorkspace)scratch!, x, gradients, batch, maxThreads);
+
+    private void CheckCall(GruWorkspace workspace, int batch, int maxThreads)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        if (workspace.Layer != this) throw new ArgumentException("The workspace belongs to another layer.", nameof(workspace));
+        if (batch < 1 || batch > workspace.MaxBatch)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"The batch must be from 1 to the workspace's {workspace.MaxBatch}.");
+        Guard.MaxThreads(maxThreads);
+    }
+
+    private void Run(GruWorkspace ws, ReadOnlySpan<float> x, int batch, Span<float> y, ReadOnlySpan<float> h0, int maxThreads)
+    {
+        int t = Steps, f = Features, h = HiddenSize, g = Gates3;
+        ws.LastBatch = batch;
+        ReadOnlySpan<float> wihT = _frozenInputWeightsTransposed ?? TransposeInto(InputWeights, g, f, ws.InputWeightsTransposed);
+        ReadOnlySpan<float> whhT = _frozenRecurrentWeightsTransposed ?? TransposeInto(RecurrentWeights, g, h, ws.RecurrentWeightsTransposed);
+
+        // Input projections of every step at once: [batch*T x F] x [F x 3H] + b_ih.
+        Span<float> projections = ws.ProjectionsAndDeltas.AsSpan(0, batch * t * g);
+        Gemm.Multiply(x, f, wihT, g, projections, g, batch * t, g, f, epilogue: new GemmEpilogue(InputBiases), maxThreads: maxThreads);
+
+        Span<float> states = ws.HiddenStates;
+        if (h0.IsEmpty) states[..(batch * h)].Clear();
+        else h0.CopyTo(states);
+        Span<float> recurrent = ws.Recurrent.AsSpan(0, batch * g);
+        for (int step = 0; step < t; step++)
+        {
+            ReadOnlySpan<float> previous = states.Slice(step * batch * h, batch * h);
+            Span<float> next = states.Slice((step + 1) * batch * h, batch * h);
+            // W_hh h_{t-1} + b_hh for the whole batch: [batch x H] x [H x 3H].
+            Gemm.Multiply(previous, h, whhT, g, recurrent, g, batch, g, h, epilogue: new GemmEpilogue(RecurrentBiases), maxThreads: maxThreads);
+            Span<float> gates = ws.Gates.AsSpan((ws.ForTraining ? step : 0) * batch * 4 * h, batch * 4 * h);
+            for (int b = 0; b < batch; b++)
+            {
+                StepForward(projections.Slice((b * t + step) * g, g), recurrent.Slice(b * g, g), previous.Slice(b * h, h),
+                    next.Slice(b * h, h), gates.Slice(b * 4 * h, 4 * h));
+                if (ReturnSequences) next.Slice(b * h, h).CopyTo(y.Slice((b * t + step) * h, h));
+            }
+        }
+
+        if (!ReturnSequences) states.Slice(t * batch * h, batch * h).CopyTo(y);
+    }
+
+    /// <summary>One row of one step: the gates from the two projections, then h_t. Keeps r, z, n and W_hn h + b_hn.</summary>
+    private void StepForward(ReadOnlySpan<float> projection, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> previous,
+        Span<float> next, Span<float> kept)
+    {
+        int h = HiddenSize;
+        Span<float> r = kept[..h], z = kept.Slice(h, h), n = kept.Slice(2 * h, h), hn = kept.Slice(3 * h, h);
+        TensorPrimitives.Add(projection[..h], recurrent[..h], r);
+        TensorPrimitives.Sigmoid(r, r);
+        TensorPrimitives.Add(projection.Slice(h, h), recurrent.Slice(h, h), z);
+        TensorPrimitives.Sigmoid(z, z);
+        recurrent.Slice(2 * h, h).CopyTo(hn);
+        TensorPrimitives.FusedMultiplyAdd(r, hn, projection.Slice(2 * h, h), n);   // W_in x + b_in + r * (W_hn h + b_hn)
+        TensorPrimitives.Tanh(n, n);
+        // h_t = (1 - z) n + z h_{t-1} = n + z (h_{t-1} - n)
+        TensorPrimitives.Subtract(previous, n, next);
+        TensorPrimitives.FusedMultiplyAdd(z, next, n, next);
+    }
+
+    /// <summary>
+    /// Steps back from T to 1, turning dLoss/dh_t into the deltas of both projections (kept for the parameter
+    /// gradients) and dLoss/dh_{t-1}; then dLoss/dx = dProjections W_ih for all steps at once.
+    /// </summary>
+    private bool BackThroughTime(GruWorkspace ws, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dh0, int batch, int maxThreads)
+    {
+        int t = Steps, h = HiddenSize, g = Gates3;
+        Span<float> deltas = ws.ProjectionsAndDeltas.AsSpan(0, batch * t * g);   // the projections are no longer needed
+        Span<float> dh = ws.StateGradient.AsSpan(0, batch * h), dhPrevious = ws.PreviousStateGradient.AsSpan(0, batch * h);
+        ReadOnlySpan<float> whh = RecurrentWeights;
+        if (ReturnSequences) dh.Clear();
+        else dy.CopyTo(dh);
+        for (int step = t - 1; step >= 0; step--)
+        {
+            ReadOnlySpan<float> previous = ws.HiddenStates.AsSpan(step * batch * h, batch * h);
+            ReadOnlySpan<float> gates = ws.Gates.AsSpan(step * batch * 4 * h, batch * 4 * h);
+            Span<float> recurrentDeltas = ws.RecurrentDeltas.AsSpan(step * batch * g, batch * g);
+            for (int b = 0; b < batch; b++)
+            {
+                Span<float> dhRow = dh.Slice(b * h, h);
+                if (ReturnSequences) TensorPrimitives.Add(dhRow, dy.Slice((b * t + step) * h, h), dhRow);
+                StepBackward(dhRow, previous.Slice(b * h, h), gates.Slice(b * 4 * h, 4 * h),
+                    deltas.Slice((b * t + step) * g, g), recurrentDeltas.Slice(b * g, g), dhPrevious.Slice(b * h, h));
+            }
+
+            // dLoss/dh_{t-1} = dh_t * z (set above) + dRecurrent W_hh: [batch x 3H] x [3H x H].
+            Gemm.Multiply(recurrentDeltas, g, whh, h, dhPrevious, h, batch, h, g, beta: 1f, maxThreads: maxThreads);
+            Span<float> swap = dh;
+            dh = dhPrevious;
+            dhPrevious = swap;
+        }
+
+        if (!float.IsFinite(TensorPrimitives.Sum(deltas)) || !float.IsFinite(TensorPrimitives.Sum(ws.RecurrentDeltas.AsSpan(0, t * batch * g)))
+            || !float.IsFinite(TensorPrimitives.Sum(dh)))
+            return false;
+        if (!dh0.IsEmpty) dh.CopyTo(dh0);
+        if (!dx.IsEmpty)
+        {
+            // dLoss/dx = dProjections W_ih: [batch*T x 3H] x [3H x F].
+            Gemm.Multiply(deltas, g, InputWeights, Features, dx, Features, batch * t, Features, g, maxThreads: maxThreads);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// One row of one step back. With a_r, a_z, a_n the gate pre-activations:
+    /// dn = dh (1 - z), dz = dh (h_{t-1} - n), da_n = dn (1 - n^2), dr = da_n (W_hn h + b_hn),
+    /// da_r = dr r (1 - r), da_z = dz z (1 - z). The input projection's deltas are (da_r, da_z, da_n); the
+    /// recurrent projection's are (da_r, da_z, da_n r), since r multiplies it. dh_{t-1} starts as dh z.
+    /// </summary>
+    private void StepBackward(ReadOnlySpan<float> dh, ReadOnlySpan<float> previous, ReadOnlySpan<float> kept,
+        Span<float> projectionDeltas, Span<float> recurrentDeltas, Span<float> dhPrevious)
+    {
+        int h = HiddenSize;
+        ReadOnlySpan<float> r = kept[..h], z = kept.Slice(h, h), n = kept.Slice(2 * h, h), hn = kept.Slice(3 * h, h);
+        Span<float> dar = projectionDeltas[..h], daz = projectionDeltas.Slice(h, h), dan = projectionDeltas.Slice(2 * h, h);
+        for (int i = 0; i < h; i++)
+        {
+            float d = dh[i], zi = z[i], ni = n[i], ri = r[i];
+            float dn = d * (1f - zi);
+            float an = dn * (1f - ni * ni);
+            float ar = an * hn[i] * ri * (1f - ri);
+            float az = d * (previous[i] - ni) * zi * (1f - zi);
+            dar[i] = ar;
+            daz[i] = az;
+            dan[i] = an;
+            recurrentDeltas[i] = ar;
+            recurrentDeltas[h + i] = az;
+            recurrentDeltas[2 * h + i] = an * ri;
+            dhPrevious[i] = d * zi;
+        }
+    }
+
+    /// <summary>
+    /// dW_ih = dProjections^T X over every (sample, step) row; dW_hh = dRecurrent^T H_prev over every (step, sample)
+    /// row; the bias gradients are the column sums of the deltas.
+    /// </summary>
+    private void ParameterGradients(GruWorkspace ws, ReadOnlySpan<float> x, Span<float> gradients, int batch, int maxThreads)
+    {
+        int t = Steps, f = Features, h = HiddenSize, g = Gates3, rows = batch * t;
+        ReadOnlySpan<float> deltas = ws.ProjectionsAndDeltas.AsSpan(0, rows * g);
+        ReadOnlySpan<float> recurrentDeltas = ws.RecurrentDeltas.AsSpan(0, rows * g);
+        Span<float> dWih = gradients[..(g * f)], dWhh = gradients.Slice(g * f, g * h);
+        Span<float> dbih = gradients.Slice(g * (f + h), g), dbhh = gradients.Slice(g * (f + h + 1), g);
+        Gemm.Multiply(deltas, g, x, f, dWih, f, g, f, rows, transA: Transpose.Transposed, maxThreads: maxThreads);
+        // h_0 .. h_{T-1} are the first T blocks of the step-major states, the same (step, sample) order as the deltas.
+        Gemm.Multiply(recurrentDeltas, g, ws.HiddenStates.AsSpan(0, rows * h), h, dWhh, h, g, h, rows, transA: Transpose.Transposed, maxThreads: maxThreads);
+        Bias.Gradient(deltas, dbih, rows, g);
+        Bias.Gradient(recurrentDeltas, dbhh, rows, g);
+    }
+
+    /// <summary>Writes the transpose of a row-major [rows x cols] matrix into <paramref name="transposed"/> [cols x rows] and returns it.</summary>
+    private static ReadOnlySpan<float> TransposeInto(ReadOnlySpan<float> matrix, int rows, int cols, Span<float> transposed)
+    {
+        // Blocks of 16 x 16 keep both sides' lines in L1 while they are read and written.
+        const int block = 16;
+        for (int i0 = 0; i0 < rows; i0 += block)
+            for (int j0 = 0; j0 < cols; j0 += block)
+                for (int i = i0; i < Math.Min(rows, i0 + block); i++)
+                    for (int j = j0; j < Math.Min(cols, j0 + block); j++)
+                        transposed[j * rows + i] = matrix[i * cols + j];
+        return transposed;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"GRU {Features} -> {HiddenSize} over {Steps} steps{(ReturnSequences ? ", sequences" : "")}";
+}
