@@ -4,8 +4,9 @@ using FastNet.Training;
 namespace FastNet.Benchmarks;
 
 /// <summary>
-/// Workload T1 on Fashion-MNIST, epoch by epoch (accuracy and samples/s), for quick iteration.
-/// Run: dotnet run -c Release --project bench/FastNet.Benchmarks -- quick-train [threads] [seed] [epochs]
+/// Workload T1 (or, with "gru", the GRU(28 -> 128) + Dense(10) sequence workload, Adam, batch 64) on Fashion-MNIST,
+/// epoch by epoch (accuracy and samples/s), for quick iteration.
+/// Run: dotnet run -c Release --project bench/FastNet.Benchmarks -- quick-train [threads] [seed] [epochs] [gru]
 /// </summary>
 internal static class QuickTraining
 {
@@ -17,8 +18,12 @@ internal static class QuickTraining
         const string dir = "/usr/share/datasets/fashion-mnist";
         Dataset train = IdxReader.ReadDataset(Path.Combine(dir, "train-images-idx3-ubyte.gz"), Path.Combine(dir, "train-labels-idx1-ubyte.gz"));
         Dataset test = IdxReader.ReadDataset(Path.Combine(dir, "t10k-images-idx3-ubyte.gz"), Path.Combine(dir, "t10k-labels-idx1-ubyte.gz"));
-        Network net = new NetworkBuilder(784).Dense(128, Activation.Relu).Dense(10).Build(seed);
-        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), batchSize: 64, maxThreads: threads, seed: seed) { DropLastPartialBatch = true };
+        bool gru = args.Length > 4 && args[4] == "gru";
+        Network net = gru
+            ? new NetworkBuilder(784).Gru(128, steps: 28).Dense(10).Build(seed)
+            : new NetworkBuilder(784).Dense(128, Activation.Relu).Dense(10).Build(seed);
+        Optimizer optimizer = gru ? new Adam(1e-3f) : new Sgd(0.1f);
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, optimizer, batchSize: 64, maxThreads: threads, seed: seed) { DropLastPartialBatch = true };
         var start = System.Diagnostics.Stopwatch.StartNew();
         trainer.Fit(train, epochs, test, new ConsoleProgress());
         Console.WriteLine($"total {start.Elapsed.TotalSeconds:F2} s");

@@ -194,31 +194,13 @@ public sealed class GruLayer : Layer
             Span<float> gates = ws.Gates.AsSpan((ws.ForTraining ? step : 0) * batch * 4 * h, batch * 4 * h);
             for (int b = 0; b < batch; b++)
             {
-                StepForward(projections.Slice((b * t + step) * g, g), recurrent.Slice(b * g, g), previous.Slice(b * h, h),
-                    next.Slice(b * h, h), gates.Slice(b * 4 * h, 4 * h));
+                GruGates.Forward(projections.Slice((b * t + step) * g, g), recurrent.Slice(b * g, g), previous.Slice(b * h, h),
+                    next.Slice(b * h, h), gates.Slice(b * 4 * h, 4 * h), h);
                 if (ReturnSequences) next.Slice(b * h, h).CopyTo(y.Slice((b * t + step) * h, h));
             }
         }
 
         if (!ReturnSequences) states.Slice(t * batch * h, batch * h).CopyTo(y);
-    }
-
-    /// <summary>One row of one step: the gates from the two projections, then h_t. Keeps r, z, n and W_hn h + b_hn.</summary>
-    private void StepForward(ReadOnlySpan<float> projection, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> previous,
-        Span<float> next, Span<float> kept)
-    {
-        int h = HiddenSize;
-        Span<float> r = kept[..h], z = kept.Slice(h, h), n = kept.Slice(2 * h, h), hn = kept.Slice(3 * h, h);
-        TensorPrimitives.Add(projection[..h], recurrent[..h], r);
-        TensorPrimitives.Sigmoid(r, r);
-        TensorPrimitives.Add(projection.Slice(h, h), recurrent.Slice(h, h), z);
-        TensorPrimitives.Sigmoid(z, z);
-        recurrent.Slice(2 * h, h).CopyTo(hn);
-        TensorPrimitives.FusedMultiplyAdd(r, hn, projection.Slice(2 * h, h), n);   // W_in x + b_in + r * (W_hn h + b_hn)
-        TensorPrimitives.Tanh(n, n);
-        // h_t = (1 - z) n + z h_{t-1} = n + z (h_{t-1} - n)
-        TensorPrimitives.Subtract(previous, n, next);
-        TensorPrimitives.FusedMultiplyAdd(z, next, n, next);
     }
 
     /// <summary>
@@ -242,8 +224,8 @@ public sealed class GruLayer : Layer
             {
                 Span<float> dhRow = dh.Slice(b * h, h);
                 if (ReturnSequences) TensorPrimitives.Add(dhRow, dy.Slice((b * t + step) * h, h), dhRow);
-                StepBackward(dhRow, previous.Slice(b * h, h), gates.Slice(b * 4 * h, 4 * h),
-                    deltas.Slice((b * t + step) * g, g), recurrentDeltas.Slice(b * g, g), dhPrevious.Slice(b * h, h));
+                GruGates.Backward(dhRow, previous.Slice(b * h, h), gates.Slice(b * 4 * h, 4 * h),
+                    deltas.Slice((b * t + step) * g, g), recurrentDeltas.Slice(b * g, g), dhPrevious.Slice(b * h, h), h);
             }
 
             // dLoss/dh_{t-1} = dh_t * z (set above) + dRecurrent W_hh: [batch x 3H] x [3H x H].
@@ -267,35 +249,6 @@ public sealed class GruLayer : Layer
     }
 
     /// <summary>
-    /// One row of one step back. With a_r, a_z, a_n the gate pre-activations:
-    /// dn = dh (1 - z), dz = dh (h_{t-1} - n), da_n = dn (1 - n^2), dr = da_n (W_hn h + b_hn),
-    /// da_r = dr r (1 - r), da_z = dz z (1 - z). The input projection's deltas are (da_r, da_z, da_n); the
-    /// recurrent projection's are (da_r, da_z, da_n r), since r multiplies it. dh_{t-1} starts as dh z.
-    /// </summary>
-    private void StepBackward(ReadOnlySpan<float> dh, ReadOnlySpan<float> previous, ReadOnlySpan<float> kept,
-        Span<float> projectionDeltas, Span<float> recurrentDeltas, Span<float> dhPrevious)
-    {
-        int h = HiddenSize;
-        ReadOnlySpan<float> r = kept[..h], z = kept.Slice(h, h), n = kept.Slice(2 * h, h), hn = kept.Slice(3 * h, h);
-        Span<float> dar = projectionDeltas[..h], daz = projectionDeltas.Slice(h, h), dan = projectionDeltas.Slice(2 * h, h);
-        for (int i = 0; i < h; i++)
-        {
-            float d = dh[i], zi = z[i], ni = n[i], ri = r[i];
-            float dn = d * (1f - zi);
-            float an = dn * (1f - ni * ni);
-            float ar = an * hn[i] * ri * (1f - ri);
-            float az = d * (previous[i] - ni) * zi * (1f - zi);
-            dar[i] = ar;
-            daz[i] = az;
-            dan[i] = an;
-            recurrentDeltas[i] = ar;
-            recurrentDeltas[h + i] = az;
-            recurrentDeltas[2 * h + i] = an * ri;
-            dhPrevious[i] = d * zi;
-        }
-    }
-
-    /// <summary>
     /// dW_ih = dProjections^T X over every (sample, step) row; dW_hh = dRecurrent^T H_prev over every (step, sample)
     /// row; the bias gradients are the column sums of the deltas.
     /// </summary>
@@ -306,9 +259,15 @@ public sealed class GruLayer : Layer
         ReadOnlySpan<float> recurrentDeltas = ws.RecurrentDeltas.AsSpan(0, rows * g);
         Span<float> dWih = gradients[..(g * f)], dWhh = gradients.Slice(g * f, g * h);
         Span<float> dbih = gradients.Slice(g * (f + h), g), dbhh = gradients.Slice(g * (f + h + 1), g);
-        Gemm.Multiply(deltas, g, x, f, dWih, f, g, f, rows, transA: Transpose.Transposed, maxThreads: maxThreads);
+        // Computed transposed, X^T dProjections [F x 3H], then transposed into place: that way the GEMM packs only the
+        // narrow X^T and reads the wide deltas in place, where dProjections^T X would pack all the deltas and
+        // produce a 28-wide C that fills half of each micro-tile.
+        Span<float> transposed = ws.GradientTransposed;
+        Gemm.Multiply(x, f, deltas, g, transposed, g, f, g, rows, transA: Transpose.Transposed, maxThreads: maxThreads);
+        TransposeInto(transposed[..(f * g)], f, g, dWih);
         // h_0 .. h_{T-1} are the first T blocks of the step-major states, the same (step, sample) order as the deltas.
-        Gemm.Multiply(recurrentDeltas, g, ws.HiddenStates.AsSpan(0, rows * h), h, dWhh, h, g, h, rows, transA: Transpose.Transposed, maxThreads: maxThreads);
+        Gemm.Multiply(ws.HiddenStates.AsSpan(0, rows * h), h, recurrentDeltas, g, transposed, g, h, g, rows, transA: Transpose.Transposed, maxThreads: maxThreads);
+        TransposeInto(transposed[..(h * g)], h, g, dWhh);
         Bias.Gradient(deltas, dbih, rows, g);
         Bias.Gradient(recurrentDeltas, dbhh, rows, g);
     }

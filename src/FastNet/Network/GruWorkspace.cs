@@ -23,6 +23,7 @@ public sealed class GruWorkspace
         PreviousStateGradient = forTraining ? new float[(long)maxBatch * h] : [];
         InputWeightsTransposed = new float[(long)layer.Features * g];
         RecurrentWeightsTransposed = new float[(long)h * g];
+        GradientTransposed = forTraining ? new float[(long)Math.Max(layer.Features, h) * g] : [];
     }
 
     /// <summary>The layer the buffers are shaped for.</summary>
@@ -61,6 +62,9 @@ public sealed class GruWorkspace
     internal float[] InputWeightsTransposed { get; }
 
     internal float[] RecurrentWeightsTransposed { get; }
+
+    /// <summary>A weight gradient as computed, transposed: [max(F, H) x 3H].</summary>
+    internal float[] GradientTransposed { get; }
 
     /// <summary>The batch size of the last forward pass (the backward pass must use the same).</summary>
     internal int LastBatch { get; set; }

@@ -37,9 +37,10 @@ public class GruTests
     public void ForwardMatchesTheReference(bool returnSequences, int batch)
     {
         var rng = new Random(5 + batch);
-        var gru = (GruLayer)new NetworkBuilder(5 * 3).Gru(4, steps: 5, returnSequences).Build(seed: batch).Layers[0];
+        // 19 hidden units: two whole SIMD vectors of 8 and a scalar tail (16 lanes: one and a tail).
+        var gru = (GruLayer)new NetworkBuilder(5 * 3).Gru(19, steps: 5, returnSequences).Build(seed: batch).Layers[0];
         float[] x = TestData.Uniform(rng, batch * 15, -1f, 1f);
-        float[] h0 = TestData.Uniform(rng, batch * 4, -1f, 1f);
+        float[] h0 = TestData.Uniform(rng, batch * 19, -1f, 1f);
         double[] p = Array.ConvertAll(gru.Parameters.ToArray(), v => (double)v);
         GruWorkspace workspace = gru.CreateWorkspace(maxBatch: 4);
         foreach (float[]? initial in new[] { null, h0 })
@@ -61,11 +62,12 @@ public class GruTests
     public void BackwardMatchesFiniteDifferences(bool returnSequences, int batch)
     {
         var rng = new Random(11 + batch);
-        var gru = (GruLayer)new NetworkBuilder(4 * 3).Gru(5, steps: 4, returnSequences).Build(seed: 3).Layers[0];
+        // 11 hidden units: a SIMD vector and a scalar tail.
+        var gru = (GruLayer)new NetworkBuilder(4 * 3).Gru(11, steps: 4, returnSequences).Build(seed: 3).Layers[0];
         // Larger weights than the default draw, so that gates saturate differently across units.
         TestData.Uniform(rng, gru.ParameterCount, -0.8f, 0.8f).CopyTo(gru.Parameters);
         float[] x = TestData.Uniform(rng, batch * 12, -1f, 1f);
-        float[] h0 = TestData.Uniform(rng, batch * 5, -1f, 1f);
+        float[] h0 = TestData.Uniform(rng, batch * 11, -1f, 1f);
         float[] c = TestData.Uniform(rng, batch * gru.OutputSize, -1f, 1f);
 
         GruWorkspace workspace = gru.CreateWorkspace(maxBatch: batch);
@@ -93,7 +95,7 @@ public class GruTests
     public void NetworkGradientsMatchFiniteDifferences(int batch)
     {
         var rng = new Random(23 + batch);
-        Network net = new NetworkBuilder(3 * 2).Gru(4, steps: 3, returnSequences: true).Gru(3, steps: 3).Dense(3).Build(seed: 7);
+        Network net = new NetworkBuilder(3 * 2).Gru(9, steps: 3, returnSequences: true).Gru(3, steps: 3).Dense(3).Build(seed: 7);
         float[] inputs = TestData.Uniform(rng, batch * 6, -1f, 1f);
         int[] labels = Enumerable.Range(0, batch).Select(_ => rng.Next(3)).ToArray();
         var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), batchSize: 4, maxThreads: 1);
