@@ -97,20 +97,20 @@ internal static class LatencyHarness
         return x;
     }
 
-    private static void Warm(Action action)
+    internal static void Warm(Action action)
     {
         var clock = Stopwatch.StartNew();
         while (clock.ElapsedMilliseconds < 1000) action();
     }
 
-    private static double Percentile(double[] values, double q)
+    internal static double Percentile(double[] values, double q)
     {
         double[] sorted = (double[])values.Clone();
         Array.Sort(sorted);
         return sorted[(int)Math.Min(sorted.Length - 1, q * sorted.Length)];
     }
 
-    private static string FindRepositoryRoot()
+    internal static string FindRepositoryRoot()
     {
         string? dir = AppContext.BaseDirectory;
         while (dir is not null && !File.Exists(Path.Combine(dir, "FastNet.sln"))) dir = Path.GetDirectoryName(dir);

@@ -18,6 +18,9 @@ switch (args.FirstOrDefault())
     case "latency":         // I1 and I3: per-call latency percentiles -> bench/results/inference-latency.md
         LatencyHarness.Run();
         return;
+    case "gru-latency":     // batch-1 latency of the GRU sequence model -> bench/results/gru-latency.md
+        GruLatencyHarness.Run();
+        return;
     case "kernel":          // the AVX-512 micro-kernel alone against the FMA peak
         KernelBench.Run();
         return;

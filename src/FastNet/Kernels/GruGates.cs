@@ -11,14 +11,15 @@ namespace FastNet.Kernels;
 internal static class GruGates
 {
     /// <summary>
-    /// r = sigmoid(x_r + h_r), z = sigmoid(x_z + h_z), n = tanh(x_n + r h_n), h_t = n + z (h_{t-1} - n), where
-    /// x = W_ih x_t + b_ih and h = W_hh h_{t-1} + b_hh (each [3H]: r, z, n). Keeps r, z, n and h_n in
-    /// <paramref name="kept"/> [4H] for <see cref="Backward"/>.
+    /// r = sigmoid(x_r + h_r), z = sigmoid(x_z + h_z), n = tanh(x_n + r (h_n + b_hn)), h_t = n + z (h_{t-1} - n),
+    /// where x = W_ih x_t + b_ih + [b_hr, b_hz, 0] and h = W_hh h_{t-1} (each [3H]: r, z, n). Keeps r, z, n and
+    /// h_n + b_hn in <paramref name="kept"/> [4H] for <see cref="Backward"/>.
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> projection, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> previous,
-        Span<float> next, Span<float> kept, int hidden)
+    public static void Forward(ReadOnlySpan<float> projection, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> recurrentBiasN,
+        ReadOnlySpan<float> previous, Span<float> next, Span<float> kept, int hidden)
     {
         ref float x = ref MemoryMarshal.GetReference(projection), hp = ref MemoryMarshal.GetReference(recurrent);
+        ref float bn = ref MemoryMarshal.GetReference(recurrentBiasN);
         ref float prev = ref MemoryMarshal.GetReference(previous), h = ref MemoryMarshal.GetReference(next);
         ref float k = ref MemoryMarshal.GetReference(kept);
         nint n = hidden, h2 = 2 * n, h3 = 3 * n, i = 0;
@@ -26,7 +27,7 @@ internal static class GruGates
         {
             Vector<float> r = Sigmoid(Load(ref x, i) + Load(ref hp, i));
             Vector<float> z = Sigmoid(Load(ref x, n + i) + Load(ref hp, n + i));
-            Vector<float> hn = Load(ref hp, h2 + i);
+            Vector<float> hn = Load(ref hp, h2 + i) + Load(ref bn, i);
             Vector<float> c = Tanh(Vector.FusedMultiplyAdd(r, hn, Load(ref x, h2 + i)));
             Store(Vector.FusedMultiplyAdd(z, Load(ref prev, i) - c, c), ref h, i);
             Store(r, ref k, i);
@@ -39,7 +40,7 @@ internal static class GruGates
         {
             float r = 1f / (1f + MathF.Exp(-(Unsafe.Add(ref x, i) + Unsafe.Add(ref hp, i))));
             float z = 1f / (1f + MathF.Exp(-(Unsafe.Add(ref x, n + i) + Unsafe.Add(ref hp, n + i))));
-            float hn = Unsafe.Add(ref hp, h2 + i);
+            float hn = Unsafe.Add(ref hp, h2 + i) + Unsafe.Add(ref bn, i);
             float c = MathF.Tanh(Unsafe.Add(ref x, h2 + i) + r * hn);
             Unsafe.Add(ref h, i) = c + z * (Unsafe.Add(ref prev, i) - c);
             Unsafe.Add(ref k, i) = r;

@@ -177,9 +177,16 @@ public sealed class GruLayer : Layer
         ReadOnlySpan<float> wihT = _frozenInputWeightsTransposed ?? TransposeInto(InputWeights, g, f, ws.InputWeightsTransposed);
         ReadOnlySpan<float> whhT = _frozenRecurrentWeightsTransposed ?? TransposeInto(RecurrentWeights, g, h, ws.RecurrentWeightsTransposed);
 
-        // Input projections of every step at once: [batch*T x F] x [F x 3H] + b_ih.
+        // b_hr and b_hz only ever appear added to b_ir and b_iz, so they join the input projection's bias; b_hn sits
+        // inside r * (W_hn h + b_hn) and is added by the gate pass. The per-step GEMM then needs no bias pass.
+        Span<float> bias = ws.FoldedBias;
+        TensorPrimitives.Add(InputBiases[..(2 * h)], RecurrentBiases[..(2 * h)], bias[..(2 * h)]);
+        InputBiases[(2 * h)..].CopyTo(bias[(2 * h)..]);
+        ReadOnlySpan<float> recurrentBiasN = RecurrentBiases[(2 * h)..];
+
+        // Input projections of every step at once: [batch*T x F] x [F x 3H] + bias.
         Span<float> projections = ws.ProjectionsAndDeltas.AsSpan(0, batch * t * g);
-        Gemm.Multiply(x, f, wihT, g, projections, g, batch * t, g, f, epilogue: new GemmEpilogue(InputBiases), maxThreads: maxThreads);
+        Gemm.Multiply(x, f, wihT, g, projections, g, batch * t, g, f, epilogue: new GemmEpilogue(bias), maxThreads: maxThreads);
 
         Span<float> states = ws.HiddenStates;
         if (h0.IsEmpty) states[..(batch * h)].Clear();
@@ -189,12 +196,12 @@ public sealed class GruLayer : Layer
         {
             ReadOnlySpan<float> previous = states.Slice(step * batch * h, batch * h);
             Span<float> next = states.Slice((step + 1) * batch * h, batch * h);
-            // W_hh h_{t-1} + b_hh for the whole batch: [batch x H] x [H x 3H].
-            Gemm.Multiply(previous, h, whhT, g, recurrent, g, batch, g, h, epilogue: new GemmEpilogue(RecurrentBiases), maxThreads: maxThreads);
+            // W_hh h_{t-1} for the whole batch: [batch x H] x [H x 3H].
+            Gemm.Multiply(previous, h, whhT, g, recurrent, g, batch, g, h, maxThreads: maxThreads);
             Span<float> gates = ws.Gates.AsSpan((ws.ForTraining ? step : 0) * batch * 4 * h, batch * 4 * h);
             for (int b = 0; b < batch; b++)
             {
-                GruGates.Forward(projections.Slice((b * t + step) * g, g), recurrent.Slice(b * g, g), previous.Slice(b * h, h),
+                GruGates.Forward(projections.Slice((b * t + step) * g, g), recurrent.Slice(b * g, g), recurrentBiasN, previous.Slice(b * h, h),
                     next.Slice(b * h, h), gates.Slice(b * 4 * h, 4 * h), h);
                 if (ReturnSequences) next.Slice(b * h, h).CopyTo(y.Slice((b * t + step) * h, h));
             }

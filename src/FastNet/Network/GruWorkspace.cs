@@ -23,6 +23,7 @@ public sealed class GruWorkspace
         PreviousStateGradient = forTraining ? new float[(long)maxBatch * h] : [];
         InputWeightsTransposed = new float[(long)layer.Features * g];
         RecurrentWeightsTransposed = new float[(long)h * g];
+        FoldedBias = new float[g];
         GradientTransposed = forTraining ? new float[(long)Math.Max(layer.Features, h) * g] : [];
     }
 
@@ -47,7 +48,7 @@ public sealed class GruWorkspace
     /// <summary>Per step (or one step when not training): r, z, n and W_hn h + b_hn of each row, [steps x batch x 4H].</summary>
     internal float[] Gates { get; }
 
-    /// <summary>One step's W_hh h + b_hh, [batch x 3H].</summary>
+    /// <summary>One step's W_hh h (its bias is added elsewhere, see <see cref="FoldedBias"/>), [batch x 3H].</summary>
     internal float[] Recurrent { get; }
 
     /// <summary>dLoss/d(W_hh h_{t-1} + b_hh) of every step, step-major: [steps x batch x 3H].</summary>
@@ -62,6 +63,9 @@ public sealed class GruWorkspace
     internal float[] InputWeightsTransposed { get; }
 
     internal float[] RecurrentWeightsTransposed { get; }
+
+    /// <summary>The input projection's bias with the recurrent r and z biases folded in: [b_ir + b_hr, b_iz + b_hz, b_in].</summary>
+    internal float[] FoldedBias { get; }
 
     /// <summary>A weight gradient as computed, transposed: [max(F, H) x 3H].</summary>
     internal float[] GradientTransposed { get; }
