@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and writes markdown reports under bench/results/, each headed by the command
 # that made it and the machine it ran on. See bench/README.md for what each suite measures.
-#   bench/run.sh                      every suite, one report each: gemm, training, inference, latency
-#   bench/run.sh SUITE [BDN args...]  one suite (gemm | training | inference | latency), e.g. --job short
+#   bench/run.sh                      every suite, one report each: gemm, training, inference, latency, gru, gru-latency
+#   bench/run.sh SUITE [BDN args...]  one suite (gemm | training | inference | latency | gru | gru-latency), e.g. --job short
 #   bench/run.sh NAME --filter ...    any BenchmarkDotNet selection, reported as bench/results/NAME.md
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +10,7 @@ project=$root/bench/FastNet.Benchmarks
 artifacts=$project/BenchmarkDotNet.Artifacts
 
 if [ $# -eq 0 ]; then
-  for suite in gemm training inference latency; do "$0" "$suite"; done
+  for suite in gemm training inference latency gru gru-latency; do "$0" "$suite"; done
   exit 0
 fi
 
@@ -20,9 +20,9 @@ machine() {
        "OpenBLAS: $(ls /usr/lib/x86_64-linux-gnu/libopenblas.so.0 >/dev/null 2>&1 && dpkg-query -W -f='${Package} ${Version}' 'libopenblas0-pthread' 2>/dev/null || echo absent)"
 }
 
-if [ "$name" = latency ]; then
+if [ "$name" = latency ] || [ "$name" = gru-latency ]; then
   # Not BenchmarkDotNet: per-call percentiles need every call timed. The harness writes its own report.
-  (cd "$project" && dotnet run -c Release -- latency "$@")
+  (cd "$project" && dotnet run -c Release -- "$name" "$@")
   exit 0
 fi
 
@@ -34,7 +34,8 @@ case " $* " in
       gemm)      filter=(--filter '*Gemm*' '*FmaPeak*') ;;
       training)  filter=(--filter '*TrainingBenchmarks*' '*FmaPeak*') ;;
       inference) filter=(--filter '*InferenceBenchmarks*') ;;
-      *) echo "Unknown suite '$name' (gemm, training, inference, latency); give --filter to name your own." >&2; exit 2 ;;
+      gru)       filter=(--filter '*GruBenchmarks*' '*FmaPeak*') ;;
+      *) echo "Unknown suite '$name' (gemm, training, inference, latency, gru, gru-latency); give --filter to name your own." >&2; exit 2 ;;
     esac ;;
 esac
 

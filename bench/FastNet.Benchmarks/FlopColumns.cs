@@ -50,7 +50,7 @@ internal sealed class FlopColumn(bool asFractionOfPeak) : IColumn
         return Parameter(benchmarkCase, "Shape") switch
         {
             GemmShape shape => shape.Flops,
-            _ => Parameter(benchmarkCase, "Workload") is TrainingWorkload w ? w.SamplesPerEpoch * w.FlopsPerSample : null,
+            _ => Parameter(benchmarkCase, "Workload") is IThroughputWorkload w ? w.SamplesPerEpoch * w.FlopsPerSample : null,
         };
     }
 
@@ -76,7 +76,7 @@ internal sealed class SamplesPerSecondColumn : IColumn
     public bool IsAvailable(Summary summary) => summary.BenchmarksCases.Any(c => Samples(c) is not null);
 
     /// <summary>Samples one invocation processes: a training epoch, or an inference batch.</summary>
-    private static int? Samples(BenchmarkCase c) => FlopColumn.Parameter(c, "Workload") is TrainingWorkload w
+    private static int? Samples(BenchmarkCase c) => FlopColumn.Parameter(c, "Workload") is IThroughputWorkload w
         ? w.SamplesPerEpoch
         : FlopColumn.Parameter(c, "Batch") as int?;
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);

@@ -4,8 +4,18 @@ using FastNet.Training;
 
 namespace FastNet.Benchmarks;
 
+/// <summary>What the throughput columns need to know of a training workload.</summary>
+public interface IThroughputWorkload
+{
+    /// <summary>Samples in one benchmarked epoch.</summary>
+    int SamplesPerEpoch { get; }
+
+    /// <summary>Floating-point operations per trained sample.</summary>
+    double FlopsPerSample { get; }
+}
+
 /// <summary>A training workload of ../shared/WORKLOADS.md.</summary>
-public sealed class TrainingWorkload(string name, int[] widths, float learningRate, int batchSize, int batchesPerEpoch)
+public sealed class TrainingWorkload(string name, int[] widths, float learningRate, int batchSize, int batchesPerEpoch) : IThroughputWorkload
 {
     public static TrainingWorkload T1 { get; } = new("T1 784-128-10", [784, 128, 10], 0.1f, 64, 200);
     public static TrainingWorkload T2 { get; } = new("T2 784-1024-1024-10", [784, 1024, 1024, 10], 0.05f, 256, 20);
