@@ -84,6 +84,26 @@ internal static class GruGates
         ref float px = ref MemoryMarshal.GetReference(projectionDeltas), ph = ref MemoryMarshal.GetReference(recurrentDeltas);
         ref float dp = ref MemoryMarshal.GetReference(dhPrevious);
         nint n = hidden, h2 = 2 * n, h3 = 3 * n, i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> one512 = Vector512<float>.One;
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                Vector512<float> g = Vector512.LoadUnsafe(ref d, (nuint)i), r = Vector512.LoadUnsafe(ref k, (nuint)i);
+                Vector512<float> z = Vector512.LoadUnsafe(ref k, (nuint)(n + i)), c = Vector512.LoadUnsafe(ref k, (nuint)(h2 + i));
+                Vector512<float> an = g * (one512 - z) * (one512 - c * c);
+                Vector512<float> ar = an * Vector512.LoadUnsafe(ref k, (nuint)(h3 + i)) * r * (one512 - r);
+                Vector512<float> az = g * (Vector512.LoadUnsafe(ref prev, (nuint)i) - c) * z * (one512 - z);
+                ar.StoreUnsafe(ref px, (nuint)i);
+                az.StoreUnsafe(ref px, (nuint)(n + i));
+                an.StoreUnsafe(ref px, (nuint)(h2 + i));
+                ar.StoreUnsafe(ref ph, (nuint)i);
+                az.StoreUnsafe(ref ph, (nuint)(n + i));
+                (an * r).StoreUnsafe(ref ph, (nuint)(h2 + i));
+                (g * z).StoreUnsafe(ref dp, (nuint)i);
+            }
+        }
+
         Vector<float> one = Vector<float>.One;
         for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
         {

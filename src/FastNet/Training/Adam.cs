@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace FastNet.Training;
 
 /// <summary>
@@ -39,7 +41,31 @@ public sealed class Adam : Optimizer
         float correction1 = (float)(1 - Math.Pow(Beta1, t));
         float sqrtCorrection2 = (float)Math.Sqrt(1 - Math.Pow(Beta2, t));
         float lr = LearningRate, b1 = Beta1, b2 = Beta2;
-        for (int i = 0; i < parameters.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // The scalar loop's operations in the same order, a vector at a time (so the same bits).
+            var vb1 = new Vector<float>(b1);
+            var vb2 = new Vector<float>(b2);
+            var vOneMinusB1 = new Vector<float>(1 - b1);
+            var vOneMinusB2 = new Vector<float>(1 - b2);
+            var vDecay = new Vector<float>(WeightDecay);
+            var vStep = new Vector<float>(lr / correction1);
+            var vSqrtCorrection2 = new Vector<float>(sqrtCorrection2);
+            var vEpsilon = new Vector<float>(Epsilon);
+            for (; i <= parameters.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var p = new Vector<float>(parameters[i..]);
+                Vector<float> g = new Vector<float>(gradients[i..]) + vDecay * p;
+                Vector<float> mi = vb1 * new Vector<float>(m, i) + vOneMinusB1 * g;
+                Vector<float> vi = vb2 * new Vector<float>(v, i) + vOneMinusB2 * g * g;
+                mi.CopyTo(m, i);
+                vi.CopyTo(v, i);
+                (p - vStep * mi / (Vector.SquareRoot(vi) / vSqrtCorrection2 + vEpsilon)).CopyTo(parameters[i..]);
+            }
+        }
+
+        for (; i < parameters.Length; i++)
         {
             float g = gradients[i] + WeightDecay * parameters[i];
             float mi = m[i] = b1 * m[i] + (1 - b1) * g;
