@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using FastNet.Kernels;
 
 namespace FastNet;
@@ -242,9 +244,10 @@ public sealed class GruLayer : Layer
             dhPrevious = swap;
         }
 
-        if (!float.IsFinite(TensorPrimitives.Sum(deltas)) || !float.IsFinite(TensorPrimitives.Sum(ws.RecurrentDeltas.AsSpan(0, t * batch * g)))
-            || !float.IsFinite(TensorPrimitives.Sum(dh)))
-            return false;
+        // Every delta reaches dLoss/dh_0: each input-projection delta is a recurrent one (or r times it), and each
+        // recurrent delta is multiplied into dh_{t-1} by W_hh, where NaN x w and inf x 0 are NaN. So one NaN or
+        // infinity anywhere leaves dh_0 non-finite, and checking it checks them all.
+        if (!float.IsFinite(TensorPrimitives.Sum(dh))) return false;
         if (!dh0.IsEmpty) dh.CopyTo(dh0);
         if (!dx.IsEmpty)
         {
@@ -282,14 +285,20 @@ public sealed class GruLayer : Layer
     /// <summary>Writes the transpose of a row-major [rows x cols] matrix into <paramref name="transposed"/> [cols x rows] and returns it.</summary>
     private static ReadOnlySpan<float> TransposeInto(ReadOnlySpan<float> matrix, int rows, int cols, Span<float> transposed)
     {
-        // Blocks of 16 x 16 keep both sides' lines in L1 while they are read and written.
+        if (matrix.Length < rows * cols || transposed.Length < rows * cols) throw new ArgumentException("The matrices are smaller than their shape.");
+        ref float source = ref MemoryMarshal.GetReference(matrix), target = ref MemoryMarshal.GetReference(transposed);
+        // Blocks of 16 rows: each source row is read once, front to back, and each target row gets 16
+        // consecutive values from the block, so both sides' cache lines are used whole.
         const int block = 16;
         for (int i0 = 0; i0 < rows; i0 += block)
-            for (int j0 = 0; j0 < cols; j0 += block)
-                for (int i = i0; i < Math.Min(rows, i0 + block); i++)
-                    for (int j = j0; j < Math.Min(cols, j0 + block); j++)
-                        transposed[j * rows + i] = matrix[i * cols + j];
-        return transposed;
+        {
+            int i1 = Math.Min(rows, i0 + block);
+            for (int j = 0; j < cols; j++)
+                for (int i = i0; i < i1; i++)
+                    Unsafe.Add(ref target, (nint)j * rows + i) = Unsafe.Add(ref source, (nint)i * cols + j);
+        }
+
+        return transposed[..(rows * cols)];
     }
 
     /// <inheritdoc/>

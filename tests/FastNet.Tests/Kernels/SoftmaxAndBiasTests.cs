@@ -60,11 +60,12 @@ public class SoftmaxAndBiasTests
         }
     }
 
-    [Fact]
-    public void BiasAddAndGradientMatchLoops()
+    [Theory]
+    [InlineData(9, 21)]
+    [InlineData(13, 300)]   // two 128-column register blocks, single vectors, a scalar tail
+    public void BiasAddAndGradientMatchLoops(int rows, int cols)
     {
         var rng = new Random(5);
-        const int rows = 9, cols = 21;
         float[] y = TestData.Uniform(rng, rows * cols), bias = TestData.Uniform(rng, cols), expected = (float[])y.Clone();
         for (int r = 0; r < rows; r++) for (int j = 0; j < cols; j++) expected[r * cols + j] += bias[j];
         Bias.Add(y, bias, rows, cols);
@@ -75,8 +76,15 @@ public class SoftmaxAndBiasTests
         for (int j = 0; j < cols; j++)
         {
             double sum = 0;
-            for (int r = 0; r < rows; r++) sum += y[r * cols + j];
+            float inOrder = 0;   // rows added in order, in float: the documented summation order, so equal bits
+            for (int r = 0; r < rows; r++)
+            {
+                sum += y[r * cols + j];
+                inOrder += y[r * cols + j];
+            }
+
             Assert.Equal(sum, dbias[j], 1e-5);
+            Assert.Equal(inOrder, dbias[j]);
         }
     }
 

@@ -192,6 +192,25 @@ public class GruTests
         Assert.Equal("layer", Assert.Throws<ArgumentException>(() => trainer.WeightGradients(0)).ParamName);
     }
 
+    /// <summary>A NaN or infinite output gradient, at the last step or an early one, is reported, not passed on.</summary>
+    [Theory]
+    [InlineData(float.NaN, 0)]
+    [InlineData(float.PositiveInfinity, 0)]
+    [InlineData(float.NaN, 2)]
+    [InlineData(float.NegativeInfinity, 2)]
+    public void NonFiniteGradientsAreDetected(float bad, int step)
+    {
+        var gru = (GruLayer)new NetworkBuilder(3 * 2).Gru(17, steps: 3, returnSequences: true).Build(seed: 1).Layers[0];
+        GruWorkspace workspace = gru.CreateWorkspace(maxBatch: 2);
+        float[] x = TestData.Uniform(new Random(1), 2 * 6, -1f, 1f);
+        gru.Forward(workspace, x, 2, new float[2 * gru.OutputSize]);
+        var dy = new float[2 * gru.OutputSize];
+        dy[(1 * 3 + step) * 17 + 5] = bad;   // sample 1, one unit of one step
+        Assert.False(gru.Backward(workspace, x, 2, dy, new float[gru.ParameterCount]));
+        dy[(1 * 3 + step) * 17 + 5] = 0.5f;
+        Assert.True(gru.Backward(workspace, x, 2, dy, new float[gru.ParameterCount]));
+    }
+
     /// <summary>Central differences of <paramref name="loss"/> with respect to every entry of <paramref name="values"/>.</summary>
     private static double[] Numeric(double[] values, Func<double> loss, double h = 1e-6)
     {
