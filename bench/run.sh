@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and writes markdown reports under bench/results/, each headed by the command
 # that made it and the machine it ran on. See bench/README.md for what each suite measures.
-#   bench/run.sh                      every suite, one report each: gemm, training, inference, latency, gru, gru-latency
-#   bench/run.sh SUITE [BDN args...]  one suite (gemm | training | inference | latency | gru | gru-latency), e.g. --job short
+#   bench/run.sh                      every suite, one report each: gemm, training, inference, latency, gru, gru-latency, gru-fashion
+#   bench/run.sh SUITE [BDN args...]  one suite (gemm | training | inference | latency | gru | gru-latency | gru-fashion), e.g. --job short
 #   bench/run.sh NAME --filter ...    any BenchmarkDotNet selection, reported as bench/results/NAME.md
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +10,7 @@ project=$root/bench/FastNet.Benchmarks
 artifacts=$project/BenchmarkDotNet.Artifacts
 
 if [ $# -eq 0 ]; then
-  for suite in gemm training inference latency gru gru-latency; do "$0" "$suite"; done
+  for suite in gemm training inference latency gru gru-latency gru-fashion; do "$0" "$suite"; done
   exit 0
 fi
 
@@ -19,6 +19,29 @@ machine() {
   echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;"\
        "OpenBLAS: $(ls /usr/lib/x86_64-linux-gnu/libopenblas.so.0 >/dev/null 2>&1 && dpkg-query -W -f='${Package} ${Version}' 'libopenblas0-pthread' 2>/dev/null || echo absent)"
 }
+
+if [ "$name" = gru-fashion ]; then
+  # Accuracy, not speed: the GRU workload trained for 3 epochs on Fashion-MNIST (Debian's dataset-fashion-mnist).
+  out=$root/bench/results/gru-fashion.md
+  log=$(cd "$project" && dotnet run -c Release -- quick-train 1 1 3 gru)
+  {
+    echo "# gru-fashion"
+    echo
+    echo "Command: \`bench/run.sh gru-fashion\`, which runs \`dotnet run -c Release --project bench/FastNet.Benchmarks -- quick-train 1 1 3 gru\` ($(date -u +%Y-%m-%d))"
+    echo
+    echo "Fashion-MNIST (60,000 train / 10,000 test), each image read as 28 steps of 28 pixels: GRU(28 -> 128), last state,"
+    echo "Dense(10), softmax cross-entropy, Adam lr 0.001, batch 64, seed 1, 1 thread, last partial batch dropped."
+    echo "samples/s here is the whole epoch on real data with this machine's other load; the throughput figures are in gru.md."
+    echo
+    machine
+    echo
+    echo '```'
+    echo "$log"
+    echo '```'
+  } > "$out"
+  echo "wrote $out"
+  exit 0
+fi
 
 if [ "$name" = latency ] || [ "$name" = gru-latency ]; then
   # Not BenchmarkDotNet: per-call percentiles need every call timed. The harness writes its own report.
@@ -35,7 +58,7 @@ case " $* " in
       training)  filter=(--filter '*TrainingBenchmarks*' '*FmaPeak*') ;;
       inference) filter=(--filter '*InferenceBenchmarks*') ;;
       gru)       filter=(--filter '*GruBenchmarks*' '*FmaPeak*') ;;
-      *) echo "Unknown suite '$name' (gemm, training, inference, latency, gru, gru-latency); give --filter to name your own." >&2; exit 2 ;;
+      *) echo "Unknown suite '$name' (gemm, training, inference, latency, gru, gru-latency, gru-fashion); give --filter to name your own." >&2; exit 2 ;;
     esac ;;
 esac
 
