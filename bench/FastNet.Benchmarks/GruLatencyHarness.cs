@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FastNet.Inference;
 
 namespace FastNet.Benchmarks;
@@ -17,18 +16,8 @@ internal static class GruLatencyHarness
         using Predictor predictor = net.CreatePredictor();
         var rng = new Random(1);
         float[] x = Enumerable.Range(0, 784).Select(_ => (float)rng.NextDouble()).ToArray(), y = new float[10];
-        LatencyHarness.Warm(() => predictor.Predict(x, y));
         const int calls = 50_000;
-        var times = new double[calls];
-        long allocated = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < calls; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            predictor.Predict(x, y);
-            times[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-        }
-
-        double bytes = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)calls;
+        var (times, bytes) = LatencyHarness.TimeEachCall(() => predictor.Predict(x, y), calls);
         string[] lines =
         [
             "# gru-latency",

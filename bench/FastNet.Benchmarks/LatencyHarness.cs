@@ -32,17 +32,7 @@ internal static class LatencyHarness
             using Predictor predictor = model.Build().CreatePredictor();
             float[] x = Input(model, 1), y = new float[model.Widths[^1]];
             int calls = model == InferenceModel.T1 ? 200_000 : 20_000;
-            Warm(() => predictor.Predict(x, y));
-            var times = new double[calls];
-            long allocated = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < calls; i++)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                predictor.Predict(x, y);
-                times[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-            }
-
-            double bytes = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)calls;
+            var (times, bytes) = TimeEachCall(() => predictor.Predict(x, y), calls);
             lines.Add($"| {model} | {calls:N0} | {Percentile(times, 0.50):F2} | {Percentile(times, 0.99):F2} | {times.Average():F2} | {bytes:F0} |");
         }
 
@@ -97,7 +87,23 @@ internal static class LatencyHarness
         return x;
     }
 
-    internal static void Warm(Action action)
+    /// <summary>After a warm-up, times every one of <paramref name="calls"/> calls (microseconds) and counts the bytes they allocate on average.</summary>
+    internal static (double[] Microseconds, double BytesPerCall) TimeEachCall(Action call, int calls)
+    {
+        Warm(call);
+        var times = new double[calls];
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < calls; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            call();
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+        }
+
+        return (times, (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)calls);
+    }
+
+    private static void Warm(Action action)
     {
         var clock = Stopwatch.StartNew();
         while (clock.ElapsedMilliseconds < 1000) action();

@@ -8,6 +8,7 @@ namespace FastNet.Kernels;
 /// <summary>
 /// The element-wise part of one GRU step for one sequence, forward beside backward, in one vectorized pass over
 /// the hidden units (rather than one pass per operation): the GEMMs give the projections, this gives the gates.
+/// The 512- and 256-bit loops are written out twice because .NET has no public interface over vector widths.
 /// </summary>
 internal static class GruGates
 {
