@@ -56,7 +56,7 @@ internal sealed record DemoOptions
     /// <summary>PNG of the loss and accuracy curves; null for "&lt;dataset&gt;-training.png" in the current folder.</summary>
     public string? PlotPath { get; init; }
 
-    /// <summary>The npm client used for downloads: program and leading arguments (tests point it elsewhere).</summary>
+    /// <summary>The npm client used for downloads: program and leading arguments.</summary>
     public IReadOnlyList<string> NpmCommand { get; init; } = ["npm"];
 
     public string DatasetName => Dataset.ToString().ToLowerInvariant();

@@ -11,9 +11,7 @@ internal static class DemoProgram
     /// <param name="console">Where the report goes.</param>
     /// <param name="errors">Where argument errors go.</param>
     /// <param name="cancellationToken">A stop request besides Ctrl+C (tests).</param>
-    /// <param name="adjust">Changes the parsed options before the run (tests point the npm client elsewhere).</param>
-    public static int Run(string[] args, IAnsiConsole console, TextWriter errors, CancellationToken cancellationToken = default,
-        Func<DemoOptions, DemoOptions>? adjust = null)
+    public static int Run(string[] args, IAnsiConsole console, TextWriter errors, CancellationToken cancellationToken = default)
     {
         var command = new DemoCommand();
         ParseResult parsed = command.Parse(args);
@@ -31,7 +29,6 @@ internal static class DemoProgram
         }
 
         DemoOptions options = command.ToOptions(parsed);
-        if (adjust is not null) options = adjust(options);
 
         // First Ctrl+C: finish the current batch, then report and save. A second one ends the process at once.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
