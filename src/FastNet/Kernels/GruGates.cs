@@ -15,15 +15,39 @@ internal static class GruGates
     /// <summary>
     /// r = sigmoid(x_r + h_r), z = sigmoid(x_z + h_z), n = tanh(x_n + r (h_n + b_hn)), h_t = n + z (h_{t-1} - n),
     /// where x = W_ih x_t + b_ih + [b_hr, b_hz, 0] and h = W_hh h_{t-1} (each [3H]: r, z, n). Keeps r, z, n and
-    /// h_n + b_hn in <paramref name="kept"/> [4H] for <see cref="Backward"/>.
+    /// h_n + b_hn in <paramref name="kept"/> for <see cref="Backward"/>. Row by row; rows of the projections may be apart.
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> projection, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> recurrentBiasN,
-        ReadOnlySpan<float> previous, Span<float> next, Span<float> kept, int hidden)
+    /// <param name="projections">Row b at b x <paramref name="projectionStride"/>: x for that sequence at this step [3H].</param>
+    /// <param name="projectionStride">Distance between the rows of <paramref name="projections"/>.</param>
+    /// <param name="recurrent">[rows x 3H]: W_hh h_{t-1}.</param>
+    /// <param name="recurrentBiasN">b_hn [H].</param>
+    /// <param name="previous">[rows x H]: h_{t-1}.</param>
+    /// <param name="next">[rows x H]: receives h_t.</param>
+    /// <param name="kept">[rows x 4H]: receives r, z, n, h_n + b_hn.</param>
+    /// <param name="rows">Sequences in the batch.</param>
+    /// <param name="hidden">H.</param>
+    public static void Forward(ReadOnlySpan<float> projections, int projectionStride, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> recurrentBiasN,
+        ReadOnlySpan<float> previous, Span<float> next, Span<float> kept, int rows, int hidden)
     {
-        ref float x = ref MemoryMarshal.GetReference(projection), hp = ref MemoryMarshal.GetReference(recurrent);
+        int g = 3 * hidden;
+        if (rows <= 0) return;
+        if (projections.Length < (long)(rows - 1) * projectionStride + g || recurrent.Length < rows * g || recurrentBiasN.Length < hidden
+            || previous.Length < rows * hidden || next.Length < rows * hidden || kept.Length < rows * 4 * hidden)
+            throw new ArgumentException("A GRU gate buffer is smaller than the batch needs.");
+        ref float x0 = ref MemoryMarshal.GetReference(projections), hp0 = ref MemoryMarshal.GetReference(recurrent);
         ref float bn = ref MemoryMarshal.GetReference(recurrentBiasN);
-        ref float prev = ref MemoryMarshal.GetReference(previous), h = ref MemoryMarshal.GetReference(next);
-        ref float k = ref MemoryMarshal.GetReference(kept);
+        ref float prev0 = ref MemoryMarshal.GetReference(previous), h0 = ref MemoryMarshal.GetReference(next);
+        ref float k0 = ref MemoryMarshal.GetReference(kept);
+        for (int b = 0; b < rows; b++)
+        {
+            ForwardRow(ref Unsafe.Add(ref x0, (nint)b * projectionStride), ref Unsafe.Add(ref hp0, (nint)b * g), ref bn,
+                ref Unsafe.Add(ref prev0, (nint)b * hidden), ref Unsafe.Add(ref h0, (nint)b * hidden), ref Unsafe.Add(ref k0, (nint)b * 4 * hidden), hidden);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ForwardRow(ref float x, ref float hp, ref float bn, ref float prev, ref float h, ref float k, int hidden)
+    {
         nint n = hidden, h2 = 2 * n, h3 = 3 * n, i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
@@ -77,13 +101,37 @@ internal static class GruGates
     /// da_z = dz z (1 - z). Writes the input projection's deltas (da_r, da_z, da_n), the recurrent projection's
     /// (da_r, da_z, da_n r; r multiplies it), and the direct part of dLoss/dh_{t-1}, dh z.
     /// </summary>
+    /// <param name="dh">[rows x H]: dLoss/dh_t.</param>
+    /// <param name="previous">[rows x H]: h_{t-1}.</param>
+    /// <param name="kept">[rows x 4H]: what the forward pass kept.</param>
+    /// <param name="projectionDeltas">Row b at b x <paramref name="projectionStride"/> [3H]: receives the input projection's deltas.</param>
+    /// <param name="projectionStride">Distance between the rows of <paramref name="projectionDeltas"/>.</param>
+    /// <param name="recurrentDeltas">[rows x 3H]: receives the recurrent projection's deltas.</param>
+    /// <param name="dhPrevious">[rows x H]: receives dh z.</param>
+    /// <param name="rows">Sequences in the batch.</param>
+    /// <param name="hidden">H.</param>
     public static void Backward(ReadOnlySpan<float> dh, ReadOnlySpan<float> previous, ReadOnlySpan<float> kept,
-        Span<float> projectionDeltas, Span<float> recurrentDeltas, Span<float> dhPrevious, int hidden)
+        Span<float> projectionDeltas, int projectionStride, Span<float> recurrentDeltas, Span<float> dhPrevious, int rows, int hidden)
     {
-        ref float d = ref MemoryMarshal.GetReference(dh), prev = ref MemoryMarshal.GetReference(previous);
-        ref float k = ref MemoryMarshal.GetReference(kept);
-        ref float px = ref MemoryMarshal.GetReference(projectionDeltas), ph = ref MemoryMarshal.GetReference(recurrentDeltas);
-        ref float dp = ref MemoryMarshal.GetReference(dhPrevious);
+        int g = 3 * hidden;
+        if (rows <= 0) return;
+        if (dh.Length < rows * hidden || previous.Length < rows * hidden || kept.Length < rows * 4 * hidden
+            || projectionDeltas.Length < (long)(rows - 1) * projectionStride + g || recurrentDeltas.Length < rows * g || dhPrevious.Length < rows * hidden)
+            throw new ArgumentException("A GRU gate buffer is smaller than the batch needs.");
+        ref float d0 = ref MemoryMarshal.GetReference(dh), prev0 = ref MemoryMarshal.GetReference(previous);
+        ref float k0 = ref MemoryMarshal.GetReference(kept);
+        ref float px0 = ref MemoryMarshal.GetReference(projectionDeltas), ph0 = ref MemoryMarshal.GetReference(recurrentDeltas);
+        ref float dp0 = ref MemoryMarshal.GetReference(dhPrevious);
+        for (int b = 0; b < rows; b++)
+        {
+            BackwardRow(ref Unsafe.Add(ref d0, (nint)b * hidden), ref Unsafe.Add(ref prev0, (nint)b * hidden), ref Unsafe.Add(ref k0, (nint)b * 4 * hidden),
+                ref Unsafe.Add(ref px0, (nint)b * projectionStride), ref Unsafe.Add(ref ph0, (nint)b * g), ref Unsafe.Add(ref dp0, (nint)b * hidden), hidden);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BackwardRow(ref float d, ref float prev, ref float k, ref float px, ref float ph, ref float dp, int hidden)
+    {
         nint n = hidden, h2 = 2 * n, h3 = 3 * n, i = 0;
         if (Vector512.IsHardwareAccelerated)
         {

@@ -201,12 +201,10 @@ public sealed class GruLayer : Layer
             // W_hh h_{t-1} for the whole batch: [batch x H] x [H x 3H].
             Gemm.Multiply(previous, h, whhT, g, recurrent, g, batch, g, h, maxThreads: maxThreads);
             Span<float> gates = ws.Gates.AsSpan((ws.ForTraining ? step : 0) * batch * 4 * h, batch * 4 * h);
-            for (int b = 0; b < batch; b++)
-            {
-                GruGates.Forward(projections.Slice((b * t + step) * g, g), recurrent.Slice(b * g, g), recurrentBiasN, previous.Slice(b * h, h),
-                    next.Slice(b * h, h), gates.Slice(b * 4 * h, 4 * h), h);
-                if (ReturnSequences) next.Slice(b * h, h).CopyTo(y.Slice((b * t + step) * h, h));
-            }
+            // Sample b's projection for this step is row b*T + step: rows T*3H apart.
+            GruGates.Forward(projections[(step * g)..], t * g, recurrent, recurrentBiasN, previous, next, gates, batch, h);
+            if (ReturnSequences)
+                for (int b = 0; b < batch; b++) next.Slice(b * h, h).CopyTo(y.Slice((b * t + step) * h, h));
         }
 
         if (!ReturnSequences) states.Slice(t * batch * h, batch * h).CopyTo(y);
@@ -229,13 +227,16 @@ public sealed class GruLayer : Layer
             ReadOnlySpan<float> previous = ws.HiddenStates.AsSpan(step * batch * h, batch * h);
             ReadOnlySpan<float> gates = ws.Gates.AsSpan(step * batch * 4 * h, batch * 4 * h);
             Span<float> recurrentDeltas = ws.RecurrentDeltas.AsSpan(step * batch * g, batch * g);
-            for (int b = 0; b < batch; b++)
+            if (ReturnSequences)
             {
-                Span<float> dhRow = dh.Slice(b * h, h);
-                if (ReturnSequences) TensorPrimitives.Add(dhRow, dy.Slice((b * t + step) * h, h), dhRow);
-                GruGates.Backward(dhRow, previous.Slice(b * h, h), gates.Slice(b * 4 * h, 4 * h),
-                    deltas.Slice((b * t + step) * g, g), recurrentDeltas.Slice(b * g, g), dhPrevious.Slice(b * h, h), h);
+                for (int b = 0; b < batch; b++)
+                {
+                    Span<float> dhRow = dh.Slice(b * h, h);
+                    TensorPrimitives.Add(dhRow, dy.Slice((b * t + step) * h, h), dhRow);
+                }
             }
+
+            GruGates.Backward(dh, previous, gates, deltas[(step * g)..], t * g, recurrentDeltas, dhPrevious, batch, h);
 
             // dLoss/dh_{t-1} = dh_t * z (set above) + dRecurrent W_hh: [batch x 3H] x [3H x H].
             Gemm.Multiply(recurrentDeltas, g, whh, h, dhPrevious, h, batch, h, g, beta: 1f, maxThreads: maxThreads);
