@@ -30,61 +30,74 @@ public static class Bias
     {
         Guard.Matrix(dy.Length, rows, cols, nameof(dy));
         Guard.MinLength(dbias.Length, cols, nameof(dbias));
-        // Eight vectors of columns at a time in registers, down all the rows (each row contributes 512 contiguous
-        // bytes per pass): the same additions in the same order as adding row after row into dbias, without
-        // storing and reloading the sums for every row.
+        Span<float> sum = dbias[..cols];
+        // Eight vectors of columns at a time in registers, down a chunk of rows; chunk after chunk, so the chunk's
+        // rows (at most 96 KB) stay in cache while every column block passes over them. The sums carry over
+        // between chunks through dbias, so every column still adds its rows in order: the same additions as
+        // adding row after row into dbias, the same bits.
         ref float first = ref MemoryMarshal.GetReference(dy);
         int j = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             const int width = 8 * 16;
-            for (; j <= cols - width; j += width)
+            int wide = cols / width * width;
+            int chunk = Math.Max(1, (96 << 10) / (cols * sizeof(float)));
+            sum.Clear();
+            for (int r0 = 0; r0 < rows; r0 += chunk)
             {
-                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
-                for (int r = 0; r < rows; r++)
+                int r1 = Math.Min(rows, r0 + chunk);
+                for (int jb = 0; jb < wide; jb += width)
                 {
-                    ref float row = ref Unsafe.Add(ref first, (nint)r * cols + j);
-                    s0 += Vector512.LoadUnsafe(ref row, 0);
-                    s1 += Vector512.LoadUnsafe(ref row, 16);
-                    s2 += Vector512.LoadUnsafe(ref row, 32);
-                    s3 += Vector512.LoadUnsafe(ref row, 48);
-                    s4 += Vector512.LoadUnsafe(ref row, 64);
-                    s5 += Vector512.LoadUnsafe(ref row, 80);
-                    s6 += Vector512.LoadUnsafe(ref row, 96);
-                    s7 += Vector512.LoadUnsafe(ref row, 112);
-                }
+                    ref float acc = ref MemoryMarshal.GetReference(sum.Slice(jb, width));
+                    Vector512<float> s0 = Vector512.LoadUnsafe(ref acc, 0), s1 = Vector512.LoadUnsafe(ref acc, 16);
+                    Vector512<float> s2 = Vector512.LoadUnsafe(ref acc, 32), s3 = Vector512.LoadUnsafe(ref acc, 48);
+                    Vector512<float> s4 = Vector512.LoadUnsafe(ref acc, 64), s5 = Vector512.LoadUnsafe(ref acc, 80);
+                    Vector512<float> s6 = Vector512.LoadUnsafe(ref acc, 96), s7 = Vector512.LoadUnsafe(ref acc, 112);
+                    for (int r = r0; r < r1; r++)
+                    {
+                        ref float row = ref Unsafe.Add(ref first, (nint)r * cols + jb);
+                        s0 += Vector512.LoadUnsafe(ref row, 0);
+                        s1 += Vector512.LoadUnsafe(ref row, 16);
+                        s2 += Vector512.LoadUnsafe(ref row, 32);
+                        s3 += Vector512.LoadUnsafe(ref row, 48);
+                        s4 += Vector512.LoadUnsafe(ref row, 64);
+                        s5 += Vector512.LoadUnsafe(ref row, 80);
+                        s6 += Vector512.LoadUnsafe(ref row, 96);
+                        s7 += Vector512.LoadUnsafe(ref row, 112);
+                    }
 
-                Span<float> d = dbias.Slice(j, width);
-                s0.CopyTo(d);
-                s1.CopyTo(d[16..]);
-                s2.CopyTo(d[32..]);
-                s3.CopyTo(d[48..]);
-                s4.CopyTo(d[64..]);
-                s5.CopyTo(d[80..]);
-                s6.CopyTo(d[96..]);
-                s7.CopyTo(d[112..]);
+                    s0.StoreUnsafe(ref acc, 0);
+                    s1.StoreUnsafe(ref acc, 16);
+                    s2.StoreUnsafe(ref acc, 32);
+                    s3.StoreUnsafe(ref acc, 48);
+                    s4.StoreUnsafe(ref acc, 64);
+                    s5.StoreUnsafe(ref acc, 80);
+                    s6.StoreUnsafe(ref acc, 96);
+                    s7.StoreUnsafe(ref acc, 112);
+                }
             }
 
+            j = wide;
             for (; j <= cols - Vector512<float>.Count; j += Vector512<float>.Count)
             {
-                Vector512<float> sum = Vector512<float>.Zero;
-                for (int r = 0; r < rows; r++) sum += Vector512.LoadUnsafe(ref first, (nuint)((long)r * cols + j));
-                sum.CopyTo(dbias[j..]);
+                Vector512<float> column = Vector512<float>.Zero;
+                for (int r = 0; r < rows; r++) column += Vector512.LoadUnsafe(ref first, (nuint)((long)r * cols + j));
+                column.CopyTo(dbias[j..]);
             }
         }
 
         for (; j <= cols - Vector<float>.Count; j += Vector<float>.Count)
         {
-            Vector<float> sum = Vector<float>.Zero;
-            for (int r = 0; r < rows; r++) sum += Vector.LoadUnsafe(ref first, (nuint)((long)r * cols + j));
-            sum.CopyTo(dbias[j..]);
+            Vector<float> column = Vector<float>.Zero;
+            for (int r = 0; r < rows; r++) column += Vector.LoadUnsafe(ref first, (nuint)((long)r * cols + j));
+            column.CopyTo(dbias[j..]);
         }
 
         for (; j < cols; j++)
         {
-            float sum = 0;
-            for (int r = 0; r < rows; r++) sum += Unsafe.Add(ref first, (nint)r * cols + j);
-            dbias[j] = sum;
+            float column = 0;
+            for (int r = 0; r < rows; r++) column += Unsafe.Add(ref first, (nint)r * cols + j);
+            dbias[j] = column;
         }
     }
 }
