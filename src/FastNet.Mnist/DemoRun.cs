@@ -94,7 +94,12 @@ internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
             ReadOnlySpan<float> row = outputs.AsSpan(i * classes, classes);
             int predicted = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row);
             confusion[test.Labels[i], predicted]++;
-            if (predicted != test.Labels[i] && wrong.Count < MisclassifiedShown) wrong.Add((i, predicted, Softmax(row, predicted)));
+            if (predicted != test.Labels[i] && wrong.Count < MisclassifiedShown)
+            {
+                var probabilities = new float[classes];
+                FastNet.Kernels.Softmax.Forward(row, probabilities, 1, classes);
+                wrong.Add((i, predicted, probabilities[predicted]));
+            }
         }
 
         int right = 0;
@@ -140,14 +145,6 @@ internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
             console.MarkupLine($"[red]Could not write the plot {Markup.Escape(path)}:[/] {Markup.Escape(e.Message)}");
             return false;
         }
-    }
-
-    /// <summary>Softmax probability of class <paramref name="k"/> from a row of logits.</summary>
-    private static float Softmax(ReadOnlySpan<float> logits, int k)
-    {
-        float max = System.Numerics.Tensors.TensorPrimitives.Max(logits), sum = 0;
-        foreach (float z in logits) sum += MathF.Exp(z - max);
-        return MathF.Exp(logits[k] - max) / sum;
     }
 
     /// <summary>

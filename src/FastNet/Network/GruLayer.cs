@@ -98,6 +98,9 @@ public sealed class GruLayer : Layer
     private float[]? _frozenInputWeightsTransposed;
     private float[]? _frozenRecurrentWeightsTransposed;
 
+    /// <summary>Whether <see cref="Freeze"/> made the transposed weights once for all forward passes.</summary>
+    internal bool IsFrozen => _frozenRecurrentWeightsTransposed is not null;
+
     /// <summary>An immutable network's transposed weights are made once here, not on every forward pass.</summary>
     internal override void Freeze()
     {

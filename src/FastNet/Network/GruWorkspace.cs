@@ -21,8 +21,9 @@ public sealed class GruWorkspace
         RecurrentDeltas = forTraining ? new float[(long)t * maxBatch * g] : [];
         StateGradient = forTraining ? new float[(long)maxBatch * h] : [];
         PreviousStateGradient = forTraining ? new float[(long)maxBatch * h] : [];
-        InputWeightsTransposed = new float[(long)layer.Features * g];
-        RecurrentWeightsTransposed = new float[(long)h * g];
+        // A frozen layer (a predictor's snapshot) brings its own transposed weights.
+        InputWeightsTransposed = layer.IsFrozen ? [] : new float[(long)layer.Features * g];
+        RecurrentWeightsTransposed = layer.IsFrozen ? [] : new float[(long)h * g];
         FoldedBias = new float[g];
         GradientTransposed = forTraining ? new float[(long)Math.Max(layer.Features, h) * g] : [];
     }
