@@ -15,7 +15,7 @@ namespace FastNet;
 /// </remarks>
 public sealed class DenseLayer : Layer
 {
-    internal DenseLayer(int index, int inputs, int outputs, Activation activation, float[] parameters, int offset)
+    internal DenseLayer(int index, int inputs, int outputs, Activation activation, Memory<float> parameters, int offset)
         : base(index, inputs, parameters, offset)
     {
         Outputs = outputs;

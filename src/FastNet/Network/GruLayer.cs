@@ -39,7 +39,7 @@ namespace FastNet;
 /// </remarks>
 public sealed class GruLayer : Layer
 {
-    internal GruLayer(int index, int features, int hiddenSize, int steps, bool returnSequences, float[] parameters, int offset)
+    internal GruLayer(int index, int features, int hiddenSize, int steps, bool returnSequences, Memory<float> parameters, int offset)
         : base(index, checked(features * steps), parameters, offset)
     {
         Features = features;
@@ -190,20 +190,20 @@ public sealed class GruLayer : Layer
         ReadOnlySpan<float> recurrentBiasN = RecurrentBiases[(2 * h)..];
 
         // Input projections of every step at once: [batch*T x F] x [F x 3H] + bias.
-        Span<float> projections = ws.ProjectionsAndDeltas.AsSpan(0, batch * t * g);
+        Span<float> projections = ws.ProjectionsAndDeltas.Slice(0, batch * t * g);
         Gemm.Multiply(x, f, wihT, g, projections, g, batch * t, g, f, epilogue: new GemmEpilogue(bias), maxThreads: maxThreads);
 
         Span<float> states = ws.HiddenStates;
         if (h0.IsEmpty) states[..(batch * h)].Clear();
         else h0.CopyTo(states);
-        Span<float> recurrent = ws.Recurrent.AsSpan(0, batch * g);
+        Span<float> recurrent = ws.Recurrent.Slice(0, batch * g);
         for (int step = 0; step < t; step++)
         {
             ReadOnlySpan<float> previous = states.Slice(step * batch * h, batch * h);
             Span<float> next = states.Slice((step + 1) * batch * h, batch * h);
             // W_hh h_{t-1} for the whole batch: [batch x H] x [H x 3H].
             Gemm.Multiply(previous, h, whhT, g, recurrent, g, batch, g, h, maxThreads: maxThreads);
-            Span<float> gates = ws.Gates.AsSpan((ws.ForTraining ? step : 0) * batch * 4 * h, batch * 4 * h);
+            Span<float> gates = ws.Gates.Slice((ws.ForTraining ? step : 0) * batch * 4 * h, batch * 4 * h);
             // Sample b's projection for this step is row b*T + step: rows T*3H apart.
             GruGates.Forward(projections[(step * g)..], t * g, recurrent, recurrentBiasN, previous, next, gates, batch, h);
             if (ReturnSequences)
@@ -220,16 +220,16 @@ public sealed class GruLayer : Layer
     private bool BackThroughTime(GruWorkspace ws, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dh0, int batch, int maxThreads)
     {
         int t = Steps, h = HiddenSize, g = Gates3;
-        Span<float> deltas = ws.ProjectionsAndDeltas.AsSpan(0, batch * t * g);   // the projections are no longer needed
-        Span<float> dh = ws.StateGradient.AsSpan(0, batch * h), dhPrevious = ws.PreviousStateGradient.AsSpan(0, batch * h);
+        Span<float> deltas = ws.ProjectionsAndDeltas.Slice(0, batch * t * g);   // the projections are no longer needed
+        Span<float> dh = ws.StateGradient.Slice(0, batch * h), dhPrevious = ws.PreviousStateGradient.Slice(0, batch * h);
         ReadOnlySpan<float> whh = RecurrentWeights;
         if (ReturnSequences) dh.Clear();
         else dy.CopyTo(dh);
         for (int step = t - 1; step >= 0; step--)
         {
-            ReadOnlySpan<float> previous = ws.HiddenStates.AsSpan(step * batch * h, batch * h);
-            ReadOnlySpan<float> gates = ws.Gates.AsSpan(step * batch * 4 * h, batch * 4 * h);
-            Span<float> recurrentDeltas = ws.RecurrentDeltas.AsSpan(step * batch * g, batch * g);
+            ReadOnlySpan<float> previous = ws.HiddenStates.Slice(step * batch * h, batch * h);
+            ReadOnlySpan<float> gates = ws.Gates.Slice(step * batch * 4 * h, batch * 4 * h);
+            Span<float> recurrentDeltas = ws.RecurrentDeltas.Slice(step * batch * g, batch * g);
             if (ReturnSequences)
             {
                 for (int b = 0; b < batch; b++)
@@ -269,8 +269,8 @@ public sealed class GruLayer : Layer
     private void ParameterGradients(GruWorkspace ws, ReadOnlySpan<float> x, Span<float> gradients, int batch, int maxThreads)
     {
         int t = Steps, f = Features, h = HiddenSize, g = Gates3, rows = batch * t;
-        ReadOnlySpan<float> deltas = ws.ProjectionsAndDeltas.AsSpan(0, rows * g);
-        ReadOnlySpan<float> recurrentDeltas = ws.RecurrentDeltas.AsSpan(0, rows * g);
+        ReadOnlySpan<float> deltas = ws.ProjectionsAndDeltas.Slice(0, rows * g);
+        ReadOnlySpan<float> recurrentDeltas = ws.RecurrentDeltas.Slice(0, rows * g);
         Span<float> dWih = gradients[..(g * f)], dWhh = gradients.Slice(g * f, g * h);
         Span<float> dbih = gradients.Slice(g * (f + h), g), dbhh = gradients.Slice(g * (f + h + 1), g);
         // Computed transposed, X^T dProjections [F x 3H], then transposed into place: that way the GEMM packs only the
@@ -280,7 +280,7 @@ public sealed class GruLayer : Layer
         Gemm.Multiply(x, f, deltas, g, transposed, g, f, g, rows, transA: Transpose.Transposed, maxThreads: maxThreads);
         TransposeInto(transposed[..(f * g)], f, g, dWih);
         // h_0 .. h_{T-1} are the first T blocks of the step-major states, the same (step, sample) order as the deltas.
-        Gemm.Multiply(ws.HiddenStates.AsSpan(0, rows * h), h, recurrentDeltas, g, transposed, g, h, g, rows, transA: Transpose.Transposed, maxThreads: maxThreads);
+        Gemm.Multiply(ws.HiddenStates.Slice(0, rows * h), h, recurrentDeltas, g, transposed, g, h, g, rows, transA: Transpose.Transposed, maxThreads: maxThreads);
         TransposeInto(transposed[..(h * g)], h, g, dWhh);
         Bias.Gradient(deltas, dbih, rows, g);
         Bias.Gradient(recurrentDeltas, dbhh, rows, g);

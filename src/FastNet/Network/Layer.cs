@@ -8,9 +8,9 @@ namespace FastNet;
 /// <remarks>Concrete layers: <see cref="DenseLayer"/> and <see cref="GruLayer"/>.</remarks>
 public abstract class Layer
 {
-    private readonly float[] _parameters;
+    private readonly Memory<float> _parameters;   // the whole network's vector
 
-    private protected Layer(int index, int inputSize, float[] parameters, int offset)
+    private protected Layer(int index, int inputSize, Memory<float> parameters, int offset)
     {
         Index = index;
         InputSize = inputSize;
@@ -31,7 +31,7 @@ public abstract class Layer
     public abstract int ParameterCount { get; }
 
     /// <summary>All parameters of the layer, in the order its documentation gives; writing through the span changes the network.</summary>
-    public Span<float> Parameters => _parameters.AsSpan(ParameterOffset, ParameterCount);
+    public Span<float> Parameters => _parameters.Span.Slice(ParameterOffset, ParameterCount);
 
     /// <summary>Offset of <see cref="Parameters"/> in the network's parameter vector.</summary>
     internal int ParameterOffset { get; }
@@ -40,7 +40,7 @@ public abstract class Layer
     internal abstract LayerSpec Spec { get; }
 
     /// <summary>A slice of the network's parameter vector.</summary>
-    private protected Span<float> Slice(int start, int length) => _parameters.AsSpan(ParameterOffset + start, length);
+    private protected Span<float> Slice(int start, int length) => _parameters.Span.Slice(ParameterOffset + start, length);
 
     /// <summary>Draws initial parameters.</summary>
     internal abstract void Initialize(Random rng);

@@ -13,7 +13,7 @@ internal abstract record LayerSpec
     public virtual string? Problem(int inputSize) => null;
 
     /// <summary>The layer, viewing <paramref name="parameters"/> from <paramref name="offset"/>.</summary>
-    public abstract Layer Create(int index, int inputSize, float[] parameters, int offset);
+    public abstract Layer Create(int index, int inputSize, Memory<float> parameters, int offset);
 }
 
 /// <summary>A <see cref="DenseLayer"/>.</summary>
@@ -23,7 +23,7 @@ internal sealed record DenseSpec(int Outputs, Activation Activation) : LayerSpec
 
     public override long ParameterCount(int inputSize) => (long)inputSize * Outputs + Outputs;
 
-    public override Layer Create(int index, int inputSize, float[] parameters, int offset)
+    public override Layer Create(int index, int inputSize, Memory<float> parameters, int offset)
         => new DenseLayer(index, inputSize, Outputs, Activation, parameters, offset);
 }
 
@@ -37,6 +37,6 @@ internal sealed record GruSpec(int HiddenSize, int Steps, bool ReturnSequences) 
     public override string? Problem(int inputSize) => inputSize % Steps == 0 ? null
         : $"a GRU over {Steps} steps needs an input that is a whole number of steps, and {inputSize} floats per sample are not.";
 
-    public override Layer Create(int index, int inputSize, float[] parameters, int offset)
+    public override Layer Create(int index, int inputSize, Memory<float> parameters, int offset)
         => new GruLayer(index, inputSize / Steps, HiddenSize, Steps, ReturnSequences, parameters, offset);
 }

@@ -1,3 +1,5 @@
+using FastNet.Kernels;
+
 namespace FastNet;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace FastNet;
 /// </summary>
 public sealed partial class Network
 {
-    private readonly float[] _parameters;
+    private readonly AlignedBuffer _parameters;   // cache-line aligned: GEMMs split weight matrices over threads
     private readonly Layer[] _layers;
 
     internal Network(int inputSize, IReadOnlyList<LayerSpec> specs)
@@ -27,12 +29,12 @@ public sealed partial class Network
 
         if (total > Array.MaxLength) throw new ArgumentException($"The network would have {total} parameters, more than an array can hold.", nameof(specs));
         if (width > Array.MaxLength) throw new ArgumentException($"The network would give {width} outputs per sample, too many.", nameof(specs));
-        _parameters = new float[total];
+        _parameters = new AlignedBuffer(total);
         _layers = new Layer[specs.Count];
         int offset = 0, inputs = inputSize;
         for (int i = 0; i < specs.Count; i++)
         {
-            _layers[i] = specs[i].Create(i, inputs, _parameters, offset);
+            _layers[i] = specs[i].Create(i, inputs, _parameters.Memory, offset);
             offset += _layers[i].ParameterCount;
             inputs = _layers[i].OutputSize;
         }
@@ -48,7 +50,7 @@ public sealed partial class Network
     public int OutputSize => _layers[^1].OutputSize;
 
     /// <summary>All parameters in one vector, layer after layer.</summary>
-    public Span<float> Parameters => _parameters;
+    public Span<float> Parameters => _parameters.Span;
 
     /// <summary>Number of parameters.</summary>
     public int ParameterCount => _parameters.Length;
@@ -60,7 +62,7 @@ public sealed partial class Network
     public Network Clone()
     {
         var copy = new Network(InputSize, Specs.ToList());
-        _parameters.CopyTo(copy._parameters, 0);
+        _parameters.Span.CopyTo(copy._parameters.Span);
         return copy;
     }
 

@@ -1,3 +1,5 @@
+using FastNet.Kernels;
+
 namespace FastNet;
 
 /// <summary>
@@ -8,8 +10,8 @@ namespace FastNet;
 /// </summary>
 internal sealed class Workspace
 {
-    private readonly float[][] _outputs;
-    private readonly float[][] _outputGradients;
+    private readonly AlignedBuffer[] _outputs;
+    private readonly AlignedBuffer[] _outputGradients;
     private readonly object?[] _scratch;
     private readonly int[] _widths;
 
@@ -19,15 +21,15 @@ internal sealed class Workspace
         MaxBatch = maxBatch;
         int layers = network.Layers.Count;
         _widths = new int[layers];
-        _outputs = new float[layers][];
-        _outputGradients = new float[layers][];
+        _outputs = new AlignedBuffer[layers];
+        _outputGradients = new AlignedBuffer[layers];
         _scratch = new object?[layers];
         for (int l = 0; l < layers; l++)
         {
             int width = network.Layers[l].OutputSize;
             _widths[l] = width;
-            _outputs[l] = new float[(long)maxBatch * width];
-            _outputGradients[l] = forTraining ? new float[(long)maxBatch * width] : [];
+            _outputs[l] = new AlignedBuffer((long)maxBatch * width);
+            _outputGradients[l] = new AlignedBuffer(forTraining ? (long)maxBatch * width : 0);
             _scratch[l] = network.Layers[l].CreateScratch(maxBatch, forTraining);
         }
     }
@@ -36,10 +38,10 @@ internal sealed class Workspace
     public int MaxBatch { get; }
 
     /// <summary>Output of layer <paramref name="layer"/> for the first <paramref name="batch"/> rows.</summary>
-    public Span<float> Output(int layer, int batch) => _outputs[layer].AsSpan(0, batch * _widths[layer]);
+    public Span<float> Output(int layer, int batch) => _outputs[layer].Slice(0, batch * _widths[layer]);
 
     /// <summary>dLoss/dOutput of layer <paramref name="layer"/> for the first <paramref name="batch"/> rows.</summary>
-    public Span<float> OutputGradient(int layer, int batch) => _outputGradients[layer].AsSpan(0, batch * _widths[layer]);
+    public Span<float> OutputGradient(int layer, int batch) => _outputGradients[layer].Slice(0, batch * _widths[layer]);
 
     /// <summary>The layer's own buffers (null for layers that need none).</summary>
     public object? Scratch(int layer) => _scratch[layer];

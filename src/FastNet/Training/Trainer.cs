@@ -18,8 +18,8 @@ namespace FastNet.Training;
 public sealed class Trainer
 {
     private readonly Workspace _workspace;
-    private readonly float[] _gradients;
-    private readonly float[] _batchInputs;
+    private readonly AlignedBuffer _gradients;     // written by GEMMs split over threads: cache-line aligned
+    private readonly AlignedBuffer _batchInputs;
     private readonly int[] _batchLabels;
     private readonly float[] _batchTargets;
 
@@ -44,8 +44,8 @@ public sealed class Trainer
         MaxThreads = maxThreads;
         Seed = seed;
         _workspace = new Workspace(network, batchSize, forTraining: true);
-        _gradients = new float[network.ParameterCount];
-        _batchInputs = new float[(long)batchSize * network.InputSize];
+        _gradients = new AlignedBuffer(network.ParameterCount);
+        _batchInputs = new AlignedBuffer((long)batchSize * network.InputSize);
         _batchLabels = new int[batchSize];
         _batchTargets = new float[(long)batchSize * network.OutputSize];
     }
@@ -79,13 +79,13 @@ public sealed class Trainer
     /// step, except the weight part after a plain-SGD step, whose update is fused), laid out like
     /// <see cref="Network.Parameters"/>.
     /// </summary>
-    public ReadOnlySpan<float> Gradients => _gradients;
+    public ReadOnlySpan<float> Gradients => _gradients.Span;
 
     /// <summary>The part of <see cref="Gradients"/> for one layer, laid out like its <see cref="Layer.Parameters"/>.</summary>
     public ReadOnlySpan<float> LayerGradients(int layer)
     {
         Layer l = Network.Layers[layer];
-        return _gradients.AsSpan(l.ParameterOffset, l.ParameterCount);
+        return _gradients.Slice(l.ParameterOffset, l.ParameterCount);
     }
 
     /// <summary>The weight part of <see cref="Gradients"/> for a dense layer, [inputs x outputs] like its weights.</summary>
@@ -136,7 +136,7 @@ public sealed class Trainer
     public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
         float loss = LossAndDeltas(inputs, labels, out int batch);
-        Network.ParameterGradients(_workspace, inputs, batch, _gradients, MaxThreads);
+        Network.ParameterGradients(_workspace, inputs, batch, _gradients.Span, MaxThreads);
         return loss;
     }
 
@@ -144,7 +144,7 @@ public sealed class Trainer
     public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
     {
         float loss = LossAndDeltas(inputs, targets, out int batch);
-        Network.ParameterGradients(_workspace, inputs, batch, _gradients, MaxThreads);
+        Network.ParameterGradients(_workspace, inputs, batch, _gradients.Span, MaxThreads);
         return loss;
     }
 
@@ -182,13 +182,13 @@ public sealed class Trainer
     {
         if (Optimizer is Sgd { IsPlain: true } sgd)
         {
-            Network.ApplySgd(_workspace, inputs, batch, sgd.LearningRate, _gradients, MaxThreads);
+            Network.ApplySgd(_workspace, inputs, batch, sgd.LearningRate, _gradients.Span, MaxThreads);
             sgd.CountFusedStep();
         }
         else
         {
-            Network.ParameterGradients(_workspace, inputs, batch, _gradients, MaxThreads);
-            Optimizer.Update(Network.Parameters, _gradients);
+            Network.ParameterGradients(_workspace, inputs, batch, _gradients.Span, MaxThreads);
+            Optimizer.Update(Network.Parameters, _gradients.Span);
         }
     }
 
@@ -257,7 +257,7 @@ public sealed class Trainer
                 Gather(train, indices);
                 int next = first + BatchSize;
                 if (next < order.Length) PrefetchRows(train, order.AsSpan(next, Math.Min(BatchSize, order.Length - next)));
-                Span<float> inputs = _batchInputs.AsSpan(0, batch * train.FeatureCount);
+                Span<float> inputs = _batchInputs.Slice(0, batch * train.FeatureCount);
                 float loss = train.HasLabels
                     ? Step(inputs, _batchLabels.AsSpan(0, batch))
                     : Step(inputs, _batchTargets.AsSpan(0, batch * train.TargetCount));
@@ -320,7 +320,7 @@ public sealed class Trainer
         for (int r = 0; r < indices.Length; r++)
         {
             int i = indices[r];
-            data.Features.Slice(i * d, d).CopyTo(_batchInputs.AsSpan(r * d, d));
+            data.Features.Slice(i * d, d).CopyTo(_batchInputs.Slice(r * d, d));
             if (data.HasLabels) _batchLabels[r] = data.Labels[i];
             else data.Targets.Slice(i * t, t).CopyTo(_batchTargets.AsSpan(r * t, t));
         }
