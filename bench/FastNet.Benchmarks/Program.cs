@@ -24,6 +24,9 @@ switch (args.FirstOrDefault())
     case "kernel":          // the AVX-512 micro-kernel alone against the FMA peak
         KernelBench.Run();
         return;
+    case "epochs":          // the training benchmark's epoch under a Stopwatch: epochs T1|T2 [threads] [repetitions]
+        EpochHarness.Run(args);
+        return;
     case "breakdown":       // each operation of a T1 training step on its own
         Breakdown.Run(args.Length > 1 ? int.Parse(args[1]) : 1);
         return;
