@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
 namespace FastNet.Kernels;
 
 /// <summary>The pointers and scalars of one GEMM call; the caller keeps every pointer pinned meanwhile.</summary>
@@ -37,7 +40,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
             for (int i0 = m0; i0 < m1; i0 += mb)
             {
                 int height = Math.Min(mb, m1 - i0);
-                if (p.TransA) GemmPacking.PackA(p.A, p.Lda, true, pc, kc, i0, height, mr, buffers.A);
+                if (p.TransA) GemmPacking.PackTransposedA(p.A, p.Lda, pc, kc, i0, height, mr, buffers.A);
                 for (int j0 = n0; j0 < n1; j0 += nb)
                 {
                     int width = Math.Min(nb, n1 - j0);
@@ -50,23 +53,17 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                         GemmPacking.PackB(p.B, p.Ldb, p.TransB, pc, kc, j0 + fullWidth, width - fullWidth, nr, TKernel.NarrowNr, buffers.B + (nint)fullWidth * kc);
                     for (int i = 0; i < height; i += mr)
                     {
-                        int h = Math.Min(mr, height - i);
+                        int h = Math.Min(mr, height - i);   // the last panel may be short: the kernel runs h rows
                         float* aPanel;
                         nint rowStride, depthStride;
                         if (p.TransA)
                         {
                             aPanel = buffers.A + (nint)i * kc; rowStride = 1; depthStride = mr;
                         }
-                        else if (h == mr)
-                        {
-                            // Row-major A is read in place: broadcasts walk mr rows side by side.
-                            aPanel = p.A + (i0 + i) * p.Lda + pc; rowStride = p.Lda; depthStride = 1;
-                        }
                         else
                         {
-                            // The last, partial row panel is packed with zero rows so the kernel reads no further.
-                            GemmPacking.PackA(p.A, p.Lda, false, pc, kc, i0 + i, h, mr, buffers.A);
-                            aPanel = buffers.A; rowStride = 1; depthStride = mr;
+                            // Row-major A is read in place: broadcasts walk the panel's rows side by side.
+                            aPanel = p.A + (i0 + i) * p.Lda + pc; rowStride = p.Lda; depthStride = 1;
                         }
 
                         for (int j = 0; j < width; j += nr)
@@ -76,10 +73,8 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                             float* bPanel = panelInPlace ? p.B + pc * p.Ldb + j0 + j : buffers.B + (nint)j * kc;
                             nint bStride = panelInPlace ? p.Ldb : GemmPacking.PanelStride(w, nr, TKernel.NarrowNr);
                             float* cTile = p.C + (i0 + i) * p.Ldc + j0 + j;
-                            if (h == mr && w == nr)
-                                TKernel.Run(kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta);
-                            else if (h == mr && w == TKernel.NarrowNr)
-                                TKernel.RunNarrow(kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta);
+                            if (w == nr || w == TKernel.NarrowNr)
+                                RunKernel(h, w != nr, kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta);
                             else
                                 RunEdgeTile(kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, h, w, p.Alpha, beta, buffers.Tile);
 
@@ -93,9 +88,9 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     }
 
     /// <summary>
-    /// A tile cut by the edge of C: the kernel (the narrow one when the columns fit) runs on a scratch tile and
-    /// only the valid h x w part is copied in and out. Which kernel computes an element depends only on its
-    /// place in C, so results stay the same for every thread count.
+    /// A tile cut by the right edge of C (fewer columns than a kernel's width): the kernel (the narrow one when the
+    /// columns fit) runs on a scratch tile and only the valid h x w part is copied in and out. Which kernel computes
+    /// an element depends only on its place in C, so results stay the same for every thread count.
     /// </summary>
     private static void RunEdgeTile(int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc,
         int h, int w, float alpha, float beta, float* tile)
@@ -108,9 +103,25 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                 Buffer.MemoryCopy(c + r * ldc, tile + r * nr, rowBytes, rowBytes);
         }
 
-        if (w <= TKernel.NarrowNr) TKernel.RunNarrow(kc, a, rowStride, depthStride, b, bStride, tile, nr, alpha, beta);
-        else TKernel.Run(kc, a, rowStride, depthStride, b, bStride, tile, nr, alpha, beta);
+        RunKernel(h, w <= TKernel.NarrowNr, kc, a, rowStride, depthStride, b, bStride, tile, nr, alpha, beta);
         for (int r = 0; r < h; r++)
             Buffer.MemoryCopy(tile + r * nr, c + r * ldc, rowBytes, rowBytes);
+    }
+
+    /// <summary>The kernel (full width or narrow) compiled for <paramref name="rows"/> rows, 1 to Mr.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunKernel(int rows, bool narrow, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride,
+        float* c, nint ldc, float alpha, float beta)
+    {
+        Debug.Assert(rows >= 1 && rows <= TKernel.Mr);
+        switch (rows)
+        {
+            case 6: if (narrow) TKernel.RunNarrow<Rows6>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows6>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); break;
+            case 5: if (narrow) TKernel.RunNarrow<Rows5>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows5>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); break;
+            case 4: if (narrow) TKernel.RunNarrow<Rows4>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows4>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); break;
+            case 3: if (narrow) TKernel.RunNarrow<Rows3>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows3>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); break;
+            case 2: if (narrow) TKernel.RunNarrow<Rows2>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows2>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); break;
+            default: if (narrow) TKernel.RunNarrow<Rows1>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows1>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); break;
+        }
     }
 }

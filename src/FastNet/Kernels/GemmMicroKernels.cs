@@ -6,18 +6,21 @@ using System.Runtime.Intrinsics.X86;
 namespace FastNet.Kernels;
 
 /// <summary>
-/// A register-blocked GEMM micro-kernel: C[Mr x Nr] = alpha * A-panel * B-panel + beta * C.
+/// A register-blocked GEMM micro-kernel: C[rows x Nr] = alpha * A-panel * B-panel + beta * C, for any row count
+/// up to <see cref="Mr"/> (the type argument TRows of each method).
 /// </summary>
 /// <remarks>
 /// A element (r, p) is read at <c>a[r * aRowStride + p * aDepthStride]</c>, so the kernel reads a packed
 /// panel (strides 1, Mr) and an unpacked row-major A (strides lda, 1) alike. B element (p, j) is read at
 /// <c>b[p * bStride + j]</c>: a packed micro-panel (bStride = Nr) or a row-major B in place (bStride = ldb). With beta == 0, C is written without being read (BLAS convention).
-/// The accumulation order over p is fixed, so each element of C is computed the same way wherever the
-/// tile lies and whichever thread runs it.
+/// The accumulation order over p is fixed and the same for every row count, so each element of C is
+/// computed the same way wherever the tile lies, however many rows its panel has, and whichever thread runs it.
+/// Only the first rows of A and C are touched: the last row panel of C (M mod Mr rows; 64, 256, 784 and 1024
+/// all leave 4) runs on A in place and writes C directly, with no zero-padded copy and no wasted rows.
 /// </remarks>
 internal unsafe interface IGemmMicroKernel
 {
-    /// <summary>Rows of the C tile (A values broadcast per step).</summary>
+    /// <summary>Most rows of a C tile (A values broadcast per step).</summary>
     static abstract int Mr { get; }
 
     /// <summary>Columns of the C tile (the vectorized dimension).</summary>
@@ -26,8 +29,9 @@ internal unsafe interface IGemmMicroKernel
     /// <summary>Whether this machine can run the kernel.</summary>
     static abstract bool IsSupported { get; }
 
-    /// <summary>Runs one tile.</summary>
-    static abstract void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta);
+    /// <summary>Runs one tile of <typeparamref name="TRows"/> rows (at most <see cref="Mr"/>).</summary>
+    static abstract void Run<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        where TRows : struct, IRowCount;
 
     /// <summary>
     /// Width of the narrow variant for column edges (one vector), or <see cref="Nr"/> when there is none.
@@ -35,9 +39,31 @@ internal unsafe interface IGemmMicroKernel
     /// </summary>
     static abstract int NarrowNr { get; }
 
-    /// <summary>Mr x NarrowNr tile reading the first NarrowNr columns of a B panel.</summary>
-    static abstract void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta);
+    /// <summary>A tile of <typeparamref name="TRows"/> rows x NarrowNr columns, reading the first NarrowNr columns of a B panel.</summary>
+    static abstract void RunNarrow<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        where TRows : struct, IRowCount;
 }
+
+/// <summary>
+/// A row count known when the JIT compiles a kernel: each kernel is compiled once per count, with the rows
+/// beyond it (their accumulators, broadcasts and stores) removed as dead code.
+/// </summary>
+internal interface IRowCount
+{
+    static abstract int Rows { get; }
+}
+
+internal readonly struct Rows1 : IRowCount { public static int Rows => 1; }
+
+internal readonly struct Rows2 : IRowCount { public static int Rows => 2; }
+
+internal readonly struct Rows3 : IRowCount { public static int Rows => 3; }
+
+internal readonly struct Rows4 : IRowCount { public static int Rows => 4; }
+
+internal readonly struct Rows5 : IRowCount { public static int Rows => 5; }
+
+internal readonly struct Rows6 : IRowCount { public static int Rows => 6; }
 
 /// <summary>AVX-512F: 6 x 64 tile, 24 zmm accumulators, 4 B loads and 6 broadcasts per step.</summary>
 internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
@@ -47,8 +73,10 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
     public static bool IsSupported => Avx512F.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    public static void Run<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        where TRows : struct, IRowCount
     {
+        int rows = TRows.Rows;
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
@@ -56,9 +84,9 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
         Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
         Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
 
-        // C is read (and written) only after the depth loop; start fetching its 24 lines now so that the
+        // C is read (and written) only after the depth loop; start fetching its lines now so that the
         // tile, often in L3 for a large C, is in L1 by then.
-        for (int r = 0; r < 6; r++)
+        for (int r = 0; r < rows; r++)
         {
             float* row = c + r * ldc;
             Sse.Prefetch0(row); Sse.Prefetch0(row + 16); Sse.Prefetch0(row + 32); Sse.Prefetch0(row + 48);
@@ -77,21 +105,40 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
             Vector512<float> ar = Vector512.Create(a0[0]);
             c00 = Avx512F.FusedMultiplyAdd(ar, b0, c00); c01 = Avx512F.FusedMultiplyAdd(ar, b1, c01);
             c02 = Avx512F.FusedMultiplyAdd(ar, b2, c02); c03 = Avx512F.FusedMultiplyAdd(ar, b3, c03);
-            ar = Vector512.Create(a0[rs]);
-            c10 = Avx512F.FusedMultiplyAdd(ar, b0, c10); c11 = Avx512F.FusedMultiplyAdd(ar, b1, c11);
-            c12 = Avx512F.FusedMultiplyAdd(ar, b2, c12); c13 = Avx512F.FusedMultiplyAdd(ar, b3, c13);
-            ar = Vector512.Create(a0[rs2]);
-            c20 = Avx512F.FusedMultiplyAdd(ar, b0, c20); c21 = Avx512F.FusedMultiplyAdd(ar, b1, c21);
-            c22 = Avx512F.FusedMultiplyAdd(ar, b2, c22); c23 = Avx512F.FusedMultiplyAdd(ar, b3, c23);
-            ar = Vector512.Create(a3[0]);
-            c30 = Avx512F.FusedMultiplyAdd(ar, b0, c30); c31 = Avx512F.FusedMultiplyAdd(ar, b1, c31);
-            c32 = Avx512F.FusedMultiplyAdd(ar, b2, c32); c33 = Avx512F.FusedMultiplyAdd(ar, b3, c33);
-            ar = Vector512.Create(a3[rs]);
-            c40 = Avx512F.FusedMultiplyAdd(ar, b0, c40); c41 = Avx512F.FusedMultiplyAdd(ar, b1, c41);
-            c42 = Avx512F.FusedMultiplyAdd(ar, b2, c42); c43 = Avx512F.FusedMultiplyAdd(ar, b3, c43);
-            ar = Vector512.Create(a3[rs2]);
-            c50 = Avx512F.FusedMultiplyAdd(ar, b0, c50); c51 = Avx512F.FusedMultiplyAdd(ar, b1, c51);
-            c52 = Avx512F.FusedMultiplyAdd(ar, b2, c52); c53 = Avx512F.FusedMultiplyAdd(ar, b3, c53);
+            if (rows > 1)
+            {
+                ar = Vector512.Create(a0[rs]);
+                c10 = Avx512F.FusedMultiplyAdd(ar, b0, c10); c11 = Avx512F.FusedMultiplyAdd(ar, b1, c11);
+                c12 = Avx512F.FusedMultiplyAdd(ar, b2, c12); c13 = Avx512F.FusedMultiplyAdd(ar, b3, c13);
+            }
+
+            if (rows > 2)
+            {
+                ar = Vector512.Create(a0[rs2]);
+                c20 = Avx512F.FusedMultiplyAdd(ar, b0, c20); c21 = Avx512F.FusedMultiplyAdd(ar, b1, c21);
+                c22 = Avx512F.FusedMultiplyAdd(ar, b2, c22); c23 = Avx512F.FusedMultiplyAdd(ar, b3, c23);
+            }
+
+            if (rows > 3)
+            {
+                ar = Vector512.Create(a3[0]);
+                c30 = Avx512F.FusedMultiplyAdd(ar, b0, c30); c31 = Avx512F.FusedMultiplyAdd(ar, b1, c31);
+                c32 = Avx512F.FusedMultiplyAdd(ar, b2, c32); c33 = Avx512F.FusedMultiplyAdd(ar, b3, c33);
+            }
+
+            if (rows > 4)
+            {
+                ar = Vector512.Create(a3[rs]);
+                c40 = Avx512F.FusedMultiplyAdd(ar, b0, c40); c41 = Avx512F.FusedMultiplyAdd(ar, b1, c41);
+                c42 = Avx512F.FusedMultiplyAdd(ar, b2, c42); c43 = Avx512F.FusedMultiplyAdd(ar, b3, c43);
+            }
+
+            if (rows > 5)
+            {
+                ar = Vector512.Create(a3[rs2]);
+                c50 = Avx512F.FusedMultiplyAdd(ar, b0, c50); c51 = Avx512F.FusedMultiplyAdd(ar, b1, c51);
+                c52 = Avx512F.FusedMultiplyAdd(ar, b2, c52); c53 = Avx512F.FusedMultiplyAdd(ar, b3, c53);
+            }
 
             a0 += aDepthStride;
             a3 += aDepthStride;
@@ -100,19 +147,21 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
 
         Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
         bool readC = beta != 0f;
-        StoreRow(c, va, vb, readC, c00, c01, c02, c03); c += ldc;
-        StoreRow(c, va, vb, readC, c10, c11, c12, c13); c += ldc;
-        StoreRow(c, va, vb, readC, c20, c21, c22, c23); c += ldc;
-        StoreRow(c, va, vb, readC, c30, c31, c32, c33); c += ldc;
-        StoreRow(c, va, vb, readC, c40, c41, c42, c43); c += ldc;
-        StoreRow(c, va, vb, readC, c50, c51, c52, c53);
+        StoreRow(c, va, vb, readC, c00, c01, c02, c03);
+        if (rows > 1) StoreRow(c + ldc, va, vb, readC, c10, c11, c12, c13);
+        if (rows > 2) StoreRow(c + 2 * ldc, va, vb, readC, c20, c21, c22, c23);
+        if (rows > 3) StoreRow(c + 3 * ldc, va, vb, readC, c30, c31, c32, c33);
+        if (rows > 4) StoreRow(c + 4 * ldc, va, vb, readC, c40, c41, c42, c43);
+        if (rows > 5) StoreRow(c + 5 * ldc, va, vb, readC, c50, c51, c52, c53);
     }
 
     public static int NarrowNr => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    public static void RunNarrow<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        where TRows : struct, IRowCount
     {
+        int rows = TRows.Rows;
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         float* a0 = a;
         float* a3 = a + 3 * aRowStride;
@@ -121,11 +170,11 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
         {
             Vector512<float> b0 = Vector512.Load(b);
             c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[0]), b0, c0);
-            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[rs]), b0, c1);
-            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[rs2]), b0, c2);
-            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[0]), b0, c3);
-            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs]), b0, c4);
-            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs2]), b0, c5);
+            if (rows > 1) c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[rs]), b0, c1);
+            if (rows > 2) c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[rs2]), b0, c2);
+            if (rows > 3) c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[0]), b0, c3);
+            if (rows > 4) c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs]), b0, c4);
+            if (rows > 5) c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs2]), b0, c5);
             a0 += aDepthStride;
             a3 += aDepthStride;
             b += bStride;
@@ -133,12 +182,12 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
 
         Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
         bool readC = beta != 0f;
-        StoreOne(c, va, vb, readC, c0); c += ldc;
-        StoreOne(c, va, vb, readC, c1); c += ldc;
-        StoreOne(c, va, vb, readC, c2); c += ldc;
-        StoreOne(c, va, vb, readC, c3); c += ldc;
-        StoreOne(c, va, vb, readC, c4); c += ldc;
-        StoreOne(c, va, vb, readC, c5);
+        StoreOne(c, va, vb, readC, c0);
+        if (rows > 1) StoreOne(c + ldc, va, vb, readC, c1);
+        if (rows > 2) StoreOne(c + 2 * ldc, va, vb, readC, c2);
+        if (rows > 3) StoreOne(c + 3 * ldc, va, vb, readC, c3);
+        if (rows > 4) StoreOne(c + 4 * ldc, va, vb, readC, c4);
+        if (rows > 5) StoreOne(c + 5 * ldc, va, vb, readC, c5);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -175,8 +224,10 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    public static void Run<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        where TRows : struct, IRowCount
     {
+        int rows = TRows.Rows;
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
 
@@ -190,16 +241,35 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
 
             Vector256<float> ar = Vector256.Create(a0[0]);
             c00 = Fma.MultiplyAdd(ar, b0, c00); c01 = Fma.MultiplyAdd(ar, b1, c01);
-            ar = Vector256.Create(a0[rs]);
-            c10 = Fma.MultiplyAdd(ar, b0, c10); c11 = Fma.MultiplyAdd(ar, b1, c11);
-            ar = Vector256.Create(a0[rs2]);
-            c20 = Fma.MultiplyAdd(ar, b0, c20); c21 = Fma.MultiplyAdd(ar, b1, c21);
-            ar = Vector256.Create(a3[0]);
-            c30 = Fma.MultiplyAdd(ar, b0, c30); c31 = Fma.MultiplyAdd(ar, b1, c31);
-            ar = Vector256.Create(a3[rs]);
-            c40 = Fma.MultiplyAdd(ar, b0, c40); c41 = Fma.MultiplyAdd(ar, b1, c41);
-            ar = Vector256.Create(a3[rs2]);
-            c50 = Fma.MultiplyAdd(ar, b0, c50); c51 = Fma.MultiplyAdd(ar, b1, c51);
+            if (rows > 1)
+            {
+                ar = Vector256.Create(a0[rs]);
+                c10 = Fma.MultiplyAdd(ar, b0, c10); c11 = Fma.MultiplyAdd(ar, b1, c11);
+            }
+
+            if (rows > 2)
+            {
+                ar = Vector256.Create(a0[rs2]);
+                c20 = Fma.MultiplyAdd(ar, b0, c20); c21 = Fma.MultiplyAdd(ar, b1, c21);
+            }
+
+            if (rows > 3)
+            {
+                ar = Vector256.Create(a3[0]);
+                c30 = Fma.MultiplyAdd(ar, b0, c30); c31 = Fma.MultiplyAdd(ar, b1, c31);
+            }
+
+            if (rows > 4)
+            {
+                ar = Vector256.Create(a3[rs]);
+                c40 = Fma.MultiplyAdd(ar, b0, c40); c41 = Fma.MultiplyAdd(ar, b1, c41);
+            }
+
+            if (rows > 5)
+            {
+                ar = Vector256.Create(a3[rs2]);
+                c50 = Fma.MultiplyAdd(ar, b0, c50); c51 = Fma.MultiplyAdd(ar, b1, c51);
+            }
 
             a0 += aDepthStride;
             a3 += aDepthStride;
@@ -208,19 +278,21 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
 
         Vector256<float> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
         bool readC = beta != 0f;
-        StoreRow(c, va, vb, readC, c00, c01); c += ldc;
-        StoreRow(c, va, vb, readC, c10, c11); c += ldc;
-        StoreRow(c, va, vb, readC, c20, c21); c += ldc;
-        StoreRow(c, va, vb, readC, c30, c31); c += ldc;
-        StoreRow(c, va, vb, readC, c40, c41); c += ldc;
-        StoreRow(c, va, vb, readC, c50, c51);
+        StoreRow(c, va, vb, readC, c00, c01);
+        if (rows > 1) StoreRow(c + ldc, va, vb, readC, c10, c11);
+        if (rows > 2) StoreRow(c + 2 * ldc, va, vb, readC, c20, c21);
+        if (rows > 3) StoreRow(c + 3 * ldc, va, vb, readC, c30, c31);
+        if (rows > 4) StoreRow(c + 4 * ldc, va, vb, readC, c40, c41);
+        if (rows > 5) StoreRow(c + 5 * ldc, va, vb, readC, c50, c51);
     }
 
     public static int NarrowNr => 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    public static void RunNarrow<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        where TRows : struct, IRowCount
     {
+        int rows = TRows.Rows;
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         float* a0 = a;
         float* a3 = a + 3 * aRowStride;
@@ -229,11 +301,11 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
         {
             Vector256<float> b0 = Vector256.Load(b);
             c0 = Fma.MultiplyAdd(Vector256.Create(a0[0]), b0, c0);
-            c1 = Fma.MultiplyAdd(Vector256.Create(a0[rs]), b0, c1);
-            c2 = Fma.MultiplyAdd(Vector256.Create(a0[rs2]), b0, c2);
-            c3 = Fma.MultiplyAdd(Vector256.Create(a3[0]), b0, c3);
-            c4 = Fma.MultiplyAdd(Vector256.Create(a3[rs]), b0, c4);
-            c5 = Fma.MultiplyAdd(Vector256.Create(a3[rs2]), b0, c5);
+            if (rows > 1) c1 = Fma.MultiplyAdd(Vector256.Create(a0[rs]), b0, c1);
+            if (rows > 2) c2 = Fma.MultiplyAdd(Vector256.Create(a0[rs2]), b0, c2);
+            if (rows > 3) c3 = Fma.MultiplyAdd(Vector256.Create(a3[0]), b0, c3);
+            if (rows > 4) c4 = Fma.MultiplyAdd(Vector256.Create(a3[rs]), b0, c4);
+            if (rows > 5) c5 = Fma.MultiplyAdd(Vector256.Create(a3[rs2]), b0, c5);
             a0 += aDepthStride;
             a3 += aDepthStride;
             b += bStride;
@@ -241,12 +313,12 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
 
         Vector256<float> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
         bool readC = beta != 0f;
-        StoreOne(c, va, vb, readC, c0); c += ldc;
-        StoreOne(c, va, vb, readC, c1); c += ldc;
-        StoreOne(c, va, vb, readC, c2); c += ldc;
-        StoreOne(c, va, vb, readC, c3); c += ldc;
-        StoreOne(c, va, vb, readC, c4); c += ldc;
-        StoreOne(c, va, vb, readC, c5);
+        StoreOne(c, va, vb, readC, c0);
+        if (rows > 1) StoreOne(c + ldc, va, vb, readC, c1);
+        if (rows > 2) StoreOne(c + 2 * ldc, va, vb, readC, c2);
+        if (rows > 3) StoreOne(c + 3 * ldc, va, vb, readC, c3);
+        if (rows > 4) StoreOne(c + 4 * ldc, va, vb, readC, c4);
+        if (rows > 5) StoreOne(c + 5 * ldc, va, vb, readC, c5);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -270,7 +342,7 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
 }
 
 /// <summary>
-/// Portable fallback on <see cref="Vector{T}"/> (any width, any ISA, or software): 4 x (2 vectors) tile.
+/// Portable fallback on <see cref="Vector{T}"/> (any width, any ISA, or software): 4 x (2 vectors) tile (Mr is 4: row counts above it never reach this kernel).
 /// Multiply and add are separate operations here, since a fused multiply-add is emulated (slowly)
 /// where the hardware lacks it.
 /// </summary>
@@ -280,8 +352,10 @@ internal readonly unsafe struct PortableKernel : IGemmMicroKernel
     public static int Nr => 2 * Vector<float>.Count;
     public static bool IsSupported => true;
 
-    public static void Run(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    public static void Run<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        where TRows : struct, IRowCount
     {
+        int rows = TRows.Rows;
         int w = Vector<float>.Count;
         Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -292,27 +366,40 @@ internal readonly unsafe struct PortableKernel : IGemmMicroKernel
             Vector<float> b1 = Vector.Load(b + w);
             Vector<float> ar = new(a[0]);
             c00 += ar * b0; c01 += ar * b1;
-            ar = new(a[rs]);
-            c10 += ar * b0; c11 += ar * b1;
-            ar = new(a[2 * rs]);
-            c20 += ar * b0; c21 += ar * b1;
-            ar = new(a[3 * rs]);
-            c30 += ar * b0; c31 += ar * b1;
+            if (rows > 1)
+            {
+                ar = new(a[rs]);
+                c10 += ar * b0; c11 += ar * b1;
+            }
+
+            if (rows > 2)
+            {
+                ar = new(a[2 * rs]);
+                c20 += ar * b0; c21 += ar * b1;
+            }
+
+            if (rows > 3)
+            {
+                ar = new(a[3 * rs]);
+                c30 += ar * b0; c31 += ar * b1;
+            }
+
             a += aDepthStride;
             b += bStride;
         }
 
         bool readC = beta != 0f;
-        StoreRow(c, w, alpha, beta, readC, c00, c01); c += ldc;
-        StoreRow(c, w, alpha, beta, readC, c10, c11); c += ldc;
-        StoreRow(c, w, alpha, beta, readC, c20, c21); c += ldc;
-        StoreRow(c, w, alpha, beta, readC, c30, c31);
+        StoreRow(c, w, alpha, beta, readC, c00, c01);
+        if (rows > 1) StoreRow(c + ldc, w, alpha, beta, readC, c10, c11);
+        if (rows > 2) StoreRow(c + 2 * ldc, w, alpha, beta, readC, c20, c21);
+        if (rows > 3) StoreRow(c + 3 * ldc, w, alpha, beta, readC, c30, c31);
     }
 
     public static int NarrowNr => Nr;
 
-    public static void RunNarrow(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
-        => Run(kc, a, aRowStride, aDepthStride, b, bStride, c, ldc, alpha, beta);
+    public static void RunNarrow<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        where TRows : struct, IRowCount
+        => Run<TRows>(kc, a, aRowStride, aDepthStride, b, bStride, c, ldc, alpha, beta);
 
     private static void StoreRow(float* c, int w, float alpha, float beta, bool readC, Vector<float> x0, Vector<float> x1)
     {

@@ -35,7 +35,7 @@ internal sealed unsafe class GemmPackBuffers
         const int floatsPerLine = GemmBlocking.Alignment / sizeof(float);
         int bFloats = GemmBlocking.KC * GemmBlocking.NB;
         int aFloats = GemmBlocking.MB * GemmBlocking.KC;
-        // Slack of one cache line after each region: PackA may store up to 8 floats past its panel.
+        // Slack of one cache line after each region: PackTransposedA may store up to 8 floats past its panel.
         _storage = GC.AllocateUninitializedArray<float>(bFloats + aFloats + MaxTile + 4 * floatsPerLine, pinned: true);
         float* start = (float*)Unsafe.AsPointer(ref _storage[0]);
         nint misalignment = (nint)start % GemmBlocking.Alignment;

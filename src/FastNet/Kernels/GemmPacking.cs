@@ -106,52 +106,31 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>
-    /// Packs rows i0 .. i0+height of op(A) (M x K), depth pc .. pc+kc, as panels of <paramref name="mr"/> rows:
-    /// panel q holds <c>dst[q*kc*mr + p*mr + r]</c>, zero beyond row <paramref name="height"/>.
+    /// Packs rows i0 .. i0+height of op(A) (M x K) for a transposed stored A (K x M), depth pc .. pc+kc, as panels of
+    /// <paramref name="mr"/> rows: panel q holds <c>dst[q*kc*mr + p*mr + r]</c>. A short last panel leaves its rows
+    /// beyond the valid ones unwritten: the kernel then runs with that panel's row count and never reads them.
+    /// (A row-major A is never packed: the kernels read it in place.)
     /// </summary>
-    public static void PackA(float* a, nint lda, bool transposed, int pc, int kc, int i0, int height, int mr, float* dst)
+    public static void PackTransposedA(float* a, nint lda, int pc, int kc, int i0, int height, int mr, float* dst)
     {
         for (int q = 0; q < height; q += mr)
         {
             int h = Math.Min(mr, height - q);
             float* panel = dst + (nint)q * kc;
-            int row = i0 + q;
-            if (transposed)
+            // op(A)(i, p) = A[p*lda + i]: each depth step is a contiguous run of h values.
+            float* src = a + (nint)pc * lda + i0 + q;
+            if (h == mr && mr <= 8 && q + 8 <= height && Vector256.IsHardwareAccelerated)
             {
-                // op(A)(i, p) = A[p*lda + i]: each depth step is a contiguous run of h values.
-                float* src = a + (nint)pc * lda + row;
-                if (h == mr && mr <= 8 && q + 8 <= height && Vector256.IsHardwareAccelerated)
-                {
-                    // Copy 8 floats per step, mr of them wanted: the extra ones land in the next step's slot
-                    // (rewritten next) or, after the last step, in the next panel or the slack behind the
-                    // buffer (see GemmPackBuffers). The source has 8 valid floats: q + 8 <= height.
-                    for (int p = 0; p < kc; p++, src += lda, panel += mr)
-                        Vector256.Store(Vector256.Load(src), panel);
-                }
-                else
-                {
-                    for (int p = 0; p < kc; p++, src += lda, panel += mr)
-                    {
-                        int r = 0;
-                        for (; r < h; r++) panel[r] = src[r];
-                        for (; r < mr; r++) panel[r] = 0f;
-                    }
-                }
+                // Copy 8 floats per step, mr of them wanted: the extra ones land in the next step's slot
+                // (rewritten next) or, after the last step, in the next panel or the slack behind the
+                // buffer (see GemmPackBuffers). The source has 8 valid floats: q + 8 <= height.
+                for (int p = 0; p < kc; p++, src += lda, panel += mr)
+                    Vector256.Store(Vector256.Load(src), panel);
             }
             else
             {
-                for (int r = 0; r < mr; r++)
-                {
-                    if (r < h)
-                    {
-                        float* src = a + (nint)(row + r) * lda + pc;
-                        for (int p = 0; p < kc; p++) panel[(nint)p * mr + r] = src[p];
-                    }
-                    else
-                    {
-                        for (int p = 0; p < kc; p++) panel[(nint)p * mr + r] = 0f;
-                    }
-                }
+                for (int p = 0; p < kc; p++, src += lda, panel += mr)
+                    for (int r = 0; r < h; r++) panel[r] = src[r];
             }
         }
     }

@@ -102,6 +102,41 @@ public class GemmTests
             Check(path, GemmBlocking.MB + 7, GemmBlocking.NB + 9, 2 * GemmBlocking.KC + 3, ta, tb);
     }
 
+    /// <summary>
+    /// The last row panel (M mod MR rows) runs a kernel compiled for that many rows on A and C in place: it must
+    /// write nothing past row M nor into the padding columns, whatever its row count and width.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void ShortRowPanelsWriteOnlyTheirRows(int pathId)
+    {
+        var path = (GemmPath)pathId;
+        const float sentinel = 12345f;
+        var rng = new Random(11);
+        foreach (int m in new[] { 3, 4, 5, 7, 8, 9, 10, 11, 13, 64 })
+            foreach (int n in new[] { 10, 16, 64, 128 })
+                foreach (float beta in new[] { 0f, 1f })
+                {
+                    int k = 37, ldc = n + 3;
+                    float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n);
+                    float[] storage = new float[m * ldc + 64];
+                    Array.Fill(storage, sentinel);
+                    float[] c = new float[m * ldc];
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) storage[i * ldc + j] = c[i * ldc + j] = (float)rng.NextDouble();
+
+                    var (expected, bound) = GemmReference.Compute(a, k, false, b, n, false, c, ldc, m, n, k, 1f, beta, null, Activation.None);
+                    Gemm.MultiplyCore(a, k, b, n, storage.AsSpan(0, (m - 1) * ldc + n), ldc, m, n, k, Transpose.None, Transpose.None,
+                        1f, beta, default, 1, path);
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++)
+                            Assert.True(Math.Abs(storage[i * ldc + j] - expected[i * ldc + j]) <= bound[i * ldc + j], $"{path} m={m} n={n} ({i}, {j})");
+                    for (int i = 0; i < storage.Length; i++)
+                        if (i >= m * ldc || i % ldc >= n)
+                            Assert.True(storage[i] == sentinel, $"{path} m={m} n={n} beta={beta}: element {i} outside C was written");
+                }
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public void AlphaBetaAndWideLeadingDimensions(int pathId)
