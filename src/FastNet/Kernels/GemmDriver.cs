@@ -49,6 +49,8 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                     // Only the partial last panel is packed, with zero padding. Wider Bs are packed.
                     bool bInPlace = !p.TransB && p.N <= GemmBlocking.NB;
                     int fullWidth = bInPlace ? width / nr * nr : 0;
+                    // A kernel with masked loads reads a narrow last panel of a row-major B in place as well.
+                    if (bInPlace && TKernel.HasMaskedNarrow && width - fullWidth <= TKernel.NarrowNr) fullWidth = width;
                     if (fullWidth < width)
                         GemmPacking.PackB(p.B, p.Ldb, p.TransB, pc, kc, j0 + fullWidth, width - fullWidth, nr, TKernel.NarrowNr, buffers.B + (nint)fullWidth * kc);
                     for (int i = 0; i < height; i += mr)
@@ -75,6 +77,8 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                             float* cTile = p.C + (i0 + i) * p.Ldc + j0 + j;
                             if (w == nr || w == TKernel.NarrowNr)
                                 RunKernel(h, w != nr, kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta);
+                            else if (TKernel.HasMaskedNarrow && w < TKernel.NarrowNr)
+                                RunMasked(h, kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta, w);
                             else
                                 RunEdgeTile(kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, h, w, p.Alpha, beta, buffers.Tile);
 
@@ -106,6 +110,22 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
         RunKernel(h, w <= TKernel.NarrowNr, kc, a, rowStride, depthStride, b, bStride, tile, nr, alpha, beta);
         for (int r = 0; r < h; r++)
             Buffer.MemoryCopy(tile + r * nr, c + r * ldc, rowBytes, rowBytes);
+    }
+
+    /// <summary>The masked narrow kernel compiled for <paramref name="rows"/> rows, 1 to Mr.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunMasked(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride,
+        float* c, nint ldc, float alpha, float beta, int width)
+    {
+        switch (rows)
+        {
+            case 6: TKernel.RunNarrowMasked<Rows6>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta, width); break;
+            case 5: TKernel.RunNarrowMasked<Rows5>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta, width); break;
+            case 4: TKernel.RunNarrowMasked<Rows4>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta, width); break;
+            case 3: TKernel.RunNarrowMasked<Rows3>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta, width); break;
+            case 2: TKernel.RunNarrowMasked<Rows2>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta, width); break;
+            default: TKernel.RunNarrowMasked<Rows1>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta, width); break;
+        }
     }
 
     /// <summary>The kernel (full width or narrow) compiled for <paramref name="rows"/> rows, 1 to Mr.</summary>

@@ -42,6 +42,19 @@ internal unsafe interface IGemmMicroKernel
     /// <summary>A tile of <typeparamref name="TRows"/> rows x NarrowNr columns, reading the first NarrowNr columns of a B panel.</summary>
     static abstract void RunNarrow<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
         where TRows : struct, IRowCount;
+
+    /// <summary>Whether <see cref="RunNarrowMasked"/> exists: masked loads and stores (AVX-512).</summary>
+    static virtual bool HasMaskedNarrow => false;
+
+    /// <summary>
+    /// A tile of <typeparamref name="TRows"/> rows x <paramref name="width"/> (1 to NarrowNr) columns that touches
+    /// only those columns of B and C (masked loads and stores, which never fault on the lanes they skip): a
+    /// right edge such as an output layer of 10 classes then reads B in place and writes C directly, with no
+    /// packed copy of B and no scratch tile. Each element is computed as in <see cref="RunNarrow"/>.
+    /// </summary>
+    static virtual void RunNarrowMasked<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc,
+        float alpha, float beta, int width) where TRows : struct, IRowCount
+        => throw new NotSupportedException("This micro-kernel has no masked variant.");
 }
 
 /// <summary>
@@ -189,6 +202,47 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
         if (rows > 4) StoreOne(c + 4 * ldc, va, vb, readC, c4);
         if (rows > 5) StoreOne(c + 5 * ldc, va, vb, readC, c5);
     }
+
+    public static bool HasMaskedNarrow => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunNarrowMasked<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc,
+        float alpha, float beta, int width) where TRows : struct, IRowCount
+    {
+        int rows = TRows.Rows;
+        // Lanes 0 .. width-1 set (all bits of the element), the rest clear.
+        Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width)).AsSingle();
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        float* a0 = a;
+        float* a3 = a + 3 * aRowStride;
+        nint rs = aRowStride, rs2 = 2 * aRowStride;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Avx512F.MaskLoad(b, mask, Vector512<float>.Zero);
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[0]), b0, c0);
+            if (rows > 1) c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[rs]), b0, c1);
+            if (rows > 2) c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[rs2]), b0, c2);
+            if (rows > 3) c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[0]), b0, c3);
+            if (rows > 4) c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs]), b0, c4);
+            if (rows > 5) c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs2]), b0, c5);
+            a0 += aDepthStride;
+            a3 += aDepthStride;
+            b += bStride;
+        }
+
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        bool readC = beta != 0f;
+        StoreMasked(c, mask, va, vb, readC, c0);
+        if (rows > 1) StoreMasked(c + ldc, mask, va, vb, readC, c1);
+        if (rows > 2) StoreMasked(c + 2 * ldc, mask, va, vb, readC, c2);
+        if (rows > 3) StoreMasked(c + 3 * ldc, mask, va, vb, readC, c3);
+        if (rows > 4) StoreMasked(c + 4 * ldc, mask, va, vb, readC, c4);
+        if (rows > 5) StoreMasked(c + 5 * ldc, mask, va, vb, readC, c5);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreMasked(float* c, Vector512<float> mask, Vector512<float> alpha, Vector512<float> beta, bool readC, Vector512<float> x)
+        => Avx512F.MaskStore(c, mask, readC ? Avx512F.FusedMultiplyAdd(alpha, x, beta * Avx512F.MaskLoad(c, mask, Vector512<float>.Zero)) : alpha * x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreOne(float* c, Vector512<float> alpha, Vector512<float> beta, bool readC, Vector512<float> x)
