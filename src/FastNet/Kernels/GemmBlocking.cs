@@ -7,7 +7,7 @@ namespace FastNet.Kernels;
 /// Loop nest of one task (a rectangle of C):
 /// <code>
 /// for pc in K by KC            // rank-KC update; the K order is the same for every thread count
-///   for mb in M by MB          // A block (transposed A is packed here): L3
+///   for mb in M by MB          // A block (packed here when A is transposed and C wider than NB): L3
 ///     for nb in N by NB        // B block packed into KC x NB: about half of the 1 MiB L2 of Zen4
 ///       for i in mb by MR      // A micro-panel, MR x KC: stays in L1
 ///         for j in nb by NR    // B micro-panel, KC x NR: streamed from L2
@@ -34,7 +34,7 @@ internal static class GemmBlocking
     /// <summary>Columns of B packed at once: KC x NB floats (576 KiB) live in the 1 MiB L2.</summary>
     public const int NB = 384;
 
-    /// <summary>Rows of A handled per packed block: MB x KC floats (1.4 MiB) live in L3.</summary>
+    /// <summary>Rows of a packed transposed A per block (see <see cref="GemmDriver{TKernel}"/>): MB x KC floats (1.4 MiB) live in L3.</summary>
     public const int MB = 960;
 
     /// <summary>At most this many rows go to the GEMV path: no packing, no threads.</summary>
