@@ -77,15 +77,29 @@ public static unsafe class Gemm
         float alpha = 1f, float beta = 0f, GemmEpilogue epilogue = default, int maxThreads = -1)
         => MultiplyCore(a, lda, b, ldb, c, ldc, m, n, k, transA, transB, alpha, beta, epilogue, maxThreads, DefaultPath);
 
-    /// <summary>As the public overload, on a chosen micro-kernel path (tests force each one).</summary>
+    /// <summary>
+    /// C = act(A[rows] * op(B) + bias): row r of the left operand is row <c>rows[r]</c> of the row-major matrix
+    /// <paramref name="a"/> (row stride <paramref name="lda"/>, K columns used), so a mini-batch is multiplied where its
+    /// samples lie, with no gathered copy first. M is <c>rows.Length</c>. Every element is computed exactly as
+    /// <see cref="Multiply(ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, int, int, int, Transpose, Transpose, float, float, GemmEpilogue, int)"/>
+    /// computes it on the gathered rows.
+    /// </summary>
+    internal static void MultiplyRows(ReadOnlySpan<float> a, int lda, ReadOnlySpan<int> rows, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        int n, int k, Transpose transB = Transpose.None, GemmEpilogue epilogue = default, int maxThreads = -1)
+        => MultiplyCore(a, lda, b, ldb, c, ldc, rows.Length, n, k, Transpose.None, transB, 1f, 0f, epilogue, maxThreads, DefaultPath, rows);
+
+    /// <summary>As the public overload, on a chosen micro-kernel path (tests force each one), optionally with gathered rows of A.</summary>
     internal static void MultiplyCore(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
         int m, int n, int k, Transpose transA, Transpose transB, float alpha, float beta, GemmEpilogue epilogue,
-        int maxThreads, GemmPath path)
+        int maxThreads, GemmPath path, ReadOnlySpan<int> aRows = default)
     {
         Guard.NonNegative(m); Guard.NonNegative(n); Guard.NonNegative(k);
         Guard.MaxThreads(maxThreads);
         bool tA = CheckTranspose(transA, nameof(transA)), tB = CheckTranspose(transB, nameof(transB));
-        CheckStored(a.Length, lda, tA ? k : m, tA ? m : k, nameof(a), nameof(lda));
+        bool gathered = !aRows.IsEmpty;
+        if (gathered && tA) throw new ArgumentException("Gathered rows need a row-major A.", nameof(transA));
+        if (gathered) CheckRows(a.Length, lda, k, aRows);
+        else CheckStored(a.Length, lda, tA ? k : m, tA ? m : k, nameof(a), nameof(lda));
         CheckStored(b.Length, ldb, tB ? n : k, tB ? k : n, nameof(b), nameof(ldb));
         CheckStored(c.Length, ldc, m, n, nameof(c), nameof(ldc));
         if (!epilogue.Bias.IsEmpty || epilogue.Activation != Activation.None)
@@ -100,10 +114,11 @@ public static unsafe class Gemm
             throw new ArgumentException("'c' overlaps 'a' or 'b'; the output must be separate memory.", nameof(c));
 
         fixed (float* pa = a, pb = b, pc = c, pBias = epilogue.Bias)
+        fixed (int* pRows = aRows)
         {
             var problem = new GemmProblem
             {
-                A = pa, Lda = lda, TransA = tA,
+                A = pa, Lda = lda, TransA = tA, ARows = gathered ? pRows : null,
                 B = pb, Ldb = ldb, TransB = tB,
                 C = pc, Ldc = ldc,
                 M = m, N = n, K = k, Alpha = alpha, Beta = beta,
@@ -123,8 +138,8 @@ public static unsafe class Gemm
         {
             for (int i = 0; i < p.M; i++)
             {
-                // Row i of op(A): A[i, :] with unit stride, or column i of the stored K x M matrix.
-                float* x = p.TransA ? p.A + i : p.A + i * p.Lda;
+                // Row i of op(A): A[i, :] (or A[rows[i], :]) with unit stride, or column i of the stored K x M matrix.
+                float* x = p.TransA ? p.A + i : p.A + (p.ARows != null ? p.ARows[i] : i) * p.Lda;
                 Gemv.Run(x, p.TransA ? p.Lda : 1, p.B, p.Ldb, p.TransB, p.N, p.K, p.C + i * p.Ldc, p.Alpha, p.Beta, p.Bias, p.Activation);
             }
         }
@@ -158,6 +173,19 @@ public static unsafe class Gemm
         Transpose.Transposed => true,
         _ => throw new ArgumentOutOfRangeException(name, t, "Unknown transpose option."),
     };
+
+    /// <summary>Every gathered row must be a whole row of K values inside the stored A.</summary>
+    private static void CheckRows(int length, int lda, int k, ReadOnlySpan<int> rows)
+    {
+        if (lda < Math.Max(1, k))
+            throw new ArgumentOutOfRangeException(nameof(lda), lda, $"'lda' must be at least {Math.Max(1, k)}, the columns of A used.");
+        long storedRows = length < k ? 0 : (length - k) / (long)lda + 1;
+        foreach (int r in rows)
+        {
+            if ((uint)r >= storedRows)
+                throw new ArgumentOutOfRangeException(nameof(rows), r, $"Row {r} is not a row of the stored A ({storedRows} rows of stride {lda}).");
+        }
+    }
 
     /// <summary>A stored rows x cols matrix with row stride ld needs (rows - 1) * ld + cols elements.</summary>
     private static void CheckStored(int length, int ld, int rows, int cols, string name, string ldName)

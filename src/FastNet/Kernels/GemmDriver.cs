@@ -11,6 +11,7 @@ internal unsafe struct GemmProblem
     public float* C; public nint Ldc;
     public int M, N, K;
     public float Alpha, Beta;
+    public int* ARows;             // null, or the rows of stored A that are the rows of op(A) (row-major A only)
     public float* Bias;            // null: no bias
     public Activation Activation;
 
@@ -60,22 +61,14 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                     for (int i = 0; i < height; i += mr)
                     {
                         int h = Math.Min(mr, height - i);   // the last panel may be short: the kernel runs h rows
-                        float* aPanel;
-                        nint rowStride, depthStride;
-                        if (packA)
-                        {
-                            aPanel = buffers.A + (nint)i * kc; rowStride = 1; depthStride = mr;
-                        }
-                        else if (p.TransA)
-                        {
-                            // op(A)(r, d) = A[d, r]: a depth step reads h adjacent floats of one stored row.
-                            aPanel = p.A + (nint)pc * p.Lda + i0 + i; rowStride = 1; depthStride = p.Lda;
-                        }
-                        else
-                        {
+                        APanel aPanel =
+                            packA ? APanel.Strided(buffers.A + (nint)i * kc, 1, mr)
+                            // op(A)(r, d) = A[d, r] in place: a depth step reads h adjacent floats of one stored row.
+                            : p.TransA ? APanel.Strided(p.A + (nint)pc * p.Lda + i0 + i, 1, p.Lda)
+                            // Gathered rows (a mini-batch where its samples lie), read in place.
+                            : p.ARows != null ? APanel.Gathered(p.A, p.Lda, p.ARows + i0 + i, h, pc)
                             // Row-major A: broadcasts walk the panel's rows side by side.
-                            aPanel = p.A + (i0 + i) * p.Lda + pc; rowStride = p.Lda; depthStride = 1;
-                        }
+                            : APanel.Strided(p.A + (i0 + i) * p.Lda + pc, p.Lda, 1);
 
                         for (int j = 0; j < width; j += nr)
                         {
@@ -85,11 +78,11 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                             nint bStride = panelInPlace ? p.Ldb : GemmPacking.PanelStride(w, nr, TKernel.NarrowNr);
                             float* cTile = p.C + (i0 + i) * p.Ldc + j0 + j;
                             if (w == nr || w == TKernel.NarrowNr)
-                                RunKernel(h, w != nr, kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta);
+                                RunKernel(h, w != nr, kc, aPanel, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta);
                             else if (TKernel.HasMaskedNarrow && w < TKernel.NarrowNr)
-                                RunMasked(h, kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta, w);
+                                RunMasked(h, kc, aPanel, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta, w);
                             else
-                                RunEdgeTile(kc, aPanel, rowStride, depthStride, bPanel, bStride, cTile, p.Ldc, h, w, p.Alpha, beta, buffers.Tile);
+                                RunEdgeTile(kc, aPanel, bPanel, bStride, cTile, p.Ldc, h, w, p.Alpha, beta, buffers.Tile);
 
                             if (lastDepthBlock && p.HasEpilogue)
                                 GemmEpilogue.Apply(cTile, p.Ldc, h, w, p.Bias == null ? null : p.Bias + j0 + j, p.Activation);
@@ -105,7 +98,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     /// columns fit) runs on a scratch tile and only the valid h x w part is copied in and out. Which kernel computes
     /// an element depends only on its place in C, so results stay the same for every thread count.
     /// </summary>
-    private static void RunEdgeTile(int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc,
+    private static void RunEdgeTile(int kc, in APanel a, float* b, nint bStride, float* c, nint ldc,
         int h, int w, float alpha, float beta, float* tile)
     {
         int nr = TKernel.Nr;
@@ -116,41 +109,41 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                 Buffer.MemoryCopy(c + r * ldc, tile + r * nr, rowBytes, rowBytes);
         }
 
-        RunKernel(h, w <= TKernel.NarrowNr, kc, a, rowStride, depthStride, b, bStride, tile, nr, alpha, beta);
+        RunKernel(h, w <= TKernel.NarrowNr, kc, a, b, bStride, tile, nr, alpha, beta);
         for (int r = 0; r < h; r++)
             Buffer.MemoryCopy(tile + r * nr, c + r * ldc, rowBytes, rowBytes);
     }
 
     /// <summary>The masked narrow kernel compiled for <paramref name="rows"/> rows, 1 to Mr.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RunMasked(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride,
+    private static void RunMasked(int rows, int kc, in APanel a, float* b, nint bStride,
         float* c, nint ldc, float alpha, float beta, int width)
     {
         switch (rows)
         {
-            case 6: TKernel.RunNarrowMasked<Rows6>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta, width); break;
-            case 5: TKernel.RunNarrowMasked<Rows5>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta, width); break;
-            case 4: TKernel.RunNarrowMasked<Rows4>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta, width); break;
-            case 3: TKernel.RunNarrowMasked<Rows3>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta, width); break;
-            case 2: TKernel.RunNarrowMasked<Rows2>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta, width); break;
-            default: TKernel.RunNarrowMasked<Rows1>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta, width); break;
+            case 6: TKernel.RunNarrowMasked<Rows6>(kc, a, b, bStride, c, ldc, alpha, beta, width); break;
+            case 5: TKernel.RunNarrowMasked<Rows5>(kc, a, b, bStride, c, ldc, alpha, beta, width); break;
+            case 4: TKernel.RunNarrowMasked<Rows4>(kc, a, b, bStride, c, ldc, alpha, beta, width); break;
+            case 3: TKernel.RunNarrowMasked<Rows3>(kc, a, b, bStride, c, ldc, alpha, beta, width); break;
+            case 2: TKernel.RunNarrowMasked<Rows2>(kc, a, b, bStride, c, ldc, alpha, beta, width); break;
+            default: TKernel.RunNarrowMasked<Rows1>(kc, a, b, bStride, c, ldc, alpha, beta, width); break;
         }
     }
 
     /// <summary>The kernel (full width or narrow) compiled for <paramref name="rows"/> rows, 1 to Mr.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RunKernel(int rows, bool narrow, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride,
+    private static void RunKernel(int rows, bool narrow, int kc, in APanel a, float* b, nint bStride,
         float* c, nint ldc, float alpha, float beta)
     {
         Debug.Assert(rows >= 1 && rows <= TKernel.Mr);
         switch (rows)
         {
-            case 6: if (narrow) TKernel.RunNarrow<Rows6>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows6>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); break;
-            case 5: if (narrow) TKernel.RunNarrow<Rows5>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows5>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); break;
-            case 4: if (narrow) TKernel.RunNarrow<Rows4>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows4>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); break;
-            case 3: if (narrow) TKernel.RunNarrow<Rows3>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows3>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); break;
-            case 2: if (narrow) TKernel.RunNarrow<Rows2>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows2>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); break;
-            default: if (narrow) TKernel.RunNarrow<Rows1>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows1>(kc, a, rowStride, depthStride, b, bStride, c, ldc, alpha, beta); break;
+            case 6: if (narrow) TKernel.RunNarrow<Rows6>(kc, a, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows6>(kc, a, b, bStride, c, ldc, alpha, beta); break;
+            case 5: if (narrow) TKernel.RunNarrow<Rows5>(kc, a, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows5>(kc, a, b, bStride, c, ldc, alpha, beta); break;
+            case 4: if (narrow) TKernel.RunNarrow<Rows4>(kc, a, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows4>(kc, a, b, bStride, c, ldc, alpha, beta); break;
+            case 3: if (narrow) TKernel.RunNarrow<Rows3>(kc, a, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows3>(kc, a, b, bStride, c, ldc, alpha, beta); break;
+            case 2: if (narrow) TKernel.RunNarrow<Rows2>(kc, a, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows2>(kc, a, b, bStride, c, ldc, alpha, beta); break;
+            default: if (narrow) TKernel.RunNarrow<Rows1>(kc, a, b, bStride, c, ldc, alpha, beta); else TKernel.Run<Rows1>(kc, a, b, bStride, c, ldc, alpha, beta); break;
         }
     }
 }

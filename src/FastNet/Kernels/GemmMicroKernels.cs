@@ -10,8 +10,8 @@ namespace FastNet.Kernels;
 /// up to <see cref="Mr"/> (the type argument TRows of each method).
 /// </summary>
 /// <remarks>
-/// A element (r, p) is read at <c>a[r * aRowStride + p * aDepthStride]</c>, so the kernel reads a packed
-/// panel (strides 1, Mr) and an unpacked row-major A (strides lda, 1) alike. B element (p, j) is read at
+/// A element (r, p) is read at <c>RowR[p * DepthStride]</c> of an <see cref="APanel"/>, so the kernel reads a
+/// packed panel, a row-major or transposed A in place, and rows gathered from anywhere alike. B element (p, j) is read at
 /// <c>b[p * bStride + j]</c>: a packed micro-panel (bStride = Nr) or a row-major B in place (bStride = ldb). With beta == 0, C is written without being read (BLAS convention).
 /// The accumulation order over p is fixed and the same for every row count, so each element of C is
 /// computed the same way wherever the tile lies, however many rows its panel has, and whichever thread runs it.
@@ -30,7 +30,7 @@ internal unsafe interface IGemmMicroKernel
     static abstract bool IsSupported { get; }
 
     /// <summary>Runs one tile of <typeparamref name="TRows"/> rows (at most <see cref="Mr"/>).</summary>
-    static abstract void Run<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    static abstract void Run<TRows>(int kc, in APanel a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
         where TRows : struct, IRowCount;
 
     /// <summary>
@@ -40,7 +40,7 @@ internal unsafe interface IGemmMicroKernel
     static abstract int NarrowNr { get; }
 
     /// <summary>A tile of <typeparamref name="TRows"/> rows x NarrowNr columns, reading the first NarrowNr columns of a B panel.</summary>
-    static abstract void RunNarrow<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    static abstract void RunNarrow<TRows>(int kc, in APanel a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
         where TRows : struct, IRowCount;
 
     /// <summary>Whether <see cref="RunNarrowMasked"/> exists: masked loads and stores (AVX-512).</summary>
@@ -52,9 +52,38 @@ internal unsafe interface IGemmMicroKernel
     /// right edge such as an output layer of 10 classes then reads B in place and writes C directly, with no
     /// packed copy of B and no scratch tile. Each element is computed as in <see cref="RunNarrow"/>.
     /// </summary>
-    static virtual void RunNarrowMasked<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc,
+    static virtual void RunNarrowMasked<TRows>(int kc, in APanel a, float* b, nint bStride, float* c, nint ldc,
         float alpha, float beta, int width) where TRows : struct, IRowCount
         => throw new NotSupportedException("This micro-kernel has no masked variant.");
+}
+
+/// <summary>
+/// Where a micro-kernel reads its A panel: a pointer to each row's element at depth 0, and the step from one
+/// depth to the next (rows beyond the kernel's row count are never read).
+/// </summary>
+internal unsafe struct APanel
+{
+    public float* Row0, Row1, Row2, Row3, Row4, Row5;
+    public nint DepthStride;
+
+    /// <summary>Rows <paramref name="rowStride"/> apart (a row-major A: lda; a transposed one read in place or a packed panel: 1).</summary>
+    public static APanel Strided(float* first, nint rowStride, nint depthStride) => new()
+    {
+        Row0 = first, Row1 = first + rowStride, Row2 = first + 2 * rowStride,
+        Row3 = first + 3 * rowStride, Row4 = first + 4 * rowStride, Row5 = first + 5 * rowStride,
+        DepthStride = depthStride,
+    };
+
+    /// <summary>
+    /// Rows <c>rows[0 .. count-1]</c> of a row-major matrix (row r at <c>a + rows[r] * lda</c>), from depth
+    /// <paramref name="depth"/>: a mini-batch read where its samples lie, without copying them first.
+    /// </summary>
+    public static APanel Gathered(float* a, nint lda, int* rows, int count, int depth)
+    {
+        // Rows past count repeat the first: valid addresses, never read.
+        float* Row(int r) => a + (nint)rows[r < count ? r : 0] * lda + depth;
+        return new APanel { Row0 = Row(0), Row1 = Row(1), Row2 = Row(2), Row3 = Row(3), Row4 = Row(4), Row5 = Row(5), DepthStride = 1 };
+    }
 }
 
 /// <summary>
@@ -86,7 +115,7 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
     public static bool IsSupported => Avx512F.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    public static void Run<TRows>(int kc, in APanel a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
         where TRows : struct, IRowCount
     {
         int rows = TRows.Rows;
@@ -105,9 +134,8 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
             Sse.Prefetch0(row); Sse.Prefetch0(row + 16); Sse.Prefetch0(row + 32); Sse.Prefetch0(row + 48);
         }
 
-        float* a0 = a;                       // rows 0..2 at a0[0], a0[rs], a0[rs2]
-        float* a3 = a + 3 * aRowStride;      // rows 3..5 likewise
-        nint rs = aRowStride, rs2 = 2 * aRowStride;
+        float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3, r4 = a.Row4, r5 = a.Row5;
+        nint depthStride = a.DepthStride, offset = 0;   // element (r, p) is at rowR[p * depthStride]
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.Load(b);
@@ -115,46 +143,45 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
             Vector512<float> b2 = Vector512.Load(b + 32);
             Vector512<float> b3 = Vector512.Load(b + 48);
 
-            Vector512<float> ar = Vector512.Create(a0[0]);
+            Vector512<float> ar = Vector512.Create(r0[offset]);
             c00 = Avx512F.FusedMultiplyAdd(ar, b0, c00); c01 = Avx512F.FusedMultiplyAdd(ar, b1, c01);
             c02 = Avx512F.FusedMultiplyAdd(ar, b2, c02); c03 = Avx512F.FusedMultiplyAdd(ar, b3, c03);
             if (rows > 1)
             {
-                ar = Vector512.Create(a0[rs]);
+                ar = Vector512.Create(r1[offset]);
                 c10 = Avx512F.FusedMultiplyAdd(ar, b0, c10); c11 = Avx512F.FusedMultiplyAdd(ar, b1, c11);
                 c12 = Avx512F.FusedMultiplyAdd(ar, b2, c12); c13 = Avx512F.FusedMultiplyAdd(ar, b3, c13);
             }
 
             if (rows > 2)
             {
-                ar = Vector512.Create(a0[rs2]);
+                ar = Vector512.Create(r2[offset]);
                 c20 = Avx512F.FusedMultiplyAdd(ar, b0, c20); c21 = Avx512F.FusedMultiplyAdd(ar, b1, c21);
                 c22 = Avx512F.FusedMultiplyAdd(ar, b2, c22); c23 = Avx512F.FusedMultiplyAdd(ar, b3, c23);
             }
 
             if (rows > 3)
             {
-                ar = Vector512.Create(a3[0]);
+                ar = Vector512.Create(r3[offset]);
                 c30 = Avx512F.FusedMultiplyAdd(ar, b0, c30); c31 = Avx512F.FusedMultiplyAdd(ar, b1, c31);
                 c32 = Avx512F.FusedMultiplyAdd(ar, b2, c32); c33 = Avx512F.FusedMultiplyAdd(ar, b3, c33);
             }
 
             if (rows > 4)
             {
-                ar = Vector512.Create(a3[rs]);
+                ar = Vector512.Create(r4[offset]);
                 c40 = Avx512F.FusedMultiplyAdd(ar, b0, c40); c41 = Avx512F.FusedMultiplyAdd(ar, b1, c41);
                 c42 = Avx512F.FusedMultiplyAdd(ar, b2, c42); c43 = Avx512F.FusedMultiplyAdd(ar, b3, c43);
             }
 
             if (rows > 5)
             {
-                ar = Vector512.Create(a3[rs2]);
+                ar = Vector512.Create(r5[offset]);
                 c50 = Avx512F.FusedMultiplyAdd(ar, b0, c50); c51 = Avx512F.FusedMultiplyAdd(ar, b1, c51);
                 c52 = Avx512F.FusedMultiplyAdd(ar, b2, c52); c53 = Avx512F.FusedMultiplyAdd(ar, b3, c53);
             }
 
-            a0 += aDepthStride;
-            a3 += aDepthStride;
+            offset += depthStride;
             b += bStride;
         }
 
@@ -171,25 +198,23 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
     public static int NarrowNr => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunNarrow<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    public static void RunNarrow<TRows>(int kc, in APanel a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
         where TRows : struct, IRowCount
     {
         int rows = TRows.Rows;
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
-        float* a0 = a;
-        float* a3 = a + 3 * aRowStride;
-        nint rs = aRowStride, rs2 = 2 * aRowStride;
+        float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3, r4 = a.Row4, r5 = a.Row5;
+        nint depthStride = a.DepthStride, offset = 0;
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.Load(b);
-            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[0]), b0, c0);
-            if (rows > 1) c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[rs]), b0, c1);
-            if (rows > 2) c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[rs2]), b0, c2);
-            if (rows > 3) c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[0]), b0, c3);
-            if (rows > 4) c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs]), b0, c4);
-            if (rows > 5) c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs2]), b0, c5);
-            a0 += aDepthStride;
-            a3 += aDepthStride;
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(r0[offset]), b0, c0);
+            if (rows > 1) c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(r1[offset]), b0, c1);
+            if (rows > 2) c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(r2[offset]), b0, c2);
+            if (rows > 3) c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(r3[offset]), b0, c3);
+            if (rows > 4) c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(r4[offset]), b0, c4);
+            if (rows > 5) c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(r5[offset]), b0, c5);
+            offset += depthStride;
             b += bStride;
         }
 
@@ -206,27 +231,25 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
     public static bool HasMaskedNarrow => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunNarrowMasked<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc,
+    public static void RunNarrowMasked<TRows>(int kc, in APanel a, float* b, nint bStride, float* c, nint ldc,
         float alpha, float beta, int width) where TRows : struct, IRowCount
     {
         int rows = TRows.Rows;
         // Lanes 0 .. width-1 set (all bits of the element), the rest clear.
         Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width)).AsSingle();
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
-        float* a0 = a;
-        float* a3 = a + 3 * aRowStride;
-        nint rs = aRowStride, rs2 = 2 * aRowStride;
+        float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3, r4 = a.Row4, r5 = a.Row5;
+        nint depthStride = a.DepthStride, offset = 0;
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Avx512F.MaskLoad(b, mask, Vector512<float>.Zero);
-            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[0]), b0, c0);
-            if (rows > 1) c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[rs]), b0, c1);
-            if (rows > 2) c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[rs2]), b0, c2);
-            if (rows > 3) c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[0]), b0, c3);
-            if (rows > 4) c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs]), b0, c4);
-            if (rows > 5) c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[rs2]), b0, c5);
-            a0 += aDepthStride;
-            a3 += aDepthStride;
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(r0[offset]), b0, c0);
+            if (rows > 1) c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(r1[offset]), b0, c1);
+            if (rows > 2) c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(r2[offset]), b0, c2);
+            if (rows > 3) c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(r3[offset]), b0, c3);
+            if (rows > 4) c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(r4[offset]), b0, c4);
+            if (rows > 5) c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(r5[offset]), b0, c5);
+            offset += depthStride;
             b += bStride;
         }
 
@@ -278,55 +301,53 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    public static void Run<TRows>(int kc, in APanel a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
         where TRows : struct, IRowCount
     {
         int rows = TRows.Rows;
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
 
-        float* a0 = a;
-        float* a3 = a + 3 * aRowStride;
-        nint rs = aRowStride, rs2 = 2 * aRowStride;
+        float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3, r4 = a.Row4, r5 = a.Row5;
+        nint depthStride = a.DepthStride, offset = 0;
         for (int p = 0; p < kc; p++)
         {
             Vector256<float> b0 = Vector256.Load(b);
             Vector256<float> b1 = Vector256.Load(b + 8);
 
-            Vector256<float> ar = Vector256.Create(a0[0]);
+            Vector256<float> ar = Vector256.Create(r0[offset]);
             c00 = Fma.MultiplyAdd(ar, b0, c00); c01 = Fma.MultiplyAdd(ar, b1, c01);
             if (rows > 1)
             {
-                ar = Vector256.Create(a0[rs]);
+                ar = Vector256.Create(r1[offset]);
                 c10 = Fma.MultiplyAdd(ar, b0, c10); c11 = Fma.MultiplyAdd(ar, b1, c11);
             }
 
             if (rows > 2)
             {
-                ar = Vector256.Create(a0[rs2]);
+                ar = Vector256.Create(r2[offset]);
                 c20 = Fma.MultiplyAdd(ar, b0, c20); c21 = Fma.MultiplyAdd(ar, b1, c21);
             }
 
             if (rows > 3)
             {
-                ar = Vector256.Create(a3[0]);
+                ar = Vector256.Create(r3[offset]);
                 c30 = Fma.MultiplyAdd(ar, b0, c30); c31 = Fma.MultiplyAdd(ar, b1, c31);
             }
 
             if (rows > 4)
             {
-                ar = Vector256.Create(a3[rs]);
+                ar = Vector256.Create(r4[offset]);
                 c40 = Fma.MultiplyAdd(ar, b0, c40); c41 = Fma.MultiplyAdd(ar, b1, c41);
             }
 
             if (rows > 5)
             {
-                ar = Vector256.Create(a3[rs2]);
+                ar = Vector256.Create(r5[offset]);
                 c50 = Fma.MultiplyAdd(ar, b0, c50); c51 = Fma.MultiplyAdd(ar, b1, c51);
             }
 
-            a0 += aDepthStride;
-            a3 += aDepthStride;
+            offset += depthStride;
             b += bStride;
         }
 
@@ -343,25 +364,23 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
     public static int NarrowNr => 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunNarrow<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    public static void RunNarrow<TRows>(int kc, in APanel a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
         where TRows : struct, IRowCount
     {
         int rows = TRows.Rows;
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
-        float* a0 = a;
-        float* a3 = a + 3 * aRowStride;
-        nint rs = aRowStride, rs2 = 2 * aRowStride;
+        float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3, r4 = a.Row4, r5 = a.Row5;
+        nint depthStride = a.DepthStride, offset = 0;
         for (int p = 0; p < kc; p++)
         {
             Vector256<float> b0 = Vector256.Load(b);
-            c0 = Fma.MultiplyAdd(Vector256.Create(a0[0]), b0, c0);
-            if (rows > 1) c1 = Fma.MultiplyAdd(Vector256.Create(a0[rs]), b0, c1);
-            if (rows > 2) c2 = Fma.MultiplyAdd(Vector256.Create(a0[rs2]), b0, c2);
-            if (rows > 3) c3 = Fma.MultiplyAdd(Vector256.Create(a3[0]), b0, c3);
-            if (rows > 4) c4 = Fma.MultiplyAdd(Vector256.Create(a3[rs]), b0, c4);
-            if (rows > 5) c5 = Fma.MultiplyAdd(Vector256.Create(a3[rs2]), b0, c5);
-            a0 += aDepthStride;
-            a3 += aDepthStride;
+            c0 = Fma.MultiplyAdd(Vector256.Create(r0[offset]), b0, c0);
+            if (rows > 1) c1 = Fma.MultiplyAdd(Vector256.Create(r1[offset]), b0, c1);
+            if (rows > 2) c2 = Fma.MultiplyAdd(Vector256.Create(r2[offset]), b0, c2);
+            if (rows > 3) c3 = Fma.MultiplyAdd(Vector256.Create(r3[offset]), b0, c3);
+            if (rows > 4) c4 = Fma.MultiplyAdd(Vector256.Create(r4[offset]), b0, c4);
+            if (rows > 5) c5 = Fma.MultiplyAdd(Vector256.Create(r5[offset]), b0, c5);
+            offset += depthStride;
             b += bStride;
         }
 
@@ -406,39 +425,40 @@ internal readonly unsafe struct PortableKernel : IGemmMicroKernel
     public static int Nr => 2 * Vector<float>.Count;
     public static bool IsSupported => true;
 
-    public static void Run<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    public static void Run<TRows>(int kc, in APanel a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
         where TRows : struct, IRowCount
     {
         int rows = TRows.Rows;
         int w = Vector<float>.Count;
         Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        nint rs = aRowStride;
+        float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3;
+        nint depthStride = a.DepthStride, offset = 0;
         for (int p = 0; p < kc; p++)
         {
             Vector<float> b0 = Vector.Load(b);
             Vector<float> b1 = Vector.Load(b + w);
-            Vector<float> ar = new(a[0]);
+            Vector<float> ar = new(r0[offset]);
             c00 += ar * b0; c01 += ar * b1;
             if (rows > 1)
             {
-                ar = new(a[rs]);
+                ar = new(r1[offset]);
                 c10 += ar * b0; c11 += ar * b1;
             }
 
             if (rows > 2)
             {
-                ar = new(a[2 * rs]);
+                ar = new(r2[offset]);
                 c20 += ar * b0; c21 += ar * b1;
             }
 
             if (rows > 3)
             {
-                ar = new(a[3 * rs]);
+                ar = new(r3[offset]);
                 c30 += ar * b0; c31 += ar * b1;
             }
 
-            a += aDepthStride;
+            offset += depthStride;
             b += bStride;
         }
 
@@ -451,9 +471,9 @@ internal readonly unsafe struct PortableKernel : IGemmMicroKernel
 
     public static int NarrowNr => Nr;
 
-    public static void RunNarrow<TRows>(int kc, float* a, nint aRowStride, nint aDepthStride, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+    public static void RunNarrow<TRows>(int kc, in APanel a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
         where TRows : struct, IRowCount
-        => Run<TRows>(kc, a, aRowStride, aDepthStride, b, bStride, c, ldc, alpha, beta);
+        => Run<TRows>(kc, a, b, bStride, c, ldc, alpha, beta);
 
     private static void StoreRow(float* c, int w, float alpha, float beta, bool readC, Vector<float> x0, Vector<float> x1)
     {

@@ -87,16 +87,35 @@ public sealed partial class Network
     /// last layer's output (a view into the workspace, valid until its next use).
     /// </summary>
     internal ReadOnlySpan<float> Forward(Workspace workspace, ReadOnlySpan<float> input, int batch, int maxThreads)
+        => ForwardFrom(0, workspace, input[..(batch * InputSize)], batch, maxThreads);
+
+    /// <summary>Runs layers <paramref name="first"/> onwards on <paramref name="x"/>, that layer's input.</summary>
+    private ReadOnlySpan<float> ForwardFrom(int first, Workspace workspace, ReadOnlySpan<float> x, int batch, int maxThreads)
     {
-        ReadOnlySpan<float> x = input[..(batch * InputSize)];
-        foreach (Layer layer in _layers)
+        for (int l = first; l < _layers.Length; l++)
         {
-            Span<float> y = workspace.Output(layer.Index, batch);
-            layer.Forward(workspace.Scratch(layer.Index), x, y, batch, maxThreads);
+            Span<float> y = workspace.Output(l, batch);
+            _layers[l].Forward(workspace.Scratch(l), x, y, batch, maxThreads);
             x = y;
         }
 
         return x;
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> of the samples <paramref name="rows"/> of <paramref name="data"/> (row-major, InputSize
+    /// wide), when the first layer is dense: it reads them where they lie, so a shuffled mini-batch of a large
+    /// dataset streams in from memory during the first GEMM instead of being copied in front of it. Returns false
+    /// (computing nothing) for other first layers.
+    /// </summary>
+    internal bool TryForwardRows(Workspace workspace, ReadOnlySpan<float> data, ReadOnlySpan<int> rows, int maxThreads, out ReadOnlySpan<float> output)
+    {
+        output = default;
+        if (_layers[0] is not DenseLayer first) return false;
+        Span<float> y = workspace.Output(0, rows.Length);
+        first.ForwardRows(data, rows, y, maxThreads);
+        output = ForwardFrom(1, workspace, y, rows.Length, maxThreads);
+        return true;
     }
 
     /// <summary>

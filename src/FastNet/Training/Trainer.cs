@@ -155,8 +155,7 @@ public sealed class Trainer
         if (Loss != Loss.SoftmaxCrossEntropy)
             throw new InvalidOperationException($"Integer labels go with {Loss.SoftmaxCrossEntropy}; {Loss} needs float target rows.");
         ReadOnlySpan<float> output = Network.Forward(_workspace, inputs, batch, MaxThreads);
-        float loss = Losses.SoftmaxCrossEntropy(output, labels, LastOutputGradient(batch), batch, Network.OutputSize);
-        return Deltas(inputs, batch, loss);
+        return LossAndDeltas(inputs, output, labels, default, batch);
     }
 
     private float LossAndDeltas(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, out int batch)
@@ -164,8 +163,44 @@ public sealed class Trainer
         batch = BatchOf(inputs);
         Guard.SameLength(targets.Length, batch * Network.OutputSize, nameof(targets), "batch x OutputSize");
         ReadOnlySpan<float> output = Network.Forward(_workspace, inputs, batch, MaxThreads);
-        float loss = LossOf(output, targets, LastOutputGradient(batch), batch);
+        return LossAndDeltas(inputs, output, default, targets, batch);
+    }
+
+    /// <summary>The loss of a forward <paramref name="output"/> against labels (when given) or target rows, then the deltas.</summary>
+    private float LossAndDeltas(ReadOnlySpan<float> inputs, ReadOnlySpan<float> output, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batch)
+    {
+        float loss = targets.IsEmpty
+            ? Losses.SoftmaxCrossEntropy(output, labels, LastOutputGradient(batch), batch, Network.OutputSize)
+            : LossOf(output, targets, LastOutputGradient(batch), batch);
         return Deltas(inputs, batch, loss);
+    }
+
+    /// <summary>
+    /// <see cref="Step(ReadOnlySpan{float}, ReadOnlySpan{int})"/> on the samples <paramref name="indices"/> of a dataset
+    /// (checked by <see cref="Fit"/>), with the same result. A dense first layer reads them where they lie: rows of a
+    /// shuffled large dataset then stream in from memory while its GEMM computes (the hardware prefetchers follow
+    /// each row), rather than stalling a copy in front of it; the copy the backward pass needs is made afterwards,
+    /// from cache.
+    /// </summary>
+    private float StepOnRows(Dataset data, ReadOnlySpan<int> indices)
+    {
+        int batch = indices.Length, d = data.FeatureCount, t = data.TargetCount;
+        for (int r = 0; r < batch; r++)
+        {
+            int i = indices[r];
+            if (data.HasLabels) _batchLabels[r] = data.Labels[i];
+            else data.Targets.Slice(i * t, t).CopyTo(_batchTargets.AsSpan(r * t, t));
+        }
+
+        bool forwardDone = Network.TryForwardRows(_workspace, data.Features, indices, MaxThreads, out ReadOnlySpan<float> output);
+        Span<float> inputs = _batchInputs.Slice(0, batch * d);
+        for (int r = 0; r < batch; r++) data.Features.Slice(indices[r] * d, d).CopyTo(inputs.Slice(r * d, d));
+        if (!forwardDone) output = Network.Forward(_workspace, inputs, batch, MaxThreads);
+        float loss = data.HasLabels
+            ? LossAndDeltas(inputs, output, _batchLabels.AsSpan(0, batch), default, batch)
+            : LossAndDeltas(inputs, output, default, _batchTargets.AsSpan(0, batch * t), batch);
+        Update(inputs, batch);
+        return loss;
     }
 
     /// <summary>Checks the loss, then backpropagates dLoss/dZ through every layer, checking each.</summary>
@@ -220,7 +255,7 @@ public sealed class Trainer
     /// <summary>
     /// Trains for <paramref name="epochs"/> epochs: each epoch sets the learning rate from <see cref="Schedule"/>
     /// (if any), then visits the samples in a fresh seeded permutation,
-    /// gathering batches into a preallocated buffer. After each epoch the validation set (if any) is evaluated
+    /// each batch read where its samples lie by a dense first layer and copied into a preallocated buffer for the backward pass (see StepOnRows). After each epoch the validation set (if any) is evaluated
     /// and an <see cref="EpochReport"/> goes to <paramref name="progress"/>; after each batch a
     /// <see cref="BatchProgress"/> goes to <paramref name="batchProgress"/>, on this thread. Cancellation is checked
     /// between batches: training then stops, the partial epoch is reported, and the history says it was cancelled.
@@ -253,14 +288,7 @@ public sealed class Trainer
                 int batch = Math.Min(BatchSize, order.Length - first);
                 if (batch < BatchSize && DropLastPartialBatch && first > 0) break;
                 if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
-                ReadOnlySpan<int> indices = order.AsSpan(first, batch);
-                Gather(train, indices);
-                int next = first + BatchSize;
-                if (next < order.Length) PrefetchRows(train, order.AsSpan(next, Math.Min(BatchSize, order.Length - next)));
-                Span<float> inputs = _batchInputs.Slice(0, batch * train.FeatureCount);
-                float loss = train.HasLabels
-                    ? Step(inputs, _batchLabels.AsSpan(0, batch))
-                    : Step(inputs, _batchTargets.AsSpan(0, batch * train.TargetCount));
+                float loss = StepOnRows(train, order.AsSpan(first, batch));
                 lossSum += (double)loss * batch;
                 seen += batch;
                 batchProgress?.Report(new BatchProgress(epoch, (int)seen, samplesInEpoch, loss, Stopwatch.GetElapsedTime(start)));
@@ -311,38 +339,6 @@ public sealed class Trainer
         }
 
         return (lossSum / data.Count, Loss == Loss.SoftmaxCrossEntropy ? (double)correct / data.Count : double.NaN);
-    }
-
-    /// <summary>Copies the samples at <paramref name="indices"/> into the batch buffers.</summary>
-    private void Gather(Dataset data, ReadOnlySpan<int> indices)
-    {
-        int d = data.FeatureCount, t = data.TargetCount;
-        for (int r = 0; r < indices.Length; r++)
-        {
-            int i = indices[r];
-            data.Features.Slice(i * d, d).CopyTo(_batchInputs.Slice(r * d, d));
-            if (data.HasLabels) _batchLabels[r] = data.Labels[i];
-            else data.Targets.Slice(i * t, t).CopyTo(_batchTargets.AsSpan(r * t, t));
-        }
-    }
-
-    /// <summary>
-    /// Asks for the next batch's rows while this step computes: shuffled rows of a large set come from DRAM,
-    /// and fetched one by one in the gather they cost a memory latency each. Prefetched into the shared
-    /// L3 (not L1/L2, which the step's own working set fills).
-    /// </summary>
-    private static unsafe void PrefetchRows(Dataset data, ReadOnlySpan<int> indices)
-    {
-        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
-        int d = data.FeatureCount;
-        fixed (float* features = data.Features)
-        {
-            foreach (int i in indices)
-            {
-                byte* row = (byte*)(features + (long)i * d), end = row + (long)d * sizeof(float);
-                for (byte* line = row; line < end; line += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch2(line);
-            }
-        }
     }
 
     /// <summary>

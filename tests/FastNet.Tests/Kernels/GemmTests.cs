@@ -137,6 +137,48 @@ public class GemmTests
                 }
     }
 
+    /// <summary>
+    /// A left operand given as rows of a larger matrix (a mini-batch where its samples lie) gives the same bits as
+    /// the same rows copied out first, through every path: GEMV (1-2 rows), short row panels, threads, epilogue.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void GatheredRowsEqualACopyOfThoseRows(int pathId)
+    {
+        var path = (GemmPath)pathId;
+        var rng = new Random(5);
+        const int stored = 300;
+        foreach (int m in new[] { 1, 2, 5, 64, 67 })
+            foreach (int n in new[] { 10, 128, 130 })
+                foreach (int k in new[] { 7, 200 })
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        int lda = k + 3;
+                        float[] a = TestData.Uniform(rng, stored * lda), b = TestData.Uniform(rng, k * n), bias = TestData.Uniform(rng, n);
+                        int[] rows = Enumerable.Range(0, m).Select(_ => rng.Next(stored)).ToArray();
+                        rows[^1] = stored - 1;   // the last stored row: nothing past it may be read
+                        float[] copy = rows.SelectMany(r => a.AsSpan(r * lda, k).ToArray()).ToArray();
+                        float[] expected = new float[m * n], actual = new float[m * n];
+                        var epilogue = new GemmEpilogue(bias, Activation.Relu);
+                        Gemm.MultiplyCore(copy, k, b, n, expected, n, m, n, k, Transpose.None, Transpose.None, 1f, 0f, epilogue, threads, path);
+                        Gemm.MultiplyCore(a.AsSpan(0, (stored - 1) * lda + k), lda, b, n, actual, n, m, n, k, Transpose.None, Transpose.None, 1f, 0f,
+                            epilogue, threads, path, rows);
+                        Assert.True(expected.AsSpan().SequenceEqual(actual), $"{path} m={m} n={n} k={k} threads={threads}");
+                    }
+    }
+
+    [Fact]
+    public void GatheredRowsOutsideAOrWithATransposedAreRejected()
+    {
+        float[] a = new float[10 * 4], b = new float[4 * 3], c = new float[2 * 3];
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MultiplyRows(a, 4, new[] { 0, 10 }, b, 3, c, 3, 3, 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MultiplyRows(a, 4, new[] { -1, 0 }, b, 3, c, 3, 3, 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MultiplyRows(a, 3, new[] { 0, 1 }, b, 3, c, 3, 3, 4));   // lda < k
+        Assert.Throws<ArgumentException>(() => Gemm.MultiplyCore(a, 4, b, 3, c, 3, 2, 3, 4, Transpose.Transposed, Transpose.None, 1f, 0f,
+            default, 1, Gemm.DefaultPath, new[] { 0, 1 }));
+        Gemm.MultiplyRows(a, 4, new[] { 9, 0 }, b, 3, c, 3, 3, 4);   // the last whole row is fine
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public void AlphaBetaAndWideLeadingDimensions(int pathId)
