@@ -21,7 +21,7 @@ internal static unsafe class KernelBench
         {
             const int calls = 20000;
             long t0 = Stopwatch.GetTimestamp();
-            for (int i = 0; i < calls; i++) Avx512Kernel6x64.Run<Rows6>(kc, a, 1, 6, b, 64, c, 64, 1f, 1f);
+            for (int i = 0; i < calls; i++) Avx512Kernel6x64.Run<Rows6>(kc, APanel.Strided(a, 1, 6), b, 64, c, 64, 1f, 1f);
             double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             Console.WriteLine($"kernel 6x64 kc={kc} packed A: {2.0 * 6 * 64 * kc * calls / s / 1e9:F1} GFLOP/s");
         }
@@ -32,7 +32,7 @@ internal static unsafe class KernelBench
         {
             const int calls = 20000;
             long t0 = Stopwatch.GetTimestamp();
-            for (int i = 0; i < calls; i++) Avx512Kernel6x64.Run<Rows6>(kc, a, 1, 6, bb + (i % panels) * kc * 64, 64, c, 64, 1f, 1f);
+            for (int i = 0; i < calls; i++) Avx512Kernel6x64.Run<Rows6>(kc, APanel.Strided(a, 1, 6), bb + (i % panels) * kc * 64, 64, c, 64, 1f, 1f);
             double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             Console.WriteLine($"kernel 6x64 kc={kc}, B from L2: {2.0 * 6 * 64 * kc * calls / s / 1e9:F1} GFLOP/s");
         }

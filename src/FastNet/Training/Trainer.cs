@@ -254,8 +254,9 @@ public sealed class Trainer
 
     /// <summary>
     /// Trains for <paramref name="epochs"/> epochs: each epoch sets the learning rate from <see cref="Schedule"/>
-    /// (if any), then visits the samples in a fresh seeded permutation,
-    /// each batch read where its samples lie by a dense first layer and copied into a preallocated buffer for the backward pass (see StepOnRows). After each epoch the validation set (if any) is evaluated
+    /// (if any), then visits the samples in a fresh seeded permutation (<c>new Random(Seed).Shuffle</c>, once per epoch),
+    /// in batches: a dense first layer reads a batch where its samples lie, and a preallocated buffer receives the copy
+    /// the backward pass needs, so no batch allocates. After each epoch the validation set (if any) is evaluated
     /// and an <see cref="EpochReport"/> goes to <paramref name="progress"/>; after each batch a
     /// <see cref="BatchProgress"/> goes to <paramref name="batchProgress"/>, on this thread. Cancellation is checked
     /// between batches: training then stops, the partial epoch is reported, and the history says it was cancelled.
