@@ -254,7 +254,7 @@ public sealed class Trainer
 
     /// <summary>
     /// Trains for <paramref name="epochs"/> epochs: each epoch sets the learning rate from <see cref="Schedule"/>
-    /// (if any), then visits the samples in a fresh seeded permutation (<c>new Random(Seed).Shuffle</c>, once per epoch),
+    /// (if any), then visits the samples in a fresh permutation (one <c>new Random(Seed)</c> per call, shuffling again each epoch),
     /// in batches: a dense first layer reads a batch where its samples lie, and a preallocated buffer receives the copy
     /// the backward pass needs, so no batch allocates. After each epoch the validation set (if any) is evaluated
     /// and an <see cref="EpochReport"/> goes to <paramref name="progress"/>; after each batch a
