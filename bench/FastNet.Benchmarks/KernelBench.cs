@@ -17,11 +17,13 @@ internal static unsafe class KernelBench
         float* c = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(6 * 64 * 4, 64);
         for (int i = 0; i < 6 * kc; i++) a[i] = 0.001f;
         for (int i = 0; i < kc * 64; i++) b[i] = 0.001f;
+        nint* depth = (nint*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(kc * sizeof(nint)), 64);
+        for (int p = 0; p < kc; p++) depth[p] = 6 * p;   // a packed panel: depth steps Mr apart
         for (int rep = 0; rep < 5; rep++)
         {
             const int calls = 20000;
             long t0 = Stopwatch.GetTimestamp();
-            for (int i = 0; i < calls; i++) Avx512Kernel6x64.Run<Rows6>(kc, APanel.Strided(a, 1, 6), b, 64, c, 64, 1f, 1f);
+            for (int i = 0; i < calls; i++) Avx512Kernel6x64.Run<Rows6>(kc, APanel.Strided(a, 1, depth), b, 64, c, 64, 1f, 1f);
             double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             Console.WriteLine($"kernel 6x64 kc={kc} packed A: {2.0 * 6 * 64 * kc * calls / s / 1e9:F1} GFLOP/s");
         }
@@ -32,7 +34,7 @@ internal static unsafe class KernelBench
         {
             const int calls = 20000;
             long t0 = Stopwatch.GetTimestamp();
-            for (int i = 0; i < calls; i++) Avx512Kernel6x64.Run<Rows6>(kc, APanel.Strided(a, 1, 6), bb + (i % panels) * kc * 64, 64, c, 64, 1f, 1f);
+            for (int i = 0; i < calls; i++) Avx512Kernel6x64.Run<Rows6>(kc, APanel.Strided(a, 1, depth), bb + (i % panels) * kc * 64, 64, c, 64, 1f, 1f);
             double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             Console.WriteLine($"kernel 6x64 kc={kc}, B from L2: {2.0 * 6 * 64 * kc * calls / s / 1e9:F1} GFLOP/s");
         }

@@ -78,27 +78,32 @@ public static unsafe class Gemm
         => MultiplyCore(a, lda, b, ldb, c, ldc, m, n, k, transA, transB, alpha, beta, epilogue, maxThreads, DefaultPath);
 
     /// <summary>
-    /// C = act(A[rows] * op(B) + bias): row r of the left operand is row <c>rows[r]</c> of the row-major matrix
-    /// <paramref name="a"/> (row stride <paramref name="lda"/>, K columns used), so a mini-batch is multiplied where its
-    /// samples lie, with no gathered copy first. M is <c>rows.Length</c>. Every element is computed exactly as
-    /// <see cref="Multiply(ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, int, int, int, Transpose, Transpose, float, float, GemmEpilogue, int)"/>
-    /// computes it on the gathered rows.
+    /// As <see cref="Multiply(ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, int, int, int, Transpose, Transpose, float, float, GemmEpilogue, int)"/>,
+    /// with the stored A's rows gathered: its row r is the row <c>storedRows[r]</c> of the row-major matrix
+    /// <paramref name="a"/> (row stride <paramref name="lda"/>). These are op(A)'s M rows, or, with a transposed A,
+    /// its K depth steps: so a mini-batch X is multiplied where its samples lie, both as X W and as X^T dZ, with no
+    /// gathered copy. Every element is computed exactly as on a gathered copy.
     /// </summary>
-    internal static void MultiplyRows(ReadOnlySpan<float> a, int lda, ReadOnlySpan<int> rows, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
-        int n, int k, Transpose transB = Transpose.None, GemmEpilogue epilogue = default, int maxThreads = -1)
-        => MultiplyCore(a, lda, b, ldb, c, ldc, rows.Length, n, k, Transpose.None, transB, 1f, 0f, epilogue, maxThreads, DefaultPath, rows);
+    internal static void MultiplyRows(ReadOnlySpan<float> a, int lda, ReadOnlySpan<int> storedRows, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        int m, int n, int k, Transpose transA = Transpose.None, Transpose transB = Transpose.None, float alpha = 1f, float beta = 0f,
+        GemmEpilogue epilogue = default, int maxThreads = -1)
+    {
+        int expected = transA == Transpose.Transposed ? k : m;
+        if (storedRows.Length != expected)
+            throw new ArgumentException($"'{nameof(storedRows)}' has {storedRows.Length} rows; the stored A has {expected}.", nameof(storedRows));
+        MultiplyCore(a, lda, b, ldb, c, ldc, m, n, k, transA, transB, alpha, beta, epilogue, maxThreads, DefaultPath, storedRows);
+    }
 
     /// <summary>As the public overload, on a chosen micro-kernel path (tests force each one), optionally with gathered rows of A.</summary>
     internal static void MultiplyCore(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
         int m, int n, int k, Transpose transA, Transpose transB, float alpha, float beta, GemmEpilogue epilogue,
-        int maxThreads, GemmPath path, ReadOnlySpan<int> aRows = default)
+        int maxThreads, GemmPath path, ReadOnlySpan<int> aRows = default)   // aRows: see MultiplyRows
     {
         Guard.NonNegative(m); Guard.NonNegative(n); Guard.NonNegative(k);
         Guard.MaxThreads(maxThreads);
         bool tA = CheckTranspose(transA, nameof(transA)), tB = CheckTranspose(transB, nameof(transB));
         bool gathered = !aRows.IsEmpty;
-        if (gathered && tA) throw new ArgumentException("Gathered rows need a row-major A.", nameof(transA));
-        if (gathered) CheckRows(a.Length, lda, k, aRows);
+        if (gathered) CheckRows(a.Length, lda, tA ? m : k, aRows);
         else CheckStored(a.Length, lda, tA ? k : m, tA ? m : k, nameof(a), nameof(lda));
         CheckStored(b.Length, ldb, tB ? n : k, tB ? k : n, nameof(b), nameof(ldb));
         CheckStored(c.Length, ldc, m, n, nameof(c), nameof(ldc));
@@ -139,6 +144,12 @@ public static unsafe class Gemm
             for (int i = 0; i < p.M; i++)
             {
                 // Row i of op(A): A[i, :] (or A[rows[i], :]) with unit stride, or column i of the stored K x M matrix.
+                if (p.TransA && p.ARows != null)
+                {
+                    GemvOnGatheredColumn(p, i);
+                    continue;
+                }
+
                 float* x = p.TransA ? p.A + i : p.A + (p.ARows != null ? p.ARows[i] : i) * p.Lda;
                 Gemv.Run(x, p.TransA ? p.Lda : 1, p.B, p.Ldb, p.TransB, p.N, p.K, p.C + i * p.Ldc, p.Alpha, p.Beta, p.Bias, p.Activation);
             }
@@ -151,6 +162,23 @@ public static unsafe class Gemm
                 case GemmPath.Avx2: GemmParallel<Avx2Kernel6x16>.Run(p, maxThreads); break;
                 default: GemmParallel<PortableKernel>.Run(p, maxThreads); break;
             }
+        }
+    }
+
+    /// <summary>
+    /// Row i of C for a transposed A whose stored rows are gathered: column i of A (one value per stored row) is
+    /// copied to contiguous scratch (this thread's pack buffer; a temporary array only when K exceeds it) and
+    /// multiplied by the GEMV, as for any other one- or two-row product, so the bits match the ungathered call.
+    /// </summary>
+    private static void GemvOnGatheredColumn(in GemmProblem p, int i)
+    {
+        GemmPackBuffers buffers = GemmPackBuffers.ForCurrentThread();
+        float[]? large = p.K > GemmPackBuffers.AFloats ? new float[p.K] : null;
+        fixed (float* heap = large)
+        {
+            float* x = large is null ? buffers.A : heap;
+            for (int d = 0; d < p.K; d++) x[d] = p.A[(nint)p.ARows[d] * p.Lda + i];
+            Gemv.Run(x, 1, p.B, p.Ldb, p.TransB, p.N, p.K, p.C + i * p.Ldc, p.Alpha, p.Beta, p.Bias, p.Activation);
         }
     }
 
@@ -174,12 +202,12 @@ public static unsafe class Gemm
         _ => throw new ArgumentOutOfRangeException(name, t, "Unknown transpose option."),
     };
 
-    /// <summary>Every gathered row must be a whole row of K values inside the stored A.</summary>
-    private static void CheckRows(int length, int lda, int k, ReadOnlySpan<int> rows)
+    /// <summary>Every gathered row must be a whole stored row (<paramref name="cols"/> values) inside A.</summary>
+    private static void CheckRows(int length, int lda, int cols, ReadOnlySpan<int> rows)
     {
-        if (lda < Math.Max(1, k))
-            throw new ArgumentOutOfRangeException(nameof(lda), lda, $"'lda' must be at least {Math.Max(1, k)}, the columns of A used.");
-        long storedRows = length < k ? 0 : (length - k) / (long)lda + 1;
+        if (lda < Math.Max(1, cols))
+            throw new ArgumentOutOfRangeException(nameof(lda), lda, $"'lda' must be at least {Math.Max(1, cols)}, the row length of stored A.");
+        long storedRows = length < cols ? 0 : (length - cols) / (long)lda + 1;
         foreach (int r in rows)
         {
             if ((uint)r >= storedRows)

@@ -11,7 +11,7 @@ internal unsafe struct GemmProblem
     public float* C; public nint Ldc;
     public int M, N, K;
     public float Alpha, Beta;
-    public int* ARows;             // null, or the rows of stored A that are the rows of op(A) (row-major A only)
+    public int* ARows;             // null, or where the rows of stored A lie: row r at A + ARows[r] * Lda (op(A)'s rows, or its depth when TransA)
     public float* Bias;            // null: no bias
     public Activation Activation;
 
@@ -42,10 +42,21 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
             int kc = Math.Min(kcStep, p.K - pc);
             float beta = pc == 0 ? p.Beta : 1f;     // later depth blocks accumulate onto C
             bool lastDepthBlock = pc + kc == p.K;
+            // Where each depth step of this block lies in A (see APanel): packed panels step by Mr, a row-major A
+            // by 1, a transposed A by a stored row (lda, or to wherever the gathered stored row lies).
+            nint* depth = buffers.DepthOffsets;
+            for (int q = 0; q < kc; q++)
+            {
+                depth[q] = packA ? (nint)q * mr
+                    : !p.TransA ? q
+                    : p.ARows != null ? (nint)p.ARows[pc + q] * p.Lda
+                    : (nint)(pc + q) * p.Lda;
+            }
+
             for (int i0 = m0; i0 < m1; i0 += mb)
             {
                 int height = Math.Min(mb, m1 - i0);
-                if (packA) GemmPacking.PackTransposedA(p.A, p.Lda, pc, kc, i0, height, mr, buffers.A);
+                if (packA) GemmPacking.PackTransposedA(p.A, p.Lda, p.ARows, pc, kc, i0, height, mr, buffers.A);
                 for (int j0 = n0; j0 < n1; j0 += nb)
                 {
                     int width = Math.Min(nb, n1 - j0);
@@ -62,13 +73,13 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                     {
                         int h = Math.Min(mr, height - i);   // the last panel may be short: the kernel runs h rows
                         APanel aPanel =
-                            packA ? APanel.Strided(buffers.A + (nint)i * kc, 1, mr)
+                            packA ? APanel.Strided(buffers.A + (nint)i * kc, 1, depth)
                             // op(A)(r, d) = A[d, r] in place: a depth step reads h adjacent floats of one stored row.
-                            : p.TransA ? APanel.Strided(p.A + (nint)pc * p.Lda + i0 + i, 1, p.Lda)
+                            : p.TransA ? APanel.Strided(p.A + i0 + i, 1, depth)
                             // Gathered rows (a mini-batch where its samples lie), read in place.
-                            : p.ARows != null ? APanel.Gathered(p.A, p.Lda, p.ARows + i0 + i, h, pc)
+                            : p.ARows != null ? APanel.Gathered(p.A, p.Lda, p.ARows + i0 + i, h, pc, depth)
                             // Row-major A: broadcasts walk the panel's rows side by side.
-                            : APanel.Strided(p.A + (i0 + i) * p.Lda + pc, p.Lda, 1);
+                            : APanel.Strided(p.A + (i0 + i) * p.Lda + pc, p.Lda, depth);
 
                         for (int j = 0; j < width; j += nr)
                         {

@@ -10,7 +10,7 @@ namespace FastNet.Kernels;
 /// up to <see cref="Mr"/> (the type argument TRows of each method).
 /// </summary>
 /// <remarks>
-/// A element (r, p) is read at <c>RowR[p * DepthStride]</c> of an <see cref="APanel"/>, so the kernel reads a
+/// A element (r, p) is read at <c>RowR[DepthOffsets[p]]</c> of an <see cref="APanel"/>, so the kernel reads a
 /// packed panel, a row-major or transposed A in place, and rows gathered from anywhere alike. B element (p, j) is read at
 /// <c>b[p * bStride + j]</c>: a packed micro-panel (bStride = Nr) or a row-major B in place (bStride = ldb). With beta == 0, C is written without being read (BLAS convention).
 /// The accumulation order over p is fixed and the same for every row count, so each element of C is
@@ -58,31 +58,30 @@ internal unsafe interface IGemmMicroKernel
 }
 
 /// <summary>
-/// Where a micro-kernel reads its A panel: a pointer to each row's element at depth 0, and the step from one
-/// depth to the next (rows beyond the kernel's row count are never read).
+/// Where a micro-kernel reads its A panel: element (r, p) is <c>RowR[DepthOffsets[p]]</c>. Rows and depth steps each
+/// have any layout: a packed panel (rows 1 apart, depth steps Mr apart), a row-major A in place (rows lda apart,
+/// depth steps 1), a transposed A in place (rows 1 apart, depth steps lda), and rows gathered from anywhere on either
+/// side (a mini-batch where its samples lie). Rows beyond the kernel's row count are never read.
 /// </summary>
 internal unsafe struct APanel
 {
     public float* Row0, Row1, Row2, Row3, Row4, Row5;
-    public nint DepthStride;
+    public nint* DepthOffsets;
 
-    /// <summary>Rows <paramref name="rowStride"/> apart (a row-major A: lda; a transposed one read in place or a packed panel: 1).</summary>
-    public static APanel Strided(float* first, nint rowStride, nint depthStride) => new()
+    /// <summary>Rows <paramref name="rowStride"/> apart from <paramref name="first"/>.</summary>
+    public static APanel Strided(float* first, nint rowStride, nint* depthOffsets) => new()
     {
         Row0 = first, Row1 = first + rowStride, Row2 = first + 2 * rowStride,
         Row3 = first + 3 * rowStride, Row4 = first + 4 * rowStride, Row5 = first + 5 * rowStride,
-        DepthStride = depthStride,
+        DepthOffsets = depthOffsets,
     };
 
-    /// <summary>
-    /// Rows <c>rows[0 .. count-1]</c> of a row-major matrix (row r at <c>a + rows[r] * lda</c>), from depth
-    /// <paramref name="depth"/>: a mini-batch read where its samples lie, without copying them first.
-    /// </summary>
-    public static APanel Gathered(float* a, nint lda, int* rows, int count, int depth)
+    /// <summary>Rows <c>rows[0 .. count-1]</c> of a row-major matrix (row r at <c>a + rows[r] * lda + column</c>).</summary>
+    public static APanel Gathered(float* a, nint lda, int* rows, int count, int column, nint* depthOffsets)
     {
         // Rows past count repeat the first: valid addresses, never read.
-        float* Row(int r) => a + (nint)rows[r < count ? r : 0] * lda + depth;
-        return new APanel { Row0 = Row(0), Row1 = Row(1), Row2 = Row(2), Row3 = Row(3), Row4 = Row(4), Row5 = Row(5), DepthStride = 1 };
+        float* Row(int r) => a + (nint)rows[r < count ? r : 0] * lda + column;
+        return new APanel { Row0 = Row(0), Row1 = Row(1), Row2 = Row(2), Row3 = Row(3), Row4 = Row(4), Row5 = Row(5), DepthOffsets = depthOffsets };
     }
 }
 
@@ -135,9 +134,10 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
         }
 
         float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3, r4 = a.Row4, r5 = a.Row5;
-        nint depthStride = a.DepthStride, offset = 0;   // element (r, p) is at rowR[p * depthStride]
+        nint* depth = a.DepthOffsets;   // element (r, p) is at rowR[depth[p]]
         for (int p = 0; p < kc; p++)
         {
+            nint offset = depth[p];
             Vector512<float> b0 = Vector512.Load(b);
             Vector512<float> b1 = Vector512.Load(b + 16);
             Vector512<float> b2 = Vector512.Load(b + 32);
@@ -181,7 +181,6 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
                 c52 = Avx512F.FusedMultiplyAdd(ar, b2, c52); c53 = Avx512F.FusedMultiplyAdd(ar, b3, c53);
             }
 
-            offset += depthStride;
             b += bStride;
         }
 
@@ -204,9 +203,10 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
         int rows = TRows.Rows;
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3, r4 = a.Row4, r5 = a.Row5;
-        nint depthStride = a.DepthStride, offset = 0;
+        nint* depth = a.DepthOffsets;
         for (int p = 0; p < kc; p++)
         {
+            nint offset = depth[p];
             Vector512<float> b0 = Vector512.Load(b);
             c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(r0[offset]), b0, c0);
             if (rows > 1) c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(r1[offset]), b0, c1);
@@ -214,7 +214,6 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
             if (rows > 3) c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(r3[offset]), b0, c3);
             if (rows > 4) c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(r4[offset]), b0, c4);
             if (rows > 5) c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(r5[offset]), b0, c5);
-            offset += depthStride;
             b += bStride;
         }
 
@@ -239,9 +238,10 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
         Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width)).AsSingle();
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3, r4 = a.Row4, r5 = a.Row5;
-        nint depthStride = a.DepthStride, offset = 0;
+        nint* depth = a.DepthOffsets;
         for (int p = 0; p < kc; p++)
         {
+            nint offset = depth[p];
             Vector512<float> b0 = Avx512F.MaskLoad(b, mask, Vector512<float>.Zero);
             c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(r0[offset]), b0, c0);
             if (rows > 1) c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(r1[offset]), b0, c1);
@@ -249,7 +249,6 @@ internal readonly unsafe struct Avx512Kernel6x64 : IGemmMicroKernel
             if (rows > 3) c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(r3[offset]), b0, c3);
             if (rows > 4) c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(r4[offset]), b0, c4);
             if (rows > 5) c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(r5[offset]), b0, c5);
-            offset += depthStride;
             b += bStride;
         }
 
@@ -309,9 +308,10 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
 
         float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3, r4 = a.Row4, r5 = a.Row5;
-        nint depthStride = a.DepthStride, offset = 0;
+        nint* depth = a.DepthOffsets;
         for (int p = 0; p < kc; p++)
         {
+            nint offset = depth[p];
             Vector256<float> b0 = Vector256.Load(b);
             Vector256<float> b1 = Vector256.Load(b + 8);
 
@@ -347,7 +347,6 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
                 c50 = Fma.MultiplyAdd(ar, b0, c50); c51 = Fma.MultiplyAdd(ar, b1, c51);
             }
 
-            offset += depthStride;
             b += bStride;
         }
 
@@ -370,9 +369,10 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
         int rows = TRows.Rows;
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3, r4 = a.Row4, r5 = a.Row5;
-        nint depthStride = a.DepthStride, offset = 0;
+        nint* depth = a.DepthOffsets;
         for (int p = 0; p < kc; p++)
         {
+            nint offset = depth[p];
             Vector256<float> b0 = Vector256.Load(b);
             c0 = Fma.MultiplyAdd(Vector256.Create(r0[offset]), b0, c0);
             if (rows > 1) c1 = Fma.MultiplyAdd(Vector256.Create(r1[offset]), b0, c1);
@@ -380,7 +380,6 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
             if (rows > 3) c3 = Fma.MultiplyAdd(Vector256.Create(r3[offset]), b0, c3);
             if (rows > 4) c4 = Fma.MultiplyAdd(Vector256.Create(r4[offset]), b0, c4);
             if (rows > 5) c5 = Fma.MultiplyAdd(Vector256.Create(r5[offset]), b0, c5);
-            offset += depthStride;
             b += bStride;
         }
 
@@ -433,9 +432,10 @@ internal readonly unsafe struct PortableKernel : IGemmMicroKernel
         Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
         float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3;
-        nint depthStride = a.DepthStride, offset = 0;
+        nint* depth = a.DepthOffsets;
         for (int p = 0; p < kc; p++)
         {
+            nint offset = depth[p];
             Vector<float> b0 = Vector.Load(b);
             Vector<float> b1 = Vector.Load(b + w);
             Vector<float> ar = new(r0[offset]);
@@ -458,7 +458,6 @@ internal readonly unsafe struct PortableKernel : IGemmMicroKernel
                 c30 += ar * b0; c31 += ar * b1;
             }
 
-            offset += depthStride;
             b += bStride;
         }
 

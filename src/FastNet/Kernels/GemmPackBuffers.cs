@@ -24,25 +24,33 @@ internal sealed unsafe class GemmPackBuffers
     /// <summary>Packed KC x NB block of op(B).</summary>
     public readonly float* B;
 
+    /// <summary>Floats in <see cref="A"/>.</summary>
+    public const int AFloats = GemmBlocking.MB * GemmBlocking.KC;
+
     /// <summary>Packed MB x KC block of op(A).</summary>
     public readonly float* A;
 
     /// <summary>An MR x NR tile for the edges of C.</summary>
     public readonly float* Tile;
 
+    /// <summary>The offsets of one depth block's steps in A (see <see cref="APanel"/>), KC of them.</summary>
+    public readonly nint* DepthOffsets;
+
     public GemmPackBuffers()
     {
         const int floatsPerLine = GemmBlocking.Alignment / sizeof(float);
         int bFloats = GemmBlocking.KC * GemmBlocking.NB;
-        int aFloats = GemmBlocking.MB * GemmBlocking.KC;
+        int aFloats = AFloats;
         // Slack of one cache line after each region: PackTransposedA may store up to 8 floats past its panel.
-        _storage = GC.AllocateUninitializedArray<float>(bFloats + aFloats + MaxTile + 4 * floatsPerLine, pinned: true);
+        int depthFloats = GemmBlocking.KC * sizeof(long) / sizeof(float);
+        _storage = GC.AllocateUninitializedArray<float>(bFloats + aFloats + MaxTile + depthFloats + 4 * floatsPerLine, pinned: true);
         float* start = (float*)Unsafe.AsPointer(ref _storage[0]);
         nint misalignment = (nint)start % GemmBlocking.Alignment;
         float* aligned = misalignment == 0 ? start : (float*)((byte*)start + (GemmBlocking.Alignment - misalignment));
         B = aligned;
         A = B + bFloats;
         Tile = A + aFloats + floatsPerLine;
+        DepthOffsets = (nint*)(Tile + MaxTile);
         new Span<float>(Tile, MaxTile).Clear();   // edge tiles read rows they do not use: keep them finite
     }
 

@@ -106,13 +106,31 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>
-    /// Packs rows i0 .. i0+height of op(A) (M x K) for a transposed stored A (K x M), depth pc .. pc+kc, as panels of
+    /// Packs rows i0 .. i0+height of op(A) (M x K) for a transposed stored A (K x M; its row p at
+    /// <c>a + storedRows[p] * lda</c> when <paramref name="storedRows"/> is given), depth pc .. pc+kc, as panels of
     /// <paramref name="mr"/> rows: panel q holds <c>dst[q*kc*mr + p*mr + r]</c>. A short last panel leaves its rows
     /// beyond the valid ones unwritten: the kernel then runs with that panel's row count and never reads them.
     /// (A row-major A is never packed: the kernels read it in place.)
     /// </summary>
-    public static void PackTransposedA(float* a, nint lda, int pc, int kc, int i0, int height, int mr, float* dst)
+    public static void PackTransposedA(float* a, nint lda, int* storedRows, int pc, int kc, int i0, int height, int mr, float* dst)
     {
+        if (storedRows != null)
+        {
+            // Stored rows gathered from anywhere (a mini-batch where its samples lie): step by step.
+            for (int q = 0; q < height; q += mr)
+            {
+                int h = Math.Min(mr, height - q);
+                float* panel = dst + (nint)q * kc;
+                for (int p = 0; p < kc; p++, panel += mr)
+                {
+                    float* src = a + (nint)storedRows[pc + p] * lda + i0 + q;
+                    for (int r = 0; r < h; r++) panel[r] = src[r];
+                }
+            }
+
+            return;
+        }
+
         for (int q = 0; q < height; q += mr)
         {
             int h = Math.Min(mr, height - q);

@@ -75,7 +75,7 @@ public sealed class DenseLayer : Layer
     /// wide), read where they lie: the same bits as gathering them first, without the copy in front of the GEMM.
     /// </summary>
     internal void ForwardRows(ReadOnlySpan<float> data, ReadOnlySpan<int> rows, Span<float> y, int maxThreads)
-        => Gemm.MultiplyRows(data, Inputs, rows, Weights, Outputs, y, Outputs, Outputs, Inputs,
+        => Gemm.MultiplyRows(data, Inputs, rows, Weights, Outputs, y, Outputs, rows.Length, Outputs, Inputs,
             epilogue: new GemmEpilogue(Biases, Activation), maxThreads: maxThreads);
 
     internal override bool Backward(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dy, Span<float> dx, int batch, int maxThreads)
@@ -94,9 +94,15 @@ public sealed class DenseLayer : Layer
 
     /// <summary>dW = X^T dZ [inputs x outputs], db = column sums of dZ.</summary>
     internal override void ParameterGradients(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> gradients, int batch, int maxThreads)
+        => ParameterGradients(x, default, dy, gradients, batch, maxThreads);
+
+    /// <summary>
+    /// As <see cref="ParameterGradients(object?, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int)"/>, with
+    /// the input given as rows <paramref name="rows"/> of <paramref name="x"/> when they are not empty (see <see cref="ForwardRows"/>).
+    /// </summary>
+    internal void ParameterGradients(ReadOnlySpan<float> x, ReadOnlySpan<int> rows, ReadOnlySpan<float> dy, Span<float> gradients, int batch, int maxThreads)
     {
-        Gemm.Multiply(x, Inputs, dy, Outputs, gradients[..(Inputs * Outputs)], Outputs, Inputs, Outputs, batch,
-            transA: Transpose.Transposed, maxThreads: maxThreads);
+        WeightProduct(x, rows, dy, gradients[..(Inputs * Outputs)], 1f, 0f, batch, maxThreads);
         Bias.Gradient(dy, gradients.Slice(Inputs * Outputs, Outputs), batch, Outputs);
     }
 
@@ -105,12 +111,30 @@ public sealed class DenseLayer : Layer
     /// back. The bias gradient goes through its slot in <paramref name="gradients"/> on the way.
     /// </summary>
     internal override void ApplySgd(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float learningRate, Span<float> gradients, int batch, int maxThreads)
+        => ApplySgd(x, default, dy, learningRate, gradients, batch, maxThreads);
+
+    /// <summary>As the override, with the input given as rows <paramref name="rows"/> of <paramref name="x"/> when they are not empty.</summary>
+    internal void ApplySgd(ReadOnlySpan<float> x, ReadOnlySpan<int> rows, ReadOnlySpan<float> dy, float learningRate, Span<float> gradients, int batch, int maxThreads)
     {
-        Gemm.Multiply(x, Inputs, dy, Outputs, Weights, Outputs, Inputs, Outputs, batch,
-            transA: Transpose.Transposed, alpha: -learningRate, beta: 1f, maxThreads: maxThreads);
+        WeightProduct(x, rows, dy, Weights, -learningRate, 1f, batch, maxThreads);
         Span<float> db = gradients.Slice(Inputs * Outputs, Outputs);
         Bias.Gradient(dy, db, batch, Outputs);
         TensorPrimitives.MultiplyAdd(db, -learningRate, Biases, Biases);
+    }
+
+    /// <summary>C = alpha X^T dZ + beta C [inputs x outputs], X being the first batch rows of x, or its rows <paramref name="rows"/>.</summary>
+    private void WeightProduct(ReadOnlySpan<float> x, ReadOnlySpan<int> rows, ReadOnlySpan<float> dy, Span<float> c, float alpha, float beta, int batch, int maxThreads)
+    {
+        if (rows.IsEmpty)
+        {
+            Gemm.Multiply(x, Inputs, dy, Outputs, c, Outputs, Inputs, Outputs, batch,
+                transA: Transpose.Transposed, alpha: alpha, beta: beta, maxThreads: maxThreads);
+        }
+        else
+        {
+            Gemm.MultiplyRows(x, Inputs, rows, dy, Outputs, c, Outputs, Inputs, Outputs, batch,
+                transA: Transpose.Transposed, alpha: alpha, beta: beta, maxThreads: maxThreads);
+        }
     }
 
     /// <inheritdoc/>

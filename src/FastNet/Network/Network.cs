@@ -124,14 +124,18 @@ public sealed partial class Network
     /// in their output-gradient buffer), computed with the current parameters. Returns false, early, at the first
     /// delta that holds a NaN or an infinity: nothing has been changed but workspace buffers.
     /// </summary>
-    internal bool BackwardDeltas(Workspace workspace, ReadOnlySpan<float> input, int batch, int maxThreads)
+    /// <remarks>
+    /// With <paramref name="inputRows"/> (after <see cref="TryForwardRows"/>), the input is those rows of
+    /// <paramref name="input"/>; the dense first layer's deltas do not read it.
+    /// </remarks>
+    internal bool BackwardDeltas(Workspace workspace, ReadOnlySpan<float> input, int batch, int maxThreads, ReadOnlySpan<int> inputRows = default)
     {
         for (int l = _layers.Length - 1; l >= 0; l--)
         {
             // The first layer's input gradient is never needed.
             Span<float> dx = l > 0 ? workspace.OutputGradient(l - 1, batch) : Span<float>.Empty;
-            if (!_layers[l].Backward(workspace.Scratch(l), LayerInput(workspace, input, l, batch), workspace.Output(l, batch),
-                    workspace.OutputGradient(l, batch), dx, batch, maxThreads))
+            ReadOnlySpan<float> x = l == 0 && !inputRows.IsEmpty ? default : LayerInput(workspace, input, l, batch);
+            if (!_layers[l].Backward(workspace.Scratch(l), x, workspace.Output(l, batch), workspace.OutputGradient(l, batch), dx, batch, maxThreads))
                 return false;
         }
 
@@ -142,25 +146,36 @@ public sealed partial class Network
     /// Backpropagation, second pass, after <see cref="BackwardDeltas"/>: every layer's dLoss/dParameters into
     /// <paramref name="gradients"/> (laid out like <see cref="Parameters"/>).
     /// </summary>
-    internal void ParameterGradients(Workspace workspace, ReadOnlySpan<float> input, int batch, Span<float> gradients, int maxThreads)
+    internal void ParameterGradients(Workspace workspace, ReadOnlySpan<float> input, int batch, Span<float> gradients, int maxThreads,
+        ReadOnlySpan<int> inputRows = default)
     {
         foreach (Layer layer in _layers)
         {
-            layer.ParameterGradients(workspace.Scratch(layer.Index), LayerInput(workspace, input, layer.Index, batch),
-                workspace.OutputGradient(layer.Index, batch), gradients.Slice(layer.ParameterOffset, layer.ParameterCount), batch, maxThreads);
+            Span<float> g = gradients.Slice(layer.ParameterOffset, layer.ParameterCount);
+            ReadOnlySpan<float> dy = workspace.OutputGradient(layer.Index, batch);
+            if (layer.Index == 0 && !inputRows.IsEmpty)
+                ((DenseLayer)layer).ParameterGradients(input, inputRows, dy, g, batch, maxThreads);
+            else
+                layer.ParameterGradients(workspace.Scratch(layer.Index), LayerInput(workspace, input, layer.Index, batch), dy, g, batch, maxThreads);
         }
     }
 
     /// <summary>
     /// The second pass fused with a plain SGD update where a layer can (dense: W -= lr X^T dZ is one GEMM), so
     /// weight gradients need not be written out and read back; <paramref name="gradients"/> is scratch on the way.
+    /// <paramref name="inputRows"/> as in <see cref="BackwardDeltas"/> (and <see cref="ParameterGradients"/>).
     /// </summary>
-    internal void ApplySgd(Workspace workspace, ReadOnlySpan<float> input, int batch, float learningRate, Span<float> gradients, int maxThreads)
+    internal void ApplySgd(Workspace workspace, ReadOnlySpan<float> input, int batch, float learningRate, Span<float> gradients, int maxThreads,
+        ReadOnlySpan<int> inputRows = default)
     {
         foreach (Layer layer in _layers)
         {
-            layer.ApplySgd(workspace.Scratch(layer.Index), LayerInput(workspace, input, layer.Index, batch), workspace.OutputGradient(layer.Index, batch),
-                learningRate, gradients.Slice(layer.ParameterOffset, layer.ParameterCount), batch, maxThreads);
+            Span<float> g = gradients.Slice(layer.ParameterOffset, layer.ParameterCount);
+            ReadOnlySpan<float> dy = workspace.OutputGradient(layer.Index, batch);
+            if (layer.Index == 0 && !inputRows.IsEmpty)
+                ((DenseLayer)layer).ApplySgd(input, inputRows, dy, learningRate, g, batch, maxThreads);
+            else
+                layer.ApplySgd(workspace.Scratch(layer.Index), LayerInput(workspace, input, layer.Index, batch), dy, learningRate, g, batch, maxThreads);
         }
     }
 

@@ -17,6 +17,7 @@ namespace FastNet.Training;
 /// </remarks>
 public sealed class Trainer
 {
+
     private readonly Workspace _workspace;
     private readonly AlignedBuffer _gradients;     // written by GEMMs split over threads: cache-line aligned
     private readonly AlignedBuffer _batchInputs;
@@ -167,20 +168,21 @@ public sealed class Trainer
     }
 
     /// <summary>The loss of a forward <paramref name="output"/> against labels (when given) or target rows, then the deltas.</summary>
-    private float LossAndDeltas(ReadOnlySpan<float> inputs, ReadOnlySpan<float> output, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batch)
+    private float LossAndDeltas(ReadOnlySpan<float> inputs, ReadOnlySpan<float> output, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batch,
+        ReadOnlySpan<int> rows = default)
     {
         float loss = targets.IsEmpty
             ? Losses.SoftmaxCrossEntropy(output, labels, LastOutputGradient(batch), batch, Network.OutputSize)
             : LossOf(output, targets, LastOutputGradient(batch), batch);
-        return Deltas(inputs, batch, loss);
+        return Deltas(inputs, batch, loss, rows);
     }
 
     /// <summary>
     /// <see cref="Step(ReadOnlySpan{float}, ReadOnlySpan{int})"/> on the samples <paramref name="indices"/> of a dataset
-    /// (checked by <see cref="Fit"/>), with the same result. A dense first layer reads them where they lie: rows of a
-    /// shuffled large dataset then stream in from memory while its GEMM computes (the hardware prefetchers follow
-    /// each row), rather than stalling a copy in front of it; the copy the backward pass needs is made afterwards,
-    /// from cache.
+    /// (checked by <see cref="Fit"/>), with the same result. A dense first layer reads them where they lie, in its
+    /// forward GEMM and in its weight-gradient GEMM: rows of a shuffled large dataset then stream in from memory while
+    /// the GEMM computes (the hardware prefetchers follow each row), rather than stalling a copy in front of it, and
+    /// no copy is written that the other cores would have to fetch. Other first layers get a gathered copy.
     /// </summary>
     private float StepOnRows(Dataset data, ReadOnlySpan<int> indices)
     {
@@ -192,37 +194,45 @@ public sealed class Trainer
             else data.Targets.Slice(i * t, t).CopyTo(_batchTargets.AsSpan(r * t, t));
         }
 
-        bool forwardDone = Network.TryForwardRows(_workspace, data.Features, indices, MaxThreads, out ReadOnlySpan<float> output);
-        Span<float> inputs = _batchInputs.Slice(0, batch * d);
-        for (int r = 0; r < batch; r++) data.Features.Slice(indices[r] * d, d).CopyTo(inputs.Slice(r * d, d));
-        if (!forwardDone) output = Network.Forward(_workspace, inputs, batch, MaxThreads);
+        ReadOnlySpan<float> inputs = data.Features;
+        ReadOnlySpan<int> rows = indices;
+        if (!Network.TryForwardRows(_workspace, data.Features, indices, MaxThreads, out ReadOnlySpan<float> output))
+        {
+            Span<float> gathered = _batchInputs.Slice(0, batch * d);
+            for (int r = 0; r < batch; r++) data.Features.Slice(indices[r] * d, d).CopyTo(gathered.Slice(r * d, d));
+            inputs = gathered;
+            rows = default;
+            output = Network.Forward(_workspace, inputs, batch, MaxThreads);
+        }
+
         float loss = data.HasLabels
-            ? LossAndDeltas(inputs, output, _batchLabels.AsSpan(0, batch), default, batch)
-            : LossAndDeltas(inputs, output, default, _batchTargets.AsSpan(0, batch * t), batch);
-        Update(inputs, batch);
+            ? LossAndDeltas(inputs, output, _batchLabels.AsSpan(0, batch), default, batch, rows)
+            : LossAndDeltas(inputs, output, default, _batchTargets.AsSpan(0, batch * t), batch, rows);
+        Update(inputs, batch, rows);
         return loss;
     }
 
     /// <summary>Checks the loss, then backpropagates dLoss/dZ through every layer, checking each.</summary>
-    private float Deltas(ReadOnlySpan<float> inputs, int batch, float loss)
+    private float Deltas(ReadOnlySpan<float> inputs, int batch, float loss, ReadOnlySpan<int> rows = default)
     {
         if (!float.IsFinite(loss))
             throw new TrainingDivergedException($"The loss is {loss} after {Optimizer.Steps} updates; the parameters are those of the last good step. Try a smaller learning rate.");
-        if (!Network.BackwardDeltas(_workspace, inputs, batch, MaxThreads))
+        if (!Network.BackwardDeltas(_workspace, inputs, batch, MaxThreads, rows))
             throw new TrainingDivergedException($"A backpropagated error is NaN or infinite after {Optimizer.Steps} updates (loss {loss}); the parameters are those of the last good step. Try a smaller learning rate.");
         return loss;
     }
 
-    private void Update(ReadOnlySpan<float> inputs, int batch)
+    /// <summary>The update after the deltas; the input is <paramref name="inputs"/>'s first rows, or its rows <paramref name="rows"/>.</summary>
+    private void Update(ReadOnlySpan<float> inputs, int batch, ReadOnlySpan<int> rows = default)
     {
         if (Optimizer is Sgd { IsPlain: true } sgd)
         {
-            Network.ApplySgd(_workspace, inputs, batch, sgd.LearningRate, _gradients.Span, MaxThreads);
+            Network.ApplySgd(_workspace, inputs, batch, sgd.LearningRate, _gradients.Span, MaxThreads, rows);
             sgd.CountFusedStep();
         }
         else
         {
-            Network.ParameterGradients(_workspace, inputs, batch, _gradients.Span, MaxThreads);
+            Network.ParameterGradients(_workspace, inputs, batch, _gradients.Span, MaxThreads, rows);
             Optimizer.Update(Network.Parameters, _gradients.Span);
         }
     }

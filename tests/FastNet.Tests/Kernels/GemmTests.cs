@@ -167,16 +167,47 @@ public class GemmTests
                     }
     }
 
+    /// <summary>
+    /// With a transposed A the gathered stored rows are the depth steps (X^T dZ over a mini-batch where it lies): the
+    /// same bits as on a copy, through the in-place path (C at most 384 wide), the packed one (wider), short row
+    /// panels, 1-2 rows, alpha and beta (the fused SGD update), and threads.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void GatheredDepthOfATransposedAEqualsACopy(int pathId)
+    {
+        var path = (GemmPath)pathId;
+        var rng = new Random(6);
+        const int stored = 90;
+        foreach (int m in new[] { 1, 2, 7, 130 })
+            foreach (int n in new[] { 10, 64, 400 })
+                foreach (int k in new[] { 3, 64 })
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        int lda = m + 5;
+                        float[] a = TestData.Uniform(rng, stored * lda), b = TestData.Uniform(rng, k * n), c0 = TestData.Uniform(rng, m * n);
+                        int[] rows = Enumerable.Range(0, k).Select(_ => rng.Next(stored)).ToArray();
+                        rows[^1] = stored - 1;
+                        float[] copy = rows.SelectMany(r => a.AsSpan(r * lda, m).ToArray()).ToArray();   // K x M
+                        float[] expected = (float[])c0.Clone(), actual = (float[])c0.Clone();
+                        Gemm.MultiplyCore(copy, m, b, n, expected, n, m, n, k, Transpose.Transposed, Transpose.None, -0.1f, 1f, default, threads, path);
+                        Gemm.MultiplyCore(a.AsSpan(0, (stored - 1) * lda + m), lda, b, n, actual, n, m, n, k, Transpose.Transposed, Transpose.None,
+                            -0.1f, 1f, default, threads, path, rows);
+                        Assert.True(expected.AsSpan().SequenceEqual(actual), $"{path} m={m} n={n} k={k} threads={threads}");
+                    }
+    }
+
     [Fact]
-    public void GatheredRowsOutsideAOrWithATransposedAreRejected()
+    public void GatheredRowsOutsideAOrOfTheWrongCountAreRejected()
     {
         float[] a = new float[10 * 4], b = new float[4 * 3], c = new float[2 * 3];
-        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MultiplyRows(a, 4, new[] { 0, 10 }, b, 3, c, 3, 3, 4));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MultiplyRows(a, 4, new[] { -1, 0 }, b, 3, c, 3, 3, 4));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MultiplyRows(a, 3, new[] { 0, 1 }, b, 3, c, 3, 3, 4));   // lda < k
-        Assert.Throws<ArgumentException>(() => Gemm.MultiplyCore(a, 4, b, 3, c, 3, 2, 3, 4, Transpose.Transposed, Transpose.None, 1f, 0f,
-            default, 1, Gemm.DefaultPath, new[] { 0, 1 }));
-        Gemm.MultiplyRows(a, 4, new[] { 9, 0 }, b, 3, c, 3, 3, 4);   // the last whole row is fine
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MultiplyRows(a, 4, new[] { 0, 10 }, b, 3, c, 3, 2, 3, 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MultiplyRows(a, 4, new[] { -1, 0 }, b, 3, c, 3, 2, 3, 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MultiplyRows(a, 3, new[] { 0, 1 }, b, 3, c, 3, 2, 3, 4));   // lda < k
+        Assert.Throws<ArgumentException>(() => Gemm.MultiplyRows(a, 4, new[] { 0, 1, 2 }, b, 3, c, 3, 2, 3, 4));      // M is 2
+        Assert.Throws<ArgumentException>(() => Gemm.MultiplyRows(a, 4, new[] { 0, 1 }, b, 3, c, 3, 2, 3, 4, transA: Transpose.Transposed));   // K is 4
+        Gemm.MultiplyRows(a, 4, new[] { 9, 0 }, b, 3, c, 3, 2, 3, 4);   // the last whole row is fine
+        Gemm.MultiplyRows(a, 4, new[] { 9, 0, 3, 3 }, b, 3, c, 3, 2, 3, 4, transA: Transpose.Transposed);
     }
 
     [Theory]
