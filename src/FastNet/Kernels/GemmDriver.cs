@@ -25,7 +25,28 @@ internal unsafe struct GemmProblem
 internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMicroKernel
 {
     /// <summary>Computes rows [m0, m1) x columns [n0, n1) of C. m0 and n0 lie on the MR / NR tile grid.</summary>
+    /// <remarks>
+    /// When K takes several depth blocks and C is wider than one column block, the column blocks go outermost (the
+    /// GotoBLAS order): each block of C, M x NB, then stays in L2 from one depth block to the next instead of making
+    /// a round trip to L3 per depth block (a 256 x 1024 C is 1 MiB). Each element still sums its depth blocks in the
+    /// same order, so the bits do not change. With one depth block the order does not matter to C, and the column
+    /// blocks stay innermost so that a packed transposed A serves all of them.
+    /// </remarks>
     public static void Run(in GemmProblem p, int m0, int m1, int n0, int n1, GemmPackBuffers buffers)
+    {
+        int nb = GemmBlocking.NB / TKernel.Nr * TKernel.Nr;
+        if (p.K > GemmBlocking.DepthBlock(p.K) && n1 - n0 > nb)
+        {
+            for (int j0 = n0; j0 < n1; j0 += nb) RunColumns(p, m0, m1, j0, Math.Min(n1, j0 + nb), buffers);
+        }
+        else
+        {
+            RunColumns(p, m0, m1, n0, n1, buffers);
+        }
+    }
+
+    /// <summary>The loop nest of <see cref="GemmBlocking"/> over one rectangle of C.</summary>
+    private static void RunColumns(in GemmProblem p, int m0, int m1, int n0, int n1, GemmPackBuffers buffers)
     {
         int mr = TKernel.Mr, nr = TKernel.Nr;
         // A row-major A is read in place. So is a transposed one when C is at most one block wide (a weight
