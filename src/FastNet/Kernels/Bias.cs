@@ -26,6 +26,7 @@ public static class Bias
     /// dbias[j] = sum over r of dy[r, j] (column sums), overwriting dbias. Rows are added in order, so the
     /// result does not depend on how anything else was scheduled.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void Gradient(ReadOnlySpan<float> dy, Span<float> dbias, int rows, int cols)
     {
         Guard.Matrix(dy.Length, rows, cols, nameof(dy));

@@ -32,6 +32,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     /// same order, so the bits do not change. With one depth block the order does not matter to C, and the column
     /// blocks stay innermost so that a packed transposed A serves all of them.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void Run(in GemmProblem p, int m0, int m1, int n0, int n1, GemmPackBuffers buffers)
     {
         int nb = GemmBlocking.NB / TKernel.Nr * TKernel.Nr;
@@ -46,6 +47,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     }
 
     /// <summary>The loop nest of <see cref="GemmBlocking"/> over one rectangle of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private static void RunColumns(in GemmProblem p, int m0, int m1, int n0, int n1, GemmPackBuffers buffers)
     {
         int mr = TKernel.Mr, nr = TKernel.Nr;
@@ -130,6 +132,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     /// columns fit) runs on a scratch tile and only the valid h x w part is copied in and out. Which kernel computes
     /// an element depends only on its place in C, so results stay the same for every thread count.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private static void RunEdgeTile(int kc, in APanel a, float* b, nint bStride, float* c, nint ldc,
         int h, int w, float alpha, float beta, float* tile)
     {

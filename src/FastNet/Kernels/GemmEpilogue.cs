@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -30,6 +31,7 @@ public readonly ref struct GemmEpilogue
     /// micro-kernel tiles (or the matrix edge), so each element sees the same vector lane layout whichever
     /// thread computed it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal static unsafe void Apply(float* c, nint ldc, int rows, int cols, float* bias, Activation activation)
     {
         for (int r = 0; r < rows; r++, c += ldc)
@@ -49,6 +51,7 @@ public readonly ref struct GemmEpilogue
     }
 
     /// <summary>row = max(row + bias, 0) (or just row + bias). Vector.Max propagates NaN, as ReLU must for divergence checks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private static unsafe void AddBiasThenRelu(float* row, float* bias, int cols, bool relu)
     {
         int j = 0;

@@ -16,6 +16,7 @@ internal static unsafe class GemmPacking
     /// is <paramref name="nr"/>, except for a last panel no wider than <paramref name="narrowNr"/>, which is
     /// packed <paramref name="narrowNr"/> wide for the narrow kernel (see <see cref="PanelStride"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void PackB(float* b, nint ldb, bool transposed, int pc, int kc, int j0, int width, int nr, int narrowNr, float* dst)
     {
         for (int q = 0; q < width; q += nr)
@@ -34,6 +35,7 @@ internal static unsafe class GemmPacking
     public static int PanelStride(int w, int nr, int narrowNr) => w < nr && w <= narrowNr ? narrowNr : nr;
 
     /// <summary>Rows of a row-major source become rows of the panel: contiguous copies.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private static void PackPanel(float* src, nint ld, int kc, int w, int nr, float* panel)
     {
         if (w == nr && nr % 16 == 0 && Vector512.IsHardwareAccelerated)
@@ -58,6 +60,7 @@ internal static unsafe class GemmPacking
     /// Source rows are panel columns: src[jj*ld + p] goes to panel[p*nr + jj]. Done as 8 x 8 register
     /// transposes where AVX allows, so reads and writes both stay contiguous.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private static void PackTransposedPanel(float* src, nint ld, int kc, int w, int nr, float* panel)
     {
         int jj = 0;
@@ -120,6 +123,7 @@ internal static unsafe class GemmPacking
     /// beyond the valid ones unwritten: the kernel then runs with that panel's row count and never reads them.
     /// (A row-major A is never packed: the kernels read it in place.)
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void PackTransposedA(float* a, nint lda, int* storedRows, int pc, int kc, int i0, int height, int mr, float* dst)
     {
         if (storedRows != null)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FastNet.Threading;
 
 namespace FastNet.Kernels;
@@ -29,6 +30,7 @@ internal sealed unsafe class GemmParallel<TKernel> : IParallelJob where TKernel 
     private static readonly int MaxTasks = Math.Max(8, 4 * Environment.ProcessorCount);
     private int _gridRows, _gridCols, _tileRows, _tileCols;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void Run(in GemmProblem p, int maxThreads)
     {
         int mr = TKernel.Mr, nr = TKernel.Nr;
@@ -65,6 +67,7 @@ internal sealed unsafe class GemmParallel<TKernel> : IParallelJob where TKernel 
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public void Execute(int task)
     {
         int gi = task / _gridCols, gj = task % _gridCols;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace FastNet.Kernels;
@@ -17,6 +18,7 @@ public static class Losses
     /// Mean over rows of -log softmax(z)[label]: log-sum-exp(z) - z[label], computed with the row maximum
     /// subtracted so logits of any finite size stay finite. Gradient: (softmax(z) - onehot(label)) / rows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> gradient, int rows, int cols)
     {
         CheckShapes(logits, gradient, rows, cols);
@@ -58,6 +60,7 @@ public static class Losses
     /// Mean over rows of -sum_j t[j] * log softmax(z)[j] for target distributions t (one-hot rows included).
     /// Gradient: (softmax(z) * sum_j t[j] - t) / rows, which is (softmax(z) - t) / rows when t sums to 1.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int rows, int cols)
     {
         CheckShapes(logits, gradient, rows, cols);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace FastNet.Threading;
@@ -67,6 +68,7 @@ internal sealed class WorkerPool
     /// <paramref name="taskCount"/> - 1 workers, and returns when all are done. The first exception a task
     /// throws is rethrown here.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public void Run(IParallelJob job, int taskCount)
     {
         if (taskCount <= 1 || _wake.Length == 0 || !Monitor.TryEnter(_gate))
@@ -134,6 +136,7 @@ internal sealed class WorkerPool
     }
 
     /// <summary>Claims and runs tasks of the current job until none are left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private void RunTasks()
     {
         IParallelJob job = _job!;
@@ -152,6 +155,7 @@ internal sealed class WorkerPool
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private void WorkerLoop(int index)
     {
         object wake = _wake[index];
