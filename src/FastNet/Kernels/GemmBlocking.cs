@@ -21,7 +21,7 @@ internal static class GemmBlocking
 
     /// <summary>
     /// The depth of each rank-k update for a given K: K split into equal blocks of at most <see cref="KC"/>
-    /// (784 = 4 x 196, not 3 x 256 + 16: a thin last block pays a full load and store of C for little work),
+    /// (784 = 264 + 264 + 256, not 384 + 384 + 16: a thin last block pays a full load and store of C for little work),
     /// rounded up to a multiple of 8. It depends on K alone, so every thread count sums in the same order.
     /// </summary>
     public static int DepthBlock(int k)
