@@ -19,6 +19,24 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void PackB(float* b, nint ldb, bool transposed, int pc, int kc, int j0, int width, int nr, int narrowNr, float* dst)
     {
+        int full = width / nr * nr;
+        if (!transposed && full > nr && nr % 16 == 0 && Vector512.IsHardwareAccelerated)
+        {
+            // Several full panels of a row-major B: walk each source row once, left to right, handing 64-float pieces
+            // to every panel. Reading panel by panel instead jumps a whole row (often 4 KiB) per 256 bytes read.
+            float* src = b + (nint)pc * ldb + j0;
+            for (int p = 0; p < kc; p++, src += ldb)
+            {
+                float* row = dst + (nint)p * nr;
+                for (int q = 0; q < full; q += nr, row += (nint)nr * kc)
+                    for (int jj = 0; jj < nr; jj += 16) Vector512.Store(Vector512.Load(src + q + jj), row + jj);
+            }
+
+            if (full == width) return;
+            PackPanel(src - (nint)kc * ldb + full, ldb, kc, width - full, PanelStride(width - full, nr, narrowNr), dst + (nint)full * kc);
+            return;
+        }
+
         for (int q = 0; q < width; q += nr)
         {
             int w = Math.Min(nr, width - q);
