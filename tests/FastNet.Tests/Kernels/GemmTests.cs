@@ -100,6 +100,14 @@ public class GemmTests
         // Past every cache block at once: M > MB, N > NB, K > 2 * KC.
         foreach (var (ta, tb) in AllTransposes)
             Check(path, GemmBlocking.MB + 7, GemmBlocking.NB + 9, 2 * GemmBlocking.KC + 3, ta, tb);
+
+        // Packed B blocks of several full panels and a partial one (600 = 384 + 3 x 64 + 24; 1050 = 2 x 384 + 4 x 64 + 26),
+        // with one and with several depth blocks (the column blocks then go outermost).
+        foreach (var (ta, tb) in AllTransposes)
+        {
+            Check(path, 9, 600, 50, ta, tb, beta: 0.5f);
+            Check(path, 13, 1050, GemmBlocking.KC + 20, ta, tb, withBias: true, activation: Activation.Relu);
+        }
     }
 
     /// <summary>
