@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace FastNet.Kernels;
@@ -101,6 +102,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>As the public overload, on a chosen micro-kernel path (tests force each one), optionally with gathered rows of A.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal static void MultiplyCore(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
         int m, int n, int k, Transpose transA, Transpose transB, float alpha, float beta, GemmEpilogue epilogue,
         int maxThreads, GemmPath path, ReadOnlySpan<int> aRows = default)   // aRows: see MultiplyRows
@@ -139,6 +141,7 @@ public static unsafe class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private static void Dispatch(in GemmProblem p, int maxThreads, GemmPath path)
     {
         if (p.K == 0 || p.Alpha == 0f)

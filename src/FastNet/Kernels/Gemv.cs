@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -16,6 +17,7 @@ internal static unsafe class Gemv
     /// y[j] = alpha * sum_p x[p * incX] * op(B)(p, j) + beta * y[j] for j &lt; n, then the epilogue.
     /// With a transposed B, x must be contiguous (incX == 1).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void Run(float* x, nint incX, float* b, nint ldb, bool transB, int n, int k, float* y,
         float alpha, float beta, float* bias, Activation activation)
     {
@@ -26,6 +28,7 @@ internal static unsafe class Gemv
     }
 
     /// <summary>B is K x N row-major: y += x[p] * B[p, :], a block of 8 vectors of y at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private static void RunRowMajor(float* x, nint incX, float* b, nint ldb, int n, int k, float* y, float alpha, float beta)
     {
         if (beta == 0f && n >= WideColumns && Vector512.IsHardwareAccelerated)
@@ -162,6 +165,7 @@ internal static unsafe class Gemv
     }
 
     /// <summary>B is stored N x K: y[j] = dot(x, B[j, :]), four rows of B per sweep over x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private static void RunTransposed(float* x, float* b, nint ldb, int n, int k, float* y, float alpha, float beta)
     {
         int j = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using FastNet.Kernels;
 
@@ -63,6 +64,7 @@ public sealed class DenseLayer : Layer
         Biases.Clear();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal override void Forward(object? scratch, ReadOnlySpan<float> x, Span<float> y, int batch, int maxThreads)
     {
         // Y = act(X W + b): bias and activation fused into the GEMM's final write.
@@ -74,10 +76,12 @@ public sealed class DenseLayer : Layer
     /// <see cref="Forward"/> on rows <paramref name="rows"/> of <paramref name="data"/> (row-major, <see cref="Inputs"/>
     /// wide), read where they lie: the same bits as gathering them first, without the copy in front of the GEMM.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal void ForwardRows(ReadOnlySpan<float> data, ReadOnlySpan<int> rows, Span<float> y, int maxThreads)
         => Gemm.MultiplyRows(data, Inputs, rows, Weights, Outputs, y, Outputs, rows.Length, Outputs, Inputs,
             epilogue: new GemmEpilogue(Biases, Activation), maxThreads: maxThreads);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal override bool Backward(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dy, Span<float> dx, int batch, int maxThreads)
     {
         // dZ = dY * act'(Z), in place, with act' written in terms of the output Y.
@@ -100,6 +104,7 @@ public sealed class DenseLayer : Layer
     /// As <see cref="ParameterGradients(object?, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int)"/>, with
     /// the input given as rows <paramref name="rows"/> of <paramref name="x"/> when they are not empty (see <see cref="ForwardRows"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal void ParameterGradients(ReadOnlySpan<float> x, ReadOnlySpan<int> rows, ReadOnlySpan<float> dy, Span<float> gradients, int batch, int maxThreads)
     {
         WeightProduct(x, rows, dy, gradients[..(Inputs * Outputs)], 1f, 0f, batch, maxThreads);
@@ -114,6 +119,7 @@ public sealed class DenseLayer : Layer
         => ApplySgd(x, default, dy, learningRate, gradients, batch, maxThreads);
 
     /// <summary>As the override, with the input given as rows <paramref name="rows"/> of <paramref name="x"/> when they are not empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal void ApplySgd(ReadOnlySpan<float> x, ReadOnlySpan<int> rows, ReadOnlySpan<float> dy, float learningRate, Span<float> gradients, int batch, int maxThreads)
     {
         WeightProduct(x, rows, dy, Weights, -learningRate, 1f, batch, maxThreads);
@@ -123,6 +129,7 @@ public sealed class DenseLayer : Layer
     }
 
     /// <summary>C = alpha X^T dZ + beta C [inputs x outputs], X being the first batch rows of x, or its rows <paramref name="rows"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private void WeightProduct(ReadOnlySpan<float> x, ReadOnlySpan<int> rows, ReadOnlySpan<float> dy, Span<float> c, float alpha, float beta, int batch, int maxThreads)
     {
         if (rows.IsEmpty)

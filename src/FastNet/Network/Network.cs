@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FastNet.Kernels;
 
 namespace FastNet;
@@ -90,6 +91,7 @@ public sealed partial class Network
         => ForwardFrom(0, workspace, input[..(batch * InputSize)], batch, maxThreads);
 
     /// <summary>Runs layers <paramref name="first"/> onwards on <paramref name="x"/>, that layer's input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private ReadOnlySpan<float> ForwardFrom(int first, Workspace workspace, ReadOnlySpan<float> x, int batch, int maxThreads)
     {
         for (int l = first; l < _layers.Length; l++)
@@ -108,6 +110,7 @@ public sealed partial class Network
     /// dataset streams in from memory during the first GEMM instead of being copied in front of it. Returns false
     /// (computing nothing) for other first layers.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal bool TryForwardRows(Workspace workspace, ReadOnlySpan<float> data, ReadOnlySpan<int> rows, int maxThreads, out ReadOnlySpan<float> output)
     {
         output = default;
@@ -128,6 +131,7 @@ public sealed partial class Network
     /// With <paramref name="inputRows"/> (after <see cref="TryForwardRows"/>), the input is those rows of
     /// <paramref name="input"/>; the dense first layer's deltas do not read it.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal bool BackwardDeltas(Workspace workspace, ReadOnlySpan<float> input, int batch, int maxThreads, ReadOnlySpan<int> inputRows = default)
     {
         for (int l = _layers.Length - 1; l >= 0; l--)
@@ -146,6 +150,7 @@ public sealed partial class Network
     /// Backpropagation, second pass, after <see cref="BackwardDeltas"/>: every layer's dLoss/dParameters into
     /// <paramref name="gradients"/> (laid out like <see cref="Parameters"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal void ParameterGradients(Workspace workspace, ReadOnlySpan<float> input, int batch, Span<float> gradients, int maxThreads,
         ReadOnlySpan<int> inputRows = default)
     {
@@ -165,6 +170,7 @@ public sealed partial class Network
     /// weight gradients need not be written out and read back; <paramref name="gradients"/> is scratch on the way.
     /// <paramref name="inputRows"/> as in <see cref="BackwardDeltas"/> (and <see cref="ParameterGradients"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal void ApplySgd(Workspace workspace, ReadOnlySpan<float> input, int batch, float learningRate, Span<float> gradients, int maxThreads,
         ReadOnlySpan<int> inputRows = default)
     {

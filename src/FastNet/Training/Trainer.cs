@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using FastNet.Data;
@@ -184,6 +185,7 @@ public sealed class Trainer
     /// the GEMM computes (the hardware prefetchers follow each row), rather than stalling a copy in front of it, and
     /// no copy is written that the other cores would have to fetch. Other first layers get a gathered copy.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private float StepOnRows(Dataset data, ReadOnlySpan<int> indices)
     {
         int batch = indices.Length, d = data.FeatureCount, t = data.TargetCount;
@@ -271,6 +273,7 @@ public sealed class Trainer
     /// <see cref="BatchProgress"/> goes to <paramref name="batchProgress"/>, on this thread. Cancellation is checked
     /// between batches: training then stops, the partial epoch is reported, and the history says it was cancelled.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public TrainingHistory Fit(Dataset train, int epochs, Dataset? validation = null, IProgress<EpochReport>? progress = null,
         IProgress<BatchProgress>? batchProgress = null, CancellationToken cancellationToken = default)
     {
@@ -356,6 +359,7 @@ public sealed class Trainer
     /// Rows of <paramref name="output"/> whose largest value is at the target class: the label, or the largest
     /// value of the target row when there are no labels.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private static int CountCorrect(ReadOnlySpan<float> output, int cols, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
     {
         int rows = output.Length / cols, correct = 0;
