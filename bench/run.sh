@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and writes markdown reports under bench/results/, each headed by the command
 # that made it and the machine it ran on. See bench/README.md for what each suite measures.
-#   bench/run.sh                      every suite, one report each: gemm, training, inference, latency, gru, gru-latency, gru-fashion
-#   bench/run.sh SUITE [BDN args...]  one suite (gemm | training | inference | latency | gru | gru-latency | gru-fashion), e.g. --job short
+#   bench/run.sh                      every suite, one report each: gemm, training, t1-fashion, inference, latency, gru, gru-latency, gru-fashion
+#   bench/run.sh SUITE [BDN args...]  one suite (gemm | training | t1-fashion | inference | latency | gru | gru-latency | gru-fashion), e.g. --job short
 #   bench/run.sh NAME --filter ...    any BenchmarkDotNet selection, reported as bench/results/NAME.md
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +10,7 @@ project=$root/bench/FastNet.Benchmarks
 artifacts=$project/BenchmarkDotNet.Artifacts
 
 if [ $# -eq 0 ]; then
-  for suite in gemm training inference latency gru gru-latency gru-fashion; do "$0" "$suite"; done
+  for suite in gemm training t1-fashion inference latency gru gru-latency gru-fashion; do "$0" "$suite"; done
   exit 0
 fi
 
@@ -43,6 +43,32 @@ if [ "$name" = gru-fashion ]; then
   exit 0
 fi
 
+if [ "$name" = t1-fashion ]; then
+  # Issue #3's accuracy-and-time bar: T1 trained 10 epochs on Fashion-MNIST on 2 threads, three runs (the machine is shared).
+  out=$root/bench/results/t1-fashion.md
+  {
+    echo "# t1-fashion"
+    echo
+    echo "Command: \`bench/run.sh t1-fashion\`, which runs \`dotnet run -c Release --project bench/FastNet.Benchmarks -- quick-train 2 1 10\` three times ($(date -u +%Y-%m-%d))"
+    echo
+    echo "Fashion-MNIST (60,000 train / 10,000 test): T1 784-128(ReLU)-10, softmax cross-entropy, plain SGD lr 0.1, batch 64,"
+    echo "seed 1, 2 threads, last partial batch dropped; each epoch ends with an evaluation of the 10,000 test images."
+    echo "\"total\" is the wall time of \`Trainer.Fit\` for the 10 epochs, evaluations included, from a fresh process (JIT warm-up included)."
+    echo
+    machine
+    for run in 1 2 3; do
+      echo
+      echo "Run $run:"
+      echo
+      echo '```'
+      (cd "$project" && dotnet run -c Release -- quick-train 2 1 10)
+      echo '```'
+    done
+  } > "$out"
+  echo "wrote $out"
+  exit 0
+fi
+
 if [ "$name" = latency ] || [ "$name" = gru-latency ]; then
   # Not BenchmarkDotNet: per-call percentiles need every call timed. The harness writes its own report.
   (cd "$project" && dotnet run -c Release -- "$name" "$@")
@@ -58,7 +84,7 @@ case " $* " in
       training)  filter=(--filter '*TrainingBenchmarks*' '*FmaPeak*') ;;
       inference) filter=(--filter '*InferenceBenchmarks*') ;;
       gru)       filter=(--filter '*GruBenchmarks*' '*FmaPeak*') ;;
-      *) echo "Unknown suite '$name' (gemm, training, inference, latency, gru, gru-latency, gru-fashion); give --filter to name your own." >&2; exit 2 ;;
+      *) echo "Unknown suite '$name' (gemm, training, t1-fashion, inference, latency, gru, gru-latency, gru-fashion); give --filter to name your own." >&2; exit 2 ;;
     esac ;;
 esac
 

@@ -44,7 +44,7 @@ public sealed class TrainingWorkload(string name, int[] widths, float learningRa
 }
 
 /// <summary>
-/// Training throughput: one epoch of Trainer.Fit (a seeded permutation, batches gathered from memory, the
+/// Training throughput: one epoch of Trainer.Fit (a seeded permutation, each batch read where it lies in memory, the
 /// last partial batch dropped, softmax cross-entropy, plain SGD) over synthetic data held in memory.
 /// Throughput does not depend on the pixel values, so random data stands in for MNIST here.
 /// </summary>
