@@ -26,6 +26,7 @@ internal static class GruGates
     /// <param name="kept">[rows x 4H]: receives r, z, n, h_n + b_hn.</param>
     /// <param name="rows">Sequences in the batch.</param>
     /// <param name="hidden">H.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void Forward(ReadOnlySpan<float> projections, int projectionStride, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> recurrentBiasN,
         ReadOnlySpan<float> previous, Span<float> next, Span<float> kept, int rows, int hidden)
     {
@@ -110,6 +111,7 @@ internal static class GruGates
     /// <param name="dhPrevious">[rows x H]: receives dh z.</param>
     /// <param name="rows">Sequences in the batch.</param>
     /// <param name="hidden">H.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void Backward(ReadOnlySpan<float> dh, ReadOnlySpan<float> previous, ReadOnlySpan<float> kept,
         Span<float> projectionDeltas, int projectionStride, Span<float> recurrentDeltas, Span<float> dhPrevious, int rows, int hidden)
     {

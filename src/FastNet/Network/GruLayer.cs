@@ -175,6 +175,7 @@ public sealed class GruLayer : Layer
         Guard.MaxThreads(maxThreads);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private void Run(GruWorkspace ws, ReadOnlySpan<float> x, int batch, Span<float> y, ReadOnlySpan<float> h0, int maxThreads)
     {
         int t = Steps, f = Features, h = HiddenSize, g = Gates3;
@@ -217,6 +218,7 @@ public sealed class GruLayer : Layer
     /// Steps back from T to 1, turning dLoss/dh_t into the deltas of both projections (kept for the parameter
     /// gradients) and dLoss/dh_{t-1}; then dLoss/dx = dProjections W_ih for all steps at once.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private bool BackThroughTime(GruWorkspace ws, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dh0, int batch, int maxThreads)
     {
         int t = Steps, h = HiddenSize, g = Gates3;
@@ -266,6 +268,7 @@ public sealed class GruLayer : Layer
     /// dW_ih = dProjections^T X over every (sample, step) row; dW_hh = dRecurrent^T H_prev over every (step, sample)
     /// row; the bias gradients are the column sums of the deltas.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private void ParameterGradients(GruWorkspace ws, ReadOnlySpan<float> x, Span<float> gradients, int batch, int maxThreads)
     {
         int t = Steps, f = Features, h = HiddenSize, g = Gates3, rows = batch * t;
@@ -287,6 +290,7 @@ public sealed class GruLayer : Layer
     }
 
     /// <summary>Writes the transpose of a row-major [rows x cols] matrix into <paramref name="transposed"/> [cols x rows] and returns it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private static ReadOnlySpan<float> TransposeInto(ReadOnlySpan<float> matrix, int rows, int cols, Span<float> transposed)
     {
         if (matrix.Length < rows * cols || transposed.Length < rows * cols) throw new ArgumentException("The matrices are smaller than their shape.");

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace FastNet.Training;
@@ -34,6 +35,7 @@ public sealed class Adam : Optimizer
     public float WeightDecay { get; }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     protected override void Apply(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         float[] m = State(ref _m, parameters.Length), v = State(ref _v, parameters.Length);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace FastNet.Training;
@@ -38,6 +39,7 @@ public sealed class Sgd : Optimizer
     internal bool IsPlain => Momentum == 0f && WeightDecay == 0f;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     protected override void Apply(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         float lr = LearningRate;

@@ -98,15 +98,15 @@ public class PredictorTests
         predictor.Predict(x, y);
         predictor.PredictProbabilities(x, y);
         predictor.PredictClass(x);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        Assert.Equal(0, TestData.AllocatedBytes(() =>
         {
-            predictor.Predict(x, y);
-            predictor.PredictProbabilities(x, y);
-            predictor.PredictClass(x);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 100; i++)
+            {
+                predictor.Predict(x, y);
+                predictor.PredictProbabilities(x, y);
+                predictor.PredictClass(x);
+            }
+        }));
     }
 
     [Fact]
@@ -115,9 +115,10 @@ public class PredictorTests
         using Predictor predictor = T1(8).CreatePredictor();
         float[] x = TestData.Uniform(new Random(8), 1024 * 784, 0f, 1f), y = new float[1024 * 10];
         for (int i = 0; i < 3; i++) predictor.PredictBatch(x, y, maxThreads: 1);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) predictor.PredictBatch(x, y, maxThreads: 1);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, TestData.AllocatedBytes(() =>
+        {
+            for (int i = 0; i < 20; i++) predictor.PredictBatch(x, y, maxThreads: 1);
+        }));
     }
 
     [Fact]

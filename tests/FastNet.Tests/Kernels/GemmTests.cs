@@ -322,10 +322,7 @@ public class GemmTests
         }
 
         Calls();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Calls();
-        long after = GC.GetAllocatedBytesForCurrentThread();
-        Assert.Equal(0, after - before);
+        Assert.Equal(0, TestData.AllocatedBytes(Calls));
     }
 
     [Fact]
@@ -388,9 +385,10 @@ public class GemmMultiThreadAllocationTests
         {
             float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n), c = new float[m * n];
             for (int i = 0; i < 3; i++) Gemm.Multiply(a, b, c, m, n, k, maxThreads: 2);
-            long before = GC.GetAllocatedBytesForCurrentThread() + pool.WorkerAllocatedBytes();
-            for (int i = 0; i < 20; i++) Gemm.Multiply(a, b, c, m, n, k, maxThreads: 2);
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() + pool.WorkerAllocatedBytes() - before);
+            Assert.Equal(0, TestData.AllocatedBytes(() =>
+            {
+                for (int i = 0; i < 20; i++) Gemm.Multiply(a, b, c, m, n, k, maxThreads: 2);
+            }, pool.WorkerAllocatedBytes));
         }
     }
 }

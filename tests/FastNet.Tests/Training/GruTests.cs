@@ -131,9 +131,10 @@ public class GruTests
         float[] x = TestData.Uniform(new Random(1), 16 * 224, 0f, 1f);
         int[] y = Enumerable.Range(0, 16).Select(i => i % 10).ToArray();
         stepper.Step(x, y);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int s = 0; s < 3; s++) stepper.Step(x, y);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, TestData.AllocatedBytes(() =>
+        {
+            for (int s = 0; s < 3; s++) stepper.Step(x, y);
+        }));
     }
 
     [Fact]
@@ -157,9 +158,7 @@ public class GruTests
             }
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        predictor.Predict(inputs.AsSpan(0, 784), one);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, TestData.AllocatedBytes(() => predictor.Predict(inputs.AsSpan(0, 784), one)));
 
         string path = Path.Combine(Path.GetTempPath(), $"fastnet-gru-{Guid.NewGuid():N}.fnet");
         try

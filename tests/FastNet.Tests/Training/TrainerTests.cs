@@ -39,9 +39,10 @@ public class TrainerTests
         float[] x = data.Features.ToArray();
         int[] y = data.Labels.ToArray();
         for (int i = 0; i < 3; i++) trainer.Step(x, y);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++) trainer.Step(x, y);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, TestData.AllocatedBytes(() =>
+        {
+            for (int i = 0; i < 10; i++) trainer.Step(x, y);
+        }));
     }
 
     /// <summary>
@@ -250,8 +251,9 @@ public class ParallelTrainingAllocationTests
         float[] x = data.Features.ToArray();
         int[] y = data.Labels.ToArray();
         for (int i = 0; i < 3; i++) trainer.Step(x, y);
-        long before = GC.GetAllocatedBytesForCurrentThread() + WorkerPool.Shared.WorkerAllocatedBytes();
-        for (int i = 0; i < 10; i++) trainer.Step(x, y);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() + WorkerPool.Shared.WorkerAllocatedBytes() - before);
+        Assert.Equal(0, TestData.AllocatedBytes(() =>
+        {
+            for (int i = 0; i < 10; i++) trainer.Step(x, y);
+        }, WorkerPool.Shared.WorkerAllocatedBytes));
     }
 }
