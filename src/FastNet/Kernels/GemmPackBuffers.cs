@@ -51,7 +51,7 @@ internal sealed unsafe class GemmPackBuffers
         A = B + bFloats;
         Tile = A + aFloats + floatsPerLine;
         DepthOffsets = (nint*)(Tile + MaxTile);
-        new Span<float>(Tile, MaxTile).Clear();   // edge tiles read rows they do not use: keep them finite
+        new Span<float>(Tile, MaxTile).Clear();   // edge tiles read columns they do not use: keep them finite
     }
 
     /// <summary>The calling thread's buffers, created on first use.</summary>

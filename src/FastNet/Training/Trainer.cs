@@ -47,7 +47,8 @@ public sealed class Trainer
         Seed = seed;
         _workspace = new Workspace(network, batchSize, forTraining: true);
         _gradients = new AlignedBuffer(network.ParameterCount);
-        _batchInputs = new AlignedBuffer((long)batchSize * network.InputSize);
+        // Fit reads a dense first layer's batches where they lie; only other first layers need a gathered copy.
+        _batchInputs = new AlignedBuffer(network.Layers[0] is DenseLayer ? 0 : (long)batchSize * network.InputSize);
         _batchLabels = new int[batchSize];
         _batchTargets = new float[(long)batchSize * network.OutputSize];
     }
