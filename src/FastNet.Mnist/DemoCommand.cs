@@ -32,7 +32,7 @@ internal sealed class DemoCommand
 
     private readonly Option<float?> _learningRate = new("--learning-rate", "--lr")
     {
-        Description = "Learning rate (default: 0.1 for sgd, 0.05 for momentum, 0.001 for adam)",
+        Description = "Learning rate (default: 0.1 for sgd, 0.05 for momentum, 0.001 for adam and adamw)",
         CustomParser = r => Checked<float>("--learning-rate", v => float.IsFinite(v) && v > 0, "a positive number")(r),
     };
 
@@ -45,13 +45,13 @@ internal sealed class DemoCommand
 
     private readonly Option<string> _optimizer = new("--optimizer")
     {
-        Description = "sgd, momentum (Nesterov, 0.9) or adam",
+        Description = "sgd, momentum (Nesterov, 0.9), adam or adamw (decoupled weight decay)",
         DefaultValueFactory = _ => s_defaults.Optimizer.ToString().ToLowerInvariant(),
     };
 
     private readonly Option<float> _weightDecay = new("--weight-decay")
     {
-        Description = "L2 weight decay (0 for none)",
+        Description = "Weight decay (0 for none): L2 for sgd, momentum and adam; decoupled for adamw",
         DefaultValueFactory = _ => s_defaults.WeightDecay,
         CustomParser = Checked<float>("--weight-decay", v => float.IsFinite(v) && v >= 0, "0 or positive"),
     };
@@ -108,7 +108,7 @@ internal sealed class DemoCommand
             _dataset, _hidden, _epochs, _learningRate, _batchSize, _optimizer, _weightDecay, _schedule, _threads, _seed, _data, _cache, _save, _plot,
         };
         _dataset.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, "mnist", "fashion", "iris");
-        _optimizer.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, "sgd", "momentum", "adam");
+        _optimizer.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, "sgd", "momentum", "adam", "adamw");
         _schedule.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, "cosine", "none");
         _hidden.Validators.Add(r =>
         {

@@ -13,6 +13,9 @@ internal enum OptimizerKind
 
     /// <summary>Adam (default learning rate 0.001).</summary>
     Adam,
+
+    /// <summary>AdamW: Adam with decoupled weight decay (default learning rate 0.001).</summary>
+    AdamW,
 }
 
 /// <summary>Everything one demo run is told on its command line, with the defaults of a plain run.</summary>
@@ -32,7 +35,7 @@ internal sealed record DemoOptions
 
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Momentum;
 
-    /// <summary>L2 weight decay of the optimizer (0: none).</summary>
+    /// <summary>Weight decay of the optimizer (0: none): an L2 term for sgd, momentum and adam, decoupled for adamw.</summary>
     public float WeightDecay { get; init; }
 
     /// <summary>Whether the learning rate follows a cosine from its initial value down to 0 over the epochs.</summary>

@@ -33,7 +33,8 @@ internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
         {
             OptimizerKind.Sgd => new Sgd(options.EffectiveLearningRate, weightDecay: options.WeightDecay),
             OptimizerKind.Momentum => new Sgd(options.EffectiveLearningRate, momentum: 0.9f, nesterov: true, weightDecay: options.WeightDecay),
-            _ => new Adam(options.EffectiveLearningRate, weightDecay: options.WeightDecay),
+            OptimizerKind.Adam => new Adam(options.EffectiveLearningRate, weightDecay: options.WeightDecay),
+            _ => new AdamW(options.EffectiveLearningRate, weightDecay: options.WeightDecay),
         };
         var trainer = new Trainer(network, Loss.SoftmaxCrossEntropy, optimizer, options.BatchSize, options.Threads, options.Seed)
         {

@@ -43,6 +43,7 @@ public class DemoCommandTests
         Assert.Equal("fashion-model.fnet", Path.GetFileName(Parse("--dataset", "fashion").ModelPath));
         Assert.Empty(Parse("--hidden", "none").Hidden);
         Assert.Equal(0.001f, Parse("--optimizer", "adam").EffectiveLearningRate);
+        Assert.Equal((OptimizerKind.AdamW, 0.001f), (Parse("--optimizer", "AdamW").Optimizer, Parse("--optimizer", "adamw").EffectiveLearningRate));
         Assert.Equal(0.1f, Parse("--optimizer", "SGD").EffectiveLearningRate);
         Assert.Equal(0.5f, Parse("--lr", "0.5").EffectiveLearningRate);
         Assert.Equal(DatasetKind.Iris, Parse("--dataset", "iris").Dataset);

@@ -77,6 +77,79 @@ public class OptimizerTests
         Assert.Equal([-0.01f, 0.01f, -0.01f], p.Select(x => MathF.Round(x, 6)).ToArray());
     }
 
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.01f)]
+    [InlineData(0.5f)]
+    public void AdamWMatchesItsDefinition(float weightDecay)
+    {
+        // torch.optim.AdamW: p *= 1 - lr * wd, then the Adam step on the raw gradient (the decay never enters m or v).
+        const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+        float[] p = [1f, -2f, 0.5f, 3f];
+        double[] expected = Array.ConvertAll(p, v => (double)v), m = new double[4], v = new double[4];
+        var adamW = new AdamW((float)lr, weightDecay: weightDecay);
+        for (int t = 1; t <= GradientSequence.Length; t++)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                double g = GradientSequence[t - 1][i];
+                expected[i] *= 1 - lr * weightDecay;
+                m[i] = b1 * m[i] + (1 - b1) * g;
+                v[i] = b2 * v[i] + (1 - b2) * g * g;
+                double mHat = m[i] / (1 - Math.Pow(b1, t)), vHat = v[i] / (1 - Math.Pow(b2, t));
+                expected[i] -= lr * mHat / (Math.Sqrt(vHat) + eps);
+            }
+
+            adamW.Update(p, GradientSequence[t - 1]);
+            for (int i = 0; i < 4; i++) Assert.Equal(expected[i], p[i], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void AdamWsFirstStepShrinksThenMovesByTheLearningRate()
+    {
+        // Step 1: p (1 - lr wd) - lr g / (|g| + eps). Adam's L2 form would instead add wd p to g, which for p = 10,
+        // g = 0.5 flips nothing but, for g = -0.5, turns the move around (g + wd p = +0.5 > 0).
+        float[] w = [10f, 10f], l2 = [10f, 10f];
+        new AdamW(0.1f, weightDecay: 0.1f).Update(w, [0.5f, -0.5f]);
+        new Adam(0.1f, weightDecay: 0.1f).Update(l2, [0.5f, -0.5f]);
+        Assert.Equal(10 * (1 - 0.01) - 0.1, w[0], 1e-5);
+        Assert.Equal(10 * (1 - 0.01) + 0.1, w[1], 1e-5);
+        Assert.Equal(10 - 0.1, l2[1], 1e-5);   // Adam: g = -0.5 + 1 = 0.5 > 0, a step down
+    }
+
+    [Fact]
+    public void AdamWWithoutDecayIsAdamBitForBit()
+    {
+        var rng = new Random(5);
+        float[] a = TestData.Uniform(rng, 37), b = (float[])a.Clone();   // 37: vector blocks and a scalar tail
+        var adam = new Adam(0.003f);
+        var adamW = new AdamW(0.003f, weightDecay: 0f);
+        for (int t = 0; t < 4; t++)
+        {
+            float[] g = TestData.Uniform(rng, 37);
+            adam.Update(a, g);
+            adamW.Update(b, g);
+        }
+
+        Assert.Equal(a, b);
+    }
+
+    [Fact]
+    public void AdamWTrainsANetworkWithTheTrainer()
+    {
+        // Same XOR-like data and seed as the other optimizers' trainer tests: the loss falls.
+        var rng = new Random(2);
+        float[] x = TestData.Uniform(rng, 64 * 3);
+        int[] y = new int[64];
+        for (int i = 0; i < 64; i++) y[i] = x[3 * i] * x[3 * i + 1] > 0 ? 1 : 0;
+        Network net = new NetworkBuilder(3).Dense(16, Activation.Tanh).Dense(2).Build(seed: 4);
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new AdamW(0.02f), batchSize: 64, maxThreads: 1);
+        float first = trainer.Step(x, y), last = first;
+        for (int s = 0; s < 300; s++) last = trainer.Step(x, y);
+        Assert.True(last < 0.3f * first, $"loss {first} -> {last}");
+    }
+
     [Fact]
     public void OptimizerRejectsADifferentParameterCount()
     {
