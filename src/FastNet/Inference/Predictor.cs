@@ -19,6 +19,12 @@ namespace FastNet.Inference;
 /// <see cref="PredictBatch"/> runs blocks of rows through the multi-threaded GEMM.
 /// </para>
 /// <para>
+/// Non-finite numbers never pass as an answer: inputs are checked for NaN and infinity (an
+/// <see cref="ArgumentException"/> names the first bad value; <see cref="PredictorOptions.CheckInputs"/> turns that off),
+/// and a prediction whose outputs are not finite (parameters that overflow on this input) throws an
+/// <see cref="ArithmeticException"/> instead of returning, say, class 0.
+/// </para>
+/// <para>
 /// Results: a batch-1 prediction and the same row inside a batch go through different summation orders
 /// (GEMV versus the blocked GEMM), so they agree to float rounding (a few ulps), not bit for bit. Each path on
 /// its own is deterministic: the same input gives the same bits on any thread, at any thread count.
@@ -32,10 +38,14 @@ public sealed class Predictor : IDisposable
     private readonly Network _network;
     private readonly ThreadLocal<Workspace> _single;
     private readonly ThreadLocal<Workspace> _batch;
+    private readonly bool _checkInputs;
+    private volatile bool _disposed;
 
-    internal Predictor(Network network)
+    internal Predictor(Network network, PredictorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(network);
+        Options = options ?? PredictorOptions.Default;
+        _checkInputs = Options.CheckInputs;
         _network = network.Clone();
         _network.Freeze();   // private and never written again: layers may precompute (a GRU's transposed weights)
         _single = new ThreadLocal<Workspace>(() => new Workspace(_network, 1, forTraining: false));
@@ -46,6 +56,17 @@ public sealed class Predictor : IDisposable
     /// <exception cref="InvalidDataException">The file is not a valid model.</exception>
     public static Predictor Load(string path) => new(Network.Load(path));
 
+    /// <summary>Loads a model file into a predictor with <paramref name="options"/>.</summary>
+    /// <exception cref="InvalidDataException">The file is not a valid model.</exception>
+    public static Predictor Load(string path, PredictorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new(Network.Load(path), options);
+    }
+
+    /// <summary>The options this predictor was created with.</summary>
+    public PredictorOptions Options { get; }
+
     /// <summary>Features per input.</summary>
     public int InputSize => _network.InputSize;
 
@@ -55,21 +76,42 @@ public sealed class Predictor : IDisposable
     /// <summary>Forward pass of one input.</summary>
     /// <param name="input">InputSize features.</param>
     /// <param name="output">Receives OutputSize values (the last layer's output, e.g. logits).</param>
+    /// <exception cref="ArgumentException">A length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) the input holds NaN or infinity.</exception>
+    /// <exception cref="ArithmeticException">The outputs are not finite.</exception>
     public void Predict(ReadOnlySpan<float> input, Span<float> output)
     {
-        Guard.SameLength(input.Length, InputSize, nameof(input), nameof(InputSize));
         Guard.SameLength(output.Length, OutputSize, nameof(output), nameof(OutputSize));
-        _network.Forward(_single.Value!, input, 1, maxThreads: 1).CopyTo(output);
+        ForwardOne(input).CopyTo(output);
     }
 
     /// <summary>The index of the largest output for one input (the predicted class).</summary>
-    public int PredictClass(ReadOnlySpan<float> input)
+    /// <exception cref="ArgumentException">The length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) the input holds NaN or infinity.</exception>
+    /// <exception cref="ArithmeticException">The outputs are not finite, so no class is the largest.</exception>
+    public int PredictClass(ReadOnlySpan<float> input) => TensorPrimitives.IndexOfMax(ForwardOne(input));
+
+    /// <summary>The batch-1 forward pass with the checks: input length and values, then output values.</summary>
+    private ReadOnlySpan<float> ForwardOne(ReadOnlySpan<float> input)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         Guard.SameLength(input.Length, InputSize, nameof(input), nameof(InputSize));
-        return TensorPrimitives.IndexOfMax(_network.Forward(_single.Value!, input, 1, maxThreads: 1));
+        if (_checkInputs) NonFinite.ThrowIfAny(input, InputSize, nameof(input), "feature");
+        ReadOnlySpan<float> output = _network.Forward(_single.Value!, input, 1, maxThreads: 1);
+        CheckOutputs(output, 0);
+        return output;
+    }
+
+    private void CheckOutputs(ReadOnlySpan<float> outputs, int firstRow)
+    {
+        int i = NonFinite.IndexOf(outputs);
+        if (i < 0) return;
+        throw new ArithmeticException(
+            $"The prediction for input {firstRow + i / OutputSize} is not finite (output {i % OutputSize} is {outputs[i]}): the model's " +
+            $"parameters overflow on this input{(_checkInputs ? "" : ", or the input itself holds NaN or infinity (input checks are off)")}.");
     }
 
     /// <summary>Softmax of the outputs for one input: class probabilities when the last layer gives logits.</summary>
+    /// <exception cref="ArgumentException">A length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) the input holds NaN or infinity.</exception>
+    /// <exception cref="ArithmeticException">The outputs are not finite.</exception>
     public void PredictProbabilities(ReadOnlySpan<float> input, Span<float> probabilities)
     {
         Predict(input, probabilities);
@@ -80,25 +122,33 @@ public sealed class Predictor : IDisposable
     /// Forward pass of many inputs, [count x InputSize] row-major into [count x OutputSize], in blocks of
     /// <see cref="BatchBlock"/> rows whose GEMMs use up to <paramref name="maxThreads"/> threads (-1: every core).
     /// </summary>
+    /// <exception cref="ArgumentException">A length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) an input holds NaN or infinity (nothing is written then).</exception>
+    /// <exception cref="ArithmeticException">An input's outputs are not finite (the outputs of the blocks before it are written).</exception>
     public void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int maxThreads = -1)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         int d = InputSize, o = OutputSize;
         if (inputs.Length % d != 0)
             throw new ArgumentException($"'{nameof(inputs)}' has {inputs.Length} values: not a whole number of inputs of {d}.", nameof(inputs));
         int count = inputs.Length / d;
         Guard.SameLength(outputs.Length, count * o, nameof(outputs), "inputs x OutputSize");
         Guard.MaxThreads(maxThreads);
+        if (_checkInputs) NonFinite.ThrowIfAny(inputs, d, nameof(inputs), "feature");
         Workspace workspace = _batch.Value!;
         for (int first = 0; first < count; first += BatchBlock)
         {
             int rows = Math.Min(BatchBlock, count - first);
-            _network.Forward(workspace, inputs.Slice(first * d, rows * d), rows, maxThreads).CopyTo(outputs.Slice(first * o, rows * o));
+            ReadOnlySpan<float> block = _network.Forward(workspace, inputs.Slice(first * d, rows * d), rows, maxThreads);
+            CheckOutputs(block, first);
+            block.CopyTo(outputs.Slice(first * o, rows * o));
         }
     }
 
     /// <summary>Releases the per-thread workspaces.</summary>
+    /// <remarks>Any call after this throws an <see cref="ObjectDisposedException"/> naming the predictor.</remarks>
     public void Dispose()
     {
+        _disposed = true;
         _single.Dispose();
         _batch.Dispose();
     }

@@ -95,6 +95,9 @@ public sealed class GruLayer : Layer
 
     internal override object CreateScratch(int maxBatch, bool forTraining) => new GruWorkspace(this, maxBatch, forTraining);
 
+    /// <inheritdoc/>
+    internal override long ScratchFloatsPerSample(bool forTraining) => GruWorkspace.FloatsPerSample(this, forTraining);
+
     private float[]? _frozenInputWeightsTransposed;
     private float[]? _frozenRecurrentWeightsTransposed;
 

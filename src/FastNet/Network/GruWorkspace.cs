@@ -43,6 +43,14 @@ public sealed class GruWorkspace
         _gradientTransposed = new AlignedBuffer(forTraining ? (long)Math.Max(layer.Features, h) * g : 0);
     }
 
+    /// <summary>Floats per sample of the batch in the buffers the constructor allocates (those that grow with the batch).</summary>
+    internal static long FloatsPerSample(GruLayer layer, bool forTraining)
+    {
+        long t = layer.Steps, h = layer.HiddenSize, g = 3 * h;
+        long floats = t * g + (t + 1) * h + (forTraining ? t : 1) * 4 * h + g;
+        return forTraining ? floats + t * g + 2 * h : floats;
+    }
+
     /// <summary>The layer the buffers are shaped for.</summary>
     public GruLayer Layer { get; }
 

@@ -48,6 +48,9 @@ public abstract class Layer
     /// <summary>Per-layer buffers beyond its output and output gradient (null when none), for batches up to <paramref name="maxBatch"/>.</summary>
     internal virtual object? CreateScratch(int maxBatch, bool forTraining) => null;
 
+    /// <summary>Floats per sample of the batch in <see cref="CreateScratch"/>'s buffers (for sizing a workspace up front).</summary>
+    internal virtual long ScratchFloatsPerSample(bool forTraining) => 0;
+
     /// <summary>Prepares an immutable copy of the network for repeated inference (a predictor's snapshot).</summary>
     internal virtual void Freeze() { }
 

@@ -70,6 +70,13 @@ public sealed partial class Network
     /// <summary>Creates a thread-safe predictor from a snapshot of the current parameters.</summary>
     public Inference.Predictor CreatePredictor() => new(this);
 
+    /// <summary>A thread-safe predictor over a copy of the current parameters, with <paramref name="options"/>.</summary>
+    public Inference.Predictor CreatePredictor(Inference.PredictorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new(this, options);
+    }
+
     /// <summary>Each layer draws its initial parameters from one seeded generator, in layer order.</summary>
     internal void Initialize(int seed)
     {

@@ -34,6 +34,15 @@ internal sealed class Workspace
         }
     }
 
+    /// <summary>Floats per sample of the batch that a workspace for <paramref name="network"/> holds.</summary>
+    public static long FloatsPerSample(Network network, bool forTraining)
+    {
+        long floats = 0;
+        foreach (Layer layer in network.Layers)
+            floats += (forTraining ? 2L : 1L) * layer.OutputSize + layer.ScratchFloatsPerSample(forTraining);
+        return floats;
+    }
+
     /// <summary>Largest batch the buffers hold.</summary>
     public int MaxBatch { get; }
 

@@ -32,6 +32,8 @@ public sealed class Adam : Optimizer
     /// <summary>L2 weight decay coefficient.</summary>
     public float WeightDecay { get; }
 
+    internal override float[]?[] StateArrays => [_m, _v];
+
     /// <inheritdoc/>
     protected override void Apply(Span<float> parameters, ReadOnlySpan<float> gradients) =>
         AdamUpdate.Apply(parameters, gradients, State(ref _m, parameters.Length), State(ref _v, parameters.Length), Steps,

@@ -37,6 +37,8 @@ public sealed class AdamW : Optimizer
     /// <summary>Decoupled weight decay: each step multiplies the parameters by 1 - learningRate * weightDecay.</summary>
     public float WeightDecay { get; }
 
+    internal override float[]?[] StateArrays => [_m, _v];
+
     /// <inheritdoc/>
     protected override void Apply(Span<float> parameters, ReadOnlySpan<float> gradients) =>
         AdamUpdate.Apply(parameters, gradients, State(ref _m, parameters.Length), State(ref _v, parameters.Length), Steps,

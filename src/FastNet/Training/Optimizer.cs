@@ -24,7 +24,7 @@ public abstract class Optimizer
     }
 
     /// <summary>Number of updates applied so far.</summary>
-    public long Steps { get; private set; }
+    public long Steps { get; internal set; }
 
     /// <summary>Applies one update: parameters -= f(gradients). Allocates only on the first call (its state).</summary>
     public void Update(Span<float> parameters, ReadOnlySpan<float> gradients)
@@ -33,6 +33,13 @@ public abstract class Optimizer
         Steps++;
         Apply(parameters, gradients);
     }
+
+    /// <summary>
+    /// The per-parameter state arrays (momentum, moments), null where not allocated yet, so that a trainer can
+    /// checkpoint and restore the optimizer (<see cref="TrainingCheckpoint"/>). An optimizer defined outside FastNet
+    /// exposes none: a restore then resets its learning rate and step count only.
+    /// </summary>
+    internal virtual float[]?[] StateArrays => [];
 
     /// <summary>Counts an update the trainer applied itself (plain SGD fused into the weight-gradient GEMM).</summary>
     internal void CountFusedStep() => Steps++;

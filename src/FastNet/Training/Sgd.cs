@@ -38,6 +38,8 @@ public sealed class Sgd : Optimizer
     /// <summary>Plain SGD (no momentum, no weight decay): p -= lr * g, which a trainer can fuse into the gradient GEMM.</summary>
     internal bool IsPlain => Momentum == 0f && WeightDecay == 0f;
 
+    internal override float[]?[] StateArrays => [_velocity];
+
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     protected override void Apply(Span<float> parameters, ReadOnlySpan<float> gradients)

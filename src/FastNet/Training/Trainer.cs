@@ -24,6 +24,8 @@ public sealed class Trainer
     private readonly AlignedBuffer _batchInputs;
     private readonly int[] _batchLabels;
     private readonly float[] _batchTargets;
+    private float[]? _lastGood;   // parameters the last public Step started from (allocated by the first Step)
+    private long _lastGoodSteps;
 
     /// <summary>Creates a trainer and its workspace.</summary>
     /// <param name="network">The network to train (its parameters are updated in place).</param>
@@ -39,6 +41,7 @@ public sealed class Trainer
         if (!Enum.IsDefined(loss)) throw new ArgumentOutOfRangeException(nameof(loss), loss, "Unknown loss.");
         Guard.Positive(batchSize);
         Guard.MaxThreads(maxThreads);
+        CheckWorkspaceSize(network, batchSize);
         Network = network;
         Loss = loss;
         Optimizer = optimizer;
@@ -51,6 +54,43 @@ public sealed class Trainer
         _batchInputs = new AlignedBuffer(network.Layers[0] is DenseLayer ? 0 : (long)batchSize * network.InputSize);
         _batchLabels = new int[batchSize];
         _batchTargets = new float[(long)batchSize * network.OutputSize];
+    }
+
+    private static long s_workspaceLimitBytes = 2L << 30;
+
+    /// <summary>
+    /// The most bytes of per-batch buffers a trainer may allocate (default 2 GiB): a batch size that needs more fails in
+    /// the constructor with an <see cref="ArgumentOutOfRangeException"/> that says how many bytes it would take, rather
+    /// than reserving gigabytes unasked. Raise it for a deliberately huge batch.
+    /// </summary>
+    public static long WorkspaceLimitBytes
+    {
+        get => Volatile.Read(ref s_workspaceLimitBytes);
+        set
+        {
+            if (value <= 0) throw new ArgumentOutOfRangeException(nameof(WorkspaceLimitBytes), value, "The limit must be positive.");
+            Volatile.Write(ref s_workspaceLimitBytes, value);
+        }
+    }
+
+    /// <summary>Bytes of per-batch buffers a trainer of <paramref name="network"/> allocates for <paramref name="batchSize"/> samples.</summary>
+    public static long WorkspaceBytes(Network network, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        Guard.Positive(batchSize);
+        long floatsPerSample = Workspace.FloatsPerSample(network, forTraining: true)
+                               + (network.Layers[0] is DenseLayer ? 0 : network.InputSize)   // the gathered batch (see Fit)
+                               + network.OutputSize;                                             // float targets
+        return batchSize * (floatsPerSample * sizeof(float) + sizeof(int));                      // + labels
+    }
+
+    private static void CheckWorkspaceSize(Network network, int batchSize)
+    {
+        long bytes = WorkspaceBytes(network, batchSize), limit = WorkspaceLimitBytes;
+        if (bytes > limit)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize,
+                $"A batch of {batchSize:N0} samples needs {bytes:N0} bytes ({bytes / (double)(1L << 30):F2} GiB) of training buffers for this network, " +
+                $"more than {nameof(Trainer)}.{nameof(WorkspaceLimitBytes)} ({limit:N0} bytes). Use a smaller batch, or raise the limit if this is intended.");
     }
 
     /// <summary>The network being trained.</summary>
@@ -73,6 +113,9 @@ public sealed class Trainer
 
     /// <summary>Optional learning-rate schedule applied by <see cref="Fit"/> at the start of each epoch.</summary>
     public LearningRateSchedule? Schedule { get; set; }
+
+    /// <summary>Optional early stopping of <see cref="Fit"/> on the validation loss (needs a validation set).</summary>
+    public EarlyStopping? EarlyStopping { get; set; }
 
     /// <summary>Whether <see cref="Fit"/> skips the last batch of an epoch when it is smaller than <see cref="BatchSize"/>.</summary>
     public bool DropLastPartialBatch { get; set; }
@@ -111,33 +154,75 @@ public sealed class Trainer
     /// <summary>One step on a batch with class labels: forward, loss, backward, update. Returns the loss before the update.</summary>
     /// <param name="inputs">Row-major [batch x InputSize]; the batch is inputs.Length / InputSize.</param>
     /// <param name="labels">One class index per sample (softmax cross-entropy).</param>
-    /// <exception cref="TrainingDivergedException">The loss or a backpropagated error is NaN or infinite; nothing was updated.</exception>
+    /// <exception cref="ArgumentException">A length is wrong, or the inputs hold NaN or infinity (nothing was changed).</exception>
+    /// <exception cref="TrainingDivergedException">
+    /// The loss or a backpropagated error is NaN or infinite: nothing was updated, and the network holds the parameters
+    /// that gave the previous step's finite loss (the optimizer's state stays that of the last update).
+    /// </exception>
     /// <remarks>
     /// With plain <see cref="Sgd"/> (no momentum, no weight decay) the update is fused into the weight-gradient
     /// GEMM (W -= lr X^T dZ in one pass), so <see cref="Gradients"/> then holds only the bias gradients;
     /// <see cref="ComputeGradients(ReadOnlySpan{float}, ReadOnlySpan{int})"/> always fills it all.
-    /// Divergence is detected before any update from the loss and from every layer's dLoss/dZ; an update whose
-    /// own arithmetic overflows (finite inputs, infinite result) shows up as a non-finite loss one step later.
+    /// The inputs are scanned for NaN and infinity first (one vectorized pass). Divergence is detected before any
+    /// update, from the loss and from every layer's dLoss/dZ. To return to the parameters before a diverging step,
+    /// each step keeps a copy of the parameters it starts from (one copy of the parameter vector per step;
+    /// <see cref="Fit"/> does without it).
     /// </remarks>
     public float Step(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
-        float loss = LossAndDeltas(inputs, labels, out int batch);
+        CheckInputsFinite(inputs);
+        float loss;
+        int batch;
+        try { loss = LossAndDeltas(inputs, labels, out batch); }
+        catch (TrainingDivergedException e) { throw StepDiverged(e); }
+        KeepLastGood();
         Update(inputs, batch);
         return loss;
     }
 
     /// <summary>One step on a batch with float target rows [batch x OutputSize]. Returns the loss before the update.</summary>
-    /// <exception cref="TrainingDivergedException">The loss or a backpropagated error is NaN or infinite; nothing was updated.</exception>
+    /// <exception cref="ArgumentException">A length is wrong, or the inputs or targets hold NaN or infinity (nothing was changed).</exception>
+    /// <exception cref="TrainingDivergedException">As for the labelled <see cref="Step(ReadOnlySpan{float}, ReadOnlySpan{int})"/>.</exception>
     public float Step(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
     {
-        float loss = LossAndDeltas(inputs, targets, out int batch);
+        CheckInputsFinite(inputs);
+        NonFinite.ThrowIfAny(targets, Network.OutputSize, nameof(targets), "target");
+        float loss;
+        int batch;
+        try { loss = LossAndDeltas(inputs, targets, out batch); }
+        catch (TrainingDivergedException e) { throw StepDiverged(e); }
+        KeepLastGood();
         Update(inputs, batch);
         return loss;
     }
 
+    /// <summary>
+    /// A public step diverged: puts back the parameters the previous step started from (they gave a finite loss) when
+    /// exactly that one update has happened since, and says what the network now holds.
+    /// </summary>
+    private TrainingDivergedException StepDiverged(TrainingDivergedException e)
+    {
+        if (_lastGood is null || _lastGoodSteps != Optimizer.Steps - 1)
+            return new TrainingDivergedException($"{e.Message} Nothing was updated. Try a smaller learning rate.");
+        _lastGood.CopyTo(Network.Parameters);
+        return new TrainingDivergedException($"{e.Message} The network holds the parameters the previous step started from " +
+                                             $"(their loss was finite): update {Optimizer.Steps} was undone. Try a smaller learning rate.");
+    }
+
+    /// <summary>Copies the parameters that just gave a finite loss, before the update changes them (see Step).</summary>
+    private void KeepLastGood()
+    {
+        _lastGood ??= new float[Network.ParameterCount];
+        Network.Parameters.CopyTo(_lastGood);
+        _lastGoodSteps = Optimizer.Steps;
+    }
+
+    private void CheckInputsFinite(ReadOnlySpan<float> inputs) => NonFinite.ThrowIfAny(inputs, Network.InputSize, nameof(inputs), "feature");
+
     /// <summary>Forward, loss and backward without an update: fills <see cref="Gradients"/> and returns the loss.</summary>
     public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
+        CheckInputsFinite(inputs);
         float loss = LossAndDeltas(inputs, labels, out int batch);
         Network.ParameterGradients(_workspace, inputs, batch, _gradients.Span, MaxThreads);
         return loss;
@@ -146,6 +231,8 @@ public sealed class Trainer
     /// <summary>Forward, loss and backward without an update, with float target rows.</summary>
     public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
     {
+        CheckInputsFinite(inputs);
+        NonFinite.ThrowIfAny(targets, Network.OutputSize, nameof(targets), "target");
         float loss = LossAndDeltas(inputs, targets, out int batch);
         Network.ParameterGradients(_workspace, inputs, batch, _gradients.Span, MaxThreads);
         return loss;
@@ -219,9 +306,9 @@ public sealed class Trainer
     private float Deltas(ReadOnlySpan<float> inputs, int batch, float loss, ReadOnlySpan<int> rows = default)
     {
         if (!float.IsFinite(loss))
-            throw new TrainingDivergedException($"The loss is {loss} after {Optimizer.Steps} updates; the parameters are those of the last good step. Try a smaller learning rate.");
+            throw new TrainingDivergedException($"The loss is {loss} after {Optimizer.Steps} updates.");
         if (!Network.BackwardDeltas(_workspace, inputs, batch, MaxThreads, rows))
-            throw new TrainingDivergedException($"A backpropagated error is NaN or infinite after {Optimizer.Steps} updates (loss {loss}); the parameters are those of the last good step. Try a smaller learning rate.");
+            throw new TrainingDivergedException($"A backpropagated error is NaN or infinite after {Optimizer.Steps} updates (loss {loss}).");
         return loss;
     }
 
@@ -273,7 +360,25 @@ public sealed class Trainer
     /// and an <see cref="EpochReport"/> goes to <paramref name="progress"/>; after each batch a
     /// <see cref="BatchProgress"/> goes to <paramref name="batchProgress"/>, on this thread. Cancellation is checked
     /// between batches: training then stops, the partial epoch is reported, and the history says it was cancelled.
+    /// With <see cref="EarlyStopping"/>, training stops once the validation loss has not improved for its patience.
     /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Both datasets are scanned for NaN and infinity first (one vectorized pass over each, a few milliseconds for
+    /// Fashion-MNIST's 47 million values); a bad value is reported as an <see cref="ArgumentException"/> naming the
+    /// sample, never as a divergence.
+    /// </para>
+    /// <para>
+    /// Divergence: when a step's loss or backpropagated error is NaN or infinite, Fit throws a
+    /// <see cref="TrainingDivergedException"/> and leaves the network with the last parameters that were finite and
+    /// gave a finite loss: those of the step before, with the optimizer's state of that moment. No copy is made per
+    /// step: Fit keeps a checkpoint of the parameters and optimizer state from the start of this epoch and the one
+    /// before, and on divergence restores the right one and repeats the batches up to that step, which gives the same
+    /// bits (training is deterministic). That repetition costs at most an epoch, once.
+    /// </para>
+    /// </remarks>
+    /// <exception cref="ArgumentException">A dataset does not fit the network or holds NaN or infinity; early stopping without a validation set.</exception>
+    /// <exception cref="TrainingDivergedException">Training diverged; the network holds the last good parameters (see remarks).</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public TrainingHistory Fit(Dataset train, int epochs, Dataset? validation = null, IProgress<EpochReport>? progress = null,
         IProgress<BatchProgress>? batchProgress = null, CancellationToken cancellationToken = default)
@@ -281,29 +386,55 @@ public sealed class Trainer
         CheckDataset(train, nameof(train));
         if (validation is not null) CheckDataset(validation, nameof(validation));
         Guard.Positive(epochs);
+        EarlyStopping? stopping = EarlyStopping;
+        if (stopping is not null && validation is null)
+            throw new ArgumentException($"{nameof(EarlyStopping)} watches the validation loss: give Fit a validation set.", nameof(validation));
+        CheckFinite(train, nameof(train));
+        if (validation is not null) CheckFinite(validation, nameof(validation));
 
         var reports = new List<EpochReport>(epochs);
         var order = new int[train.Count];
+        var previousOrder = new int[train.Count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
         var rng = new Random(Seed);
         bool classification = Loss == Loss.SoftmaxCrossEntropy;
         float initialRate = Optimizer.LearningRate;
         int partial = train.Count % BatchSize;
         int samplesInEpoch = DropLastPartialBatch && train.Count > BatchSize ? train.Count - partial : train.Count;
+        var checkpoint = new TrainingCheckpoint(Network.ParameterCount);
+        var previousCheckpoint = new TrainingCheckpoint(Network.ParameterCount);
+        int previousBatches = 0;
+        float[]? bestParameters = stopping is { RestoreBestWeights: true } ? new float[Network.ParameterCount] : null;
+        double bestLoss = double.PositiveInfinity;
+        int bestEpoch = 0, epochsSinceBest = 0;
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             long start = Stopwatch.GetTimestamp();
             if (Schedule is not null) Optimizer.LearningRate = Schedule.RateAt(epoch, initialRate);
+            order.CopyTo(previousOrder, 0);   // the last epoch's permutation, to repeat its batches after a divergence
             rng.Shuffle(order);
+            (checkpoint, previousCheckpoint) = (previousCheckpoint, checkpoint);
+            checkpoint.Capture(Network, Optimizer);
             double lossSum = 0;
             long seen = 0, correct = 0;
+            int batches = 0;
             bool cancelled = false;
             for (int first = 0; first < order.Length; first += BatchSize)
             {
                 int batch = Math.Min(BatchSize, order.Length - first);
                 if (batch < BatchSize && DropLastPartialBatch && first > 0) break;
                 if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
-                float loss = StepOnRows(train, order.AsSpan(first, batch));
+                float loss;
+                try
+                {
+                    loss = StepOnRows(train, order.AsSpan(first, batch));
+                }
+                catch (TrainingDivergedException e)
+                {
+                    throw RollBack(e, train, batches, order, checkpoint, previousOrder, previousBatches, previousCheckpoint);
+                }
+
+                batches++;
                 lossSum += (double)loss * batch;
                 seen += batch;
                 batchProgress?.Report(new BatchProgress(epoch, (int)seen, samplesInEpoch, loss, Stopwatch.GetElapsedTime(start)));
@@ -316,23 +447,84 @@ public sealed class Trainer
                 }
             }
 
+            previousBatches = batches;
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            if (seen == 0) return new TrainingHistory(reports, Cancelled: true);
-            var (validationLoss, validationAccuracy) = validation is null ? (double.NaN, double.NaN) : Evaluate(validation);
+            if (seen == 0) return Finish(reports, cancelled: true, stoppedEarly: false, bestEpoch, bestParameters);
+            var (validationLoss, validationAccuracy) = validation is null ? (double.NaN, double.NaN) : EvaluateFinite(validation);
             var report = new EpochReport(epoch, lossSum / seen, classification ? (double)correct / seen : double.NaN,
                 validationLoss, validationAccuracy, seen / seconds, Stopwatch.GetElapsedTime(start));
             reports.Add(report);
             progress?.Report(report);
-            if (cancelled) return new TrainingHistory(reports, Cancelled: true);
+            if (cancelled) return Finish(reports, cancelled: true, stoppedEarly: false, bestEpoch, bestParameters);
+            if (stopping is null) continue;
+            if (validationLoss < bestLoss - stopping.MinDelta)
+            {
+                bestLoss = validationLoss;
+                bestEpoch = epoch;
+                epochsSinceBest = 0;
+                if (bestParameters is not null) Network.Parameters.CopyTo(bestParameters);
+            }
+            else if (++epochsSinceBest >= stopping.Patience && epoch < epochs)
+            {
+                return Finish(reports, cancelled: false, stoppedEarly: true, bestEpoch, bestParameters);
+            }
         }
 
-        return new TrainingHistory(reports, Cancelled: false);
+        return Finish(reports, cancelled: false, stoppedEarly: false, bestEpoch, bestParameters);
+    }
+
+    /// <summary>The history of a Fit call; with early stopping's best weights kept, the network gets them back first.</summary>
+    private TrainingHistory Finish(List<EpochReport> reports, bool cancelled, bool stoppedEarly, int bestEpoch, float[]? bestParameters)
+    {
+        if (bestParameters is not null && bestEpoch > 0 && bestEpoch != reports[^1].Epoch)
+            bestParameters.CopyTo(Network.Parameters);
+        return new TrainingHistory(reports, cancelled) { StoppedEarly = stoppedEarly, BestEpoch = bestEpoch };
+    }
+
+    /// <summary>
+    /// Batch <paramref name="failedBatch"/> (0-based) of this epoch diverged: its parameters gave a non-finite loss. The
+    /// last good ones are those batch failedBatch - 1 started from. They are rebuilt from this epoch's checkpoint by
+    /// repeating its batches before that one, or, when the epoch's first batch failed, from the previous epoch's
+    /// checkpoint by repeating all of its batches but the last. Training is deterministic, so the bits are those
+    /// the step had. When the very first step of the call diverged there is nothing before it: the checkpoint is the
+    /// state Fit started from.
+    /// </summary>
+    private TrainingDivergedException RollBack(TrainingDivergedException e, Dataset train, int failedBatch,
+        int[] order, TrainingCheckpoint checkpoint, int[] previousOrder, int previousBatches, TrainingCheckpoint previousCheckpoint)
+    {
+        if (failedBatch == 0 && !previousCheckpoint.IsSet)
+        {
+            checkpoint.Restore(Network, Optimizer);
+            return new TrainingDivergedException($"{e.Message} It was the first step: the parameters are those training started from, " +
+                                                 "and they already give a non-finite loss. Try a smaller learning rate, or check the initial weights.");
+        }
+
+        (int[] batchOrder, int repeat, TrainingCheckpoint from) = failedBatch > 0
+            ? (order, failedBatch - 1, checkpoint)
+            : (previousOrder, previousBatches - 1, previousCheckpoint);
+        from.Restore(Network, Optimizer);
+        for (int b = 0; b < repeat; b++)
+        {
+            int first = b * BatchSize;
+            StepOnRows(train, batchOrder.AsSpan(first, Math.Min(BatchSize, batchOrder.Length - first)));
+        }
+
+        return new TrainingDivergedException($"{e.Message} The network holds the last parameters that were finite and gave a finite loss " +
+                                             $"(after update {Optimizer.Steps}). Try a smaller learning rate.");
     }
 
     /// <summary>Mean loss and (for softmax cross-entropy) accuracy over a dataset, in batches, without changing the network.</summary>
+    /// <exception cref="ArgumentException">The dataset does not fit the network, or holds NaN or infinity.</exception>
     public (double Loss, double Accuracy) Evaluate(Dataset data)
     {
         CheckDataset(data, nameof(data));
+        CheckFinite(data, nameof(data));
+        return EvaluateFinite(data);
+    }
+
+    /// <summary><see cref="Evaluate"/> of a dataset already checked (Fit checks its validation set once, not every epoch).</summary>
+    private (double Loss, double Accuracy) EvaluateFinite(Dataset data)
+    {
         double lossSum = 0;
         long correct = 0;
         int cols = Network.OutputSize;
@@ -372,6 +564,13 @@ public sealed class Trainer
         }
 
         return correct;
+    }
+
+    /// <summary>NaN or infinity anywhere in a dataset's features or float targets is reported before training on it.</summary>
+    private static void CheckFinite(Dataset data, string name)
+    {
+        NonFinite.ThrowIfAny(data.Features, data.FeatureCount, name, "feature");
+        if (!data.HasLabels) NonFinite.ThrowIfAny(data.Targets, data.TargetCount, name, "target");
     }
 
     private void CheckDataset(Dataset data, string name)

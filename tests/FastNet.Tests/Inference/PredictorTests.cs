@@ -158,3 +158,65 @@ public class PredictorTests
         Assert.Equal("input", Assert.Throws<ArgumentException>(() => predictor.PredictClass(new float[3])).ParamName);
     }
 }
+
+/// <summary>Non-finite inputs and outputs never come back as an answer; a disposed predictor says it is one.</summary>
+public class PredictorNonFiniteTests
+{
+    private static Network Net() => new NetworkBuilder(6).Dense(5, Activation.Relu).Dense(3).Build(seed: 2);
+
+    [Fact]
+    public void NonFiniteInputsAreRejectedNamingTheIndex()
+    {
+        using Predictor predictor = Net().CreatePredictor();
+        float[] x = [0.1f, 0.2f, 0.3f, float.NaN, 0.5f, 0.6f];
+        var e = Assert.Throws<ArgumentException>(() => predictor.PredictClass(x));
+        Assert.Equal("input", e.ParamName);
+        Assert.Contains("feature 3 is NaN", e.Message);
+        Assert.Throws<ArgumentException>(() => predictor.Predict(x, new float[3]));
+        Assert.Throws<ArgumentException>(() => predictor.PredictProbabilities(x, new float[3]));
+
+        float[] batch = new float[4 * 6];
+        batch[2 * 6 + 1] = float.NegativeInfinity;
+        float[] outputs = new float[4 * 3];
+        var b = Assert.Throws<ArgumentException>(() => predictor.PredictBatch(batch, outputs));
+        Assert.Contains("sample 2, feature 1", b.Message);
+        Assert.All(outputs, v => Assert.Equal(0f, v));   // nothing written
+    }
+
+    [Fact]
+    public void WithoutInputChecksANonFiniteOutputStillThrows()
+    {
+        using Predictor unchecked_ = Net().CreatePredictor(new PredictorOptions { CheckInputs = false });
+        Assert.False(unchecked_.Options.CheckInputs);
+        float[] x = [float.NaN, 0, 0, 0, 0, 0];
+        // Relu may turn a NaN pre-activation into 0, but the output layer's own products carry the NaN in here as well
+        // unless the NaN meets only zero weights; either way no class is returned from NaN outputs.
+        Network net = Net();
+        net.Dense(0).Weights.Fill(1f);
+        using Predictor p = net.CreatePredictor(new PredictorOptions { CheckInputs = false });
+        var e = Assert.Throws<ArithmeticException>(() => p.PredictClass(x));
+        Assert.Contains("input checks are off", e.Message);
+    }
+
+    [Fact]
+    public void OverflowingParametersThrowInsteadOfReturningClassZero()
+    {
+        Network net = Net();
+        net.Parameters.Fill(1e30f);   // finite weights whose products overflow float
+        using Predictor predictor = net.CreatePredictor();
+        float[] x = [1, 1, 1, 1, 1, 1];
+        var e = Assert.Throws<ArithmeticException>(() => predictor.PredictClass(x));
+        Assert.Contains("not finite", e.Message);
+        Assert.Throws<ArithmeticException>(() => predictor.PredictBatch(new float[2 * 6].Select(_ => 1f).ToArray(), new float[2 * 3]));
+    }
+
+    [Fact]
+    public void ADisposedPredictorNamesItself()
+    {
+        Predictor predictor = Net().CreatePredictor();
+        predictor.Dispose();
+        var e = Assert.Throws<ObjectDisposedException>(() => predictor.PredictClass(new float[6]));
+        Assert.Equal(typeof(Predictor).FullName, e.ObjectName);
+        Assert.Throws<ObjectDisposedException>(() => predictor.PredictBatch(new float[6], new float[3]));
+    }
+}

@@ -107,31 +107,165 @@ public class TrainerTests
 
     [Theory]
     [MemberData(nameof(DivergingOptimizers))]
-    public void DivergenceThrowsAndKeepsTheLastGoodWeights(string optimizer)
+    public void StepDivergenceThrowsAndLeavesTheLastParametersThatGaveAFiniteLoss(string optimizer)
     {
         var rng = new Random(4);
         float[] x = TestData.Uniform(rng, 16 * 4, -10f, 10f), y = TestData.Uniform(rng, 16, -100f, 100f);
         Network net = new NetworkBuilder(4).Dense(8, Activation.Relu).Dense(1).Build(seed: 4);
         Optimizer opt = optimizer switch
         {
-            "Adam" => new Adam(1e3f),
+            "Adam" => new Adam(1e30f),   // Adam moves each parameter by about lr per step: 1e30 overflows the outputs
             "SGD with momentum" => new Sgd(1e3f, momentum: 0.9f),
             _ => new Sgd(1e3f),
         };
-        if (optimizer == "Adam") x[5] = float.NaN;   // Adam's steps are bounded: divergence from a NaN input instead
         var trainer = new Trainer(net, Loss.MeanSquaredError, opt, batchSize: 16, maxThreads: 1);
-        float[] lastGood = net.Parameters.ToArray();
+        float[] lastGood = net.Parameters.ToArray();   // the parameters the last successful step started from
+        int steps = 0;
         var e = Assert.Throws<TrainingDivergedException>(() =>
         {
-            for (int i = 0; i < 1000; i++)
+            for (; steps < 1000; steps++)
             {
+                float[] before = net.Parameters.ToArray();
                 trainer.Step(x, y);
-                lastGood = net.Parameters.ToArray();
+                lastGood = before;
             }
         });
-        Assert.Contains("last good step", e.Message);
+        Assert.True(steps >= 1, "the first step diverged: the test needs a later one");
+        Assert.Contains("previous step", e.Message);
+        Assert.Contains("smaller learning rate", e.Message);
         Assert.Equal(lastGood, net.Parameters.ToArray());
         Assert.All(lastGood, v => Assert.True(float.IsFinite(v)));
+        // Those parameters give a finite loss.
+        var check = new Trainer(net.Clone(), Loss.MeanSquaredError, new Sgd(1e-9f), batchSize: 16, maxThreads: 1);
+        Assert.True(float.IsFinite(check.ComputeGradients(x, y)));
+    }
+
+    /// <summary>
+    /// Fit diverges when the learning rate is raised to 1e30 after batch <paramref name="raiseAfterBatch"/> of epoch 2
+    /// (3 batches per epoch): the raised step itself has a finite loss, the next one does not. The network must then
+    /// hold exactly the parameters the raised step started from, whether the failing batch is in the same epoch (Fit
+    /// repeats this epoch's batches from its checkpoint) or the first of the next (from the previous epoch's).
+    /// </summary>
+    [Theory]
+    [InlineData(0, "Sgd")]
+    [InlineData(1, "Sgd")]
+    [InlineData(2, "Sgd")]    // the failing batch is epoch 3's first
+    [InlineData(0, "Adam")]
+    [InlineData(2, "Adam")]
+    public void FitDivergenceLeavesTheLastParametersThatGaveAFiniteLoss(int raiseAfterBatch, string optimizer)
+    {
+        Dataset data = Synthetic(48, 6, 3, seed: 8);
+        Network net = new NetworkBuilder(6).Dense(8, Activation.Relu).Dense(3).Build(seed: 8);
+        Optimizer opt = optimizer == "Adam" ? new Adam(0.01f) : new Sgd(0.1f, momentum: 0.5f);
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, opt, batchSize: 16, maxThreads: 1);
+        var afterBatch = new List<float[]>();   // the parameters after each successful step, in order
+        var raise = new Callback<BatchProgress>(p =>
+        {
+            afterBatch.Add(net.Parameters.ToArray());
+            if (p.Epoch == 2 && p.SamplesDone == 16 * (raiseAfterBatch + 1)) opt.LearningRate = optimizer == "Adam" ? 1e36f : 1e30f;
+        });
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(data, epochs: 5, batchProgress: raise));
+
+        // Steps: 3 in epoch 1, then epoch 2's up to the raised one (index 3 + raiseAfterBatch + 1), which succeeded.
+        int raisedStep = 3 + raiseAfterBatch + 1;
+        Assert.Equal(raisedStep + 1, afterBatch.Count);
+        float[] expected = afterBatch[raisedStep - 1];   // what the raised step started from
+        Assert.Equal(expected, net.Parameters.ToArray());
+        Assert.Equal(raisedStep, opt.Steps);
+        Assert.Contains("last parameters that were finite and gave a finite loss", e.Message);
+    }
+
+    [Fact]
+    public void NonFiniteDataIsReportedAsDataNamingTheSample()
+    {
+        Dataset clean = Synthetic(40, 5, 3, seed: 2);
+        float[] features = clean.Features.ToArray();
+        features[17 * 5 + 3] = float.NaN;
+        Dataset bad = Dataset.WithLabels(features, 5, clean.Labels.ToArray(), 3);
+        Network net = new NetworkBuilder(5).Dense(3).Build(seed: 1);
+        float[] before = net.Parameters.ToArray();
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), batchSize: 8, maxThreads: 1);
+
+        var fit = Assert.Throws<ArgumentException>(() => trainer.Fit(bad, epochs: 1));
+        Assert.Equal("train", fit.ParamName);
+        Assert.Contains("sample 17, feature 3 is NaN", fit.Message);
+        Assert.Contains("not the learning rate", fit.Message);
+        Assert.Equal("validation", Assert.Throws<ArgumentException>(() => trainer.Fit(clean, 1, validation: bad)).ParamName);
+        Assert.Contains("sample 17", Assert.Throws<ArgumentException>(() => trainer.Evaluate(bad)).Message);
+
+        features[17 * 5 + 3] = float.PositiveInfinity;
+        var step = Assert.Throws<ArgumentException>(() => trainer.Step(features.AsSpan(16 * 5, 8 * 5), clean.Labels.Slice(16, 8)));
+        Assert.Contains("sample 1, feature 3 is ∞", step.Message.Replace("Infinity", "∞"));
+        float[] targets = new float[8 * 3];
+        targets[4] = float.NaN;
+        var regression = new Trainer(net, Loss.MeanSquaredError, new Sgd(0.1f), batchSize: 8, maxThreads: 1);
+        Assert.Equal("targets", Assert.Throws<ArgumentException>(() => regression.Step(clean.Features[..(8 * 5)], targets)).ParamName);
+        Assert.Equal(before, net.Parameters.ToArray());   // nothing trained on bad data
+    }
+
+    [Fact]
+    public void AHugeBatchSizeFailsUpFrontNamingTheBytes()
+    {
+        Network net = new NetworkBuilder(784).Dense(512, Activation.Relu).Dense(128, Activation.Relu).Dense(10).Build(seed: 1);
+        long perSample = Trainer.WorkspaceBytes(net, 1);
+        Assert.Equal((2L * (512 + 128 + 10) + 10) * 4 + 4, perSample);   // outputs and their gradients, targets, a label
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), batchSize: 1_000_000));
+        Assert.Equal("batchSize", e.ParamName);
+        Assert.Contains($"{1_000_000 * perSample:N0} bytes", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), batchSize: 10_000_000));
+        _ = new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), batchSize: 65_536);   // 0.35 GB: fine
+    }
+
+    [Fact]
+    public void EarlyStoppingStopsAfterPatienceAndRestoresTheBestEpoch()
+    {
+        // Validation labels are the opposite class of the training rule: the better the fit, the worse the validation
+        // loss, so epoch 1 is the best and training stops after `patience` epochs without improvement.
+        Dataset train = Synthetic(64, 6, 2, seed: 3);
+        int[] flipped = train.Labels.ToArray().Select(l => 1 - l).ToArray();
+        Dataset validation = Dataset.WithLabels(train.Features.ToArray(), 6, flipped, 2);
+        Network net = new NetworkBuilder(6).Dense(8, Activation.Tanh).Dense(2).Build(seed: 3);
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.5f), batchSize: 16, maxThreads: 1)
+        {
+            EarlyStopping = new EarlyStopping(patience: 2),
+        };
+        var afterEpoch = new List<float[]>();
+        TrainingHistory history = trainer.Fit(train, epochs: 20, validation,
+            progress: new Callback<EpochReport>(_ => afterEpoch.Add(net.Parameters.ToArray())));
+
+        Assert.True(history.StoppedEarly);
+        Assert.Equal(1, history.BestEpoch);
+        Assert.Equal(3, history.Epochs.Count);
+        Assert.True(history.Epochs[2].ValidationLoss > history.Epochs[0].ValidationLoss);
+        Assert.Equal(afterEpoch[0], net.Parameters.ToArray());
+        Assert.Contains("stopped early, best epoch 1", history.ToString());
+
+        Assert.Throws<ArgumentException>(() => trainer.Fit(train, epochs: 2));   // no validation set to watch
+        trainer.EarlyStopping = new EarlyStopping(patience: 2, restoreBestWeights: false);
+        afterEpoch.Clear();
+        trainer.Fit(train, epochs: 20, validation, progress: new Callback<EpochReport>(_ => afterEpoch.Add(net.Parameters.ToArray())));
+        Assert.Equal(afterEpoch[^1], net.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void TrainingHistoryPrintsItsEpochs()
+    {
+        var history = new TrainingHistory(
+        [
+            new EpochReport(1, 0.51234, 0.8, 0.4, 0.85, 12345, TimeSpan.FromSeconds(1.5)),
+            new EpochReport(2, 0.25, double.NaN, double.NaN, double.NaN, 2000, TimeSpan.FromSeconds(0.25)),
+        ], Cancelled: true);
+        string text = history.ToString();
+        Assert.Contains("epoch 1: train loss 0.5123, train accuracy 80.00 %, validation loss 0.4000, validation accuracy 85.00 %, 12,345 samples/s, 1.50 s", text);
+        Assert.Contains("epoch 2: train loss 0.2500, 2,000 samples/s, 0.25 s", text);
+        Assert.EndsWith("2 epoch(s), cancelled.", text);
+        Assert.DoesNotContain("List`1", text);
+    }
+
+    /// <summary>An IProgress that runs its action on the reporting thread, at once.</summary>
+    private sealed class Callback<T>(Action<T> action) : IProgress<T>
+    {
+        public void Report(T value) => action(value);
     }
 
     [Fact]
