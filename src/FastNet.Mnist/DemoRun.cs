@@ -22,9 +22,23 @@ internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
     {
         long start = Stopwatch.GetTimestamp();
         console.Write(new Rule($"[bold]FastNet[/] demo: {options.DatasetName}").LeftJustified());
+        // Where the results go is checked before any work, so a typo costs seconds, not a training run.
+        OutputPaths.CheckWritable(options.ModelPath, "--save");
+        OutputPaths.CheckWritable(options.PlotFile, "--plot");
+        if (options.Threads > Environment.ProcessorCount)
+        {
+            console.MarkupLine($"[yellow]--threads {options.Threads} is more than this machine's {Environment.ProcessorCount} cores: using {Environment.ProcessorCount}.[/]");
+            options = options with { Threads = Environment.ProcessorCount };
+        }
+
         var loader = new DataLoader(options.CacheFolder ?? DataLoader.DefaultCacheFolder(), options.NpmCommand,
             line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
         DemoData data = loader.Load(options.Dataset, options.DataFolder, cancellationToken);
+        if (options.BatchSize > data.Train.Count)
+        {
+            console.MarkupLine($"[yellow]--batch-size {options.BatchSize} is more than the {data.Train.Count:N0} training samples: using {data.Train.Count:N0} (one step per epoch).[/]");
+            options = options with { BatchSize = data.Train.Count };
+        }
 
         var builder = new NetworkBuilder(data.Train.FeatureCount);
         foreach (int width in options.Hidden) builder.Dense(width, Activation.Relu);
@@ -69,24 +83,46 @@ internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
         if (epochs.Count > 0) console.Write(ConsoleReport.Epochs(epochs));
         if (cancelled) console.MarkupLine("[yellow]Stopped by Ctrl+C after the current batch; reporting and saving what was trained.[/]");
         if (divergence is not null)
-            console.MarkupLine($"[red]Training diverged:[/] {Markup.Escape(divergence)} The model keeps the weights of the last good step; try a smaller --learning-rate.");
+            console.MarkupLine($"[red]Training diverged:[/] {Markup.Escape(divergence)} Try a smaller --learning-rate.");
 
-        ReportTestSet(network, data);
-        bool saved = SaveModel(network);
+        bool usable = ReportTestSet(network, data);
+        bool saved = true;
+        if (usable)
+        {
+            if (divergence is not null) console.MarkupLine("[yellow]Saving the last good parameters (before the divergence), not a trained model.[/]");
+            saved = SaveModel(network);
+        }
+        else
+        {
+            console.MarkupLine($"[red]Not saving a model:[/] its outputs are not finite on the test set, so {Markup.Escape(options.ModelPath)} was left as it was.");
+        }
+
         bool plotted = SavePlot(epochs, data);   // tried even when the model could not be saved
         console.MarkupLine($"[grey]Done in {Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s.[/]");
-        if (!saved || !plotted) return ExitCodes.Failed;
-        return divergence is not null ? ExitCodes.Diverged : cancelled ? ExitCodes.Cancelled : ExitCodes.Success;
+        if (divergence is not null) return ExitCodes.Diverged;
+        if (!saved || !plotted || !usable) return ExitCodes.Failed;
+        return cancelled ? ExitCodes.Cancelled : ExitCodes.Success;
     }
 
-    /// <summary>Final accuracy, the confusion matrix, and a few misclassified images, from the saved-model predictor path.</summary>
-    private void ReportTestSet(Network network, DemoData data)
+    /// <summary>
+    /// Final accuracy, the confusion matrix, and a few misclassified images, from the saved-model predictor path.
+    /// Returns false, after saying so, when the model's outputs are not finite (parameters that overflow).
+    /// </summary>
+    private bool ReportTestSet(Network network, DemoData data)
     {
         Dataset test = data.Test;
         int classes = data.ClassNames.Count;
         var outputs = new float[test.Count * classes];
-        using (Predictor predictor = network.CreatePredictor())
+        try
+        {
+            using Predictor predictor = network.CreatePredictor();
             predictor.PredictBatch(test.Features, outputs, options.Threads);
+        }
+        catch (ArithmeticException e)
+        {
+            console.MarkupLine($"[red]No test accuracy:[/] {Markup.Escape(e.Message)}");
+            return false;
+        }
 
         var confusion = new int[classes, classes];
         var wrong = new List<(int Index, int Predicted, float Confidence)>();
@@ -108,11 +144,12 @@ internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
         console.MarkupLine($"Test accuracy: [bold]{ConsoleReport.Percent((double)right / test.Count)}[/] ({right:N0} of {test.Count:N0} held-out samples).");
         console.Write(ConsoleReport.Confusion(confusion, data.ClassNames));
 
-        if (data.ImageSide is not int side || wrong.Count == 0) return;
+        if (data.ImageSide is not int side || wrong.Count == 0) return true;
         var panels = wrong.Select(w => new Panel(new Text(ConsoleReport.ImageArt(test.Sample(w.Index), side)))
             .Header(Markup.Escape($"{data.ClassNames[test.Labels[w.Index]]} read as {data.ClassNames[w.Predicted]} ({100 * w.Confidence:F0}%)")));
         console.MarkupLine("Some misclassified test images:");
         console.Write(new Columns(panels).Collapse());
+        return true;
     }
 
     private bool SaveModel(Network network)

@@ -47,7 +47,10 @@ public static class ModelFile
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        string folder = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"Cannot save the model to {full}: the folder {folder} does not exist.");
+        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -58,9 +61,12 @@ public static class ModelFile
 
             File.Move(temp, full, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            // The error names the temporary file; the caller knows the path it asked for.
+            if (e is IOException) throw new IOException($"Cannot save the model to {full}: {e.Message}", e);
+            if (e is UnauthorizedAccessException) throw new UnauthorizedAccessException($"Cannot save the model to {full}: {e.Message}", e);
             throw;
         }
     }

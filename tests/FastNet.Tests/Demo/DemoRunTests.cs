@@ -34,6 +34,13 @@ public sealed class DemoRunTests : IDisposable
         return (double)right / test.Count;
     }
 
+    /// <summary>Asserts <paramref name="output"/> says <paramref name="text"/>, whatever line breaks the 80-column console put in it.</summary>
+    private static void AssertSays(string output, string text)
+    {
+        static string Squeeze(string s) => string.Concat(s.Where(c => !char.IsWhiteSpace(c)));
+        Assert.True(Squeeze(output).Contains(Squeeze(text), StringComparison.Ordinal), $"Not found: {text}\nin:\n{output}");
+    }
+
     private static double ReportedAccuracy(string output)
     {
         string line = output.Split('\n').Single(l => l.StartsWith("Test accuracy: ", StringComparison.Ordinal));
@@ -101,17 +108,51 @@ public sealed class DemoRunTests : IDisposable
         Assert.True(code == ExitCodes.Diverged, output);
         Assert.Contains("Training diverged", output);
         Assert.Contains("--learning-rate", output);
-        Assert.True(File.Exists(PathOf("m.fnet")), "the last good weights are still saved");
+        Assert.DoesNotContain("NaN%", output);
+        // Either the last good parameters are saved, and then they predict finite outputs, or nothing is saved and it says so.
+        if (File.Exists(PathOf("m.fnet")))
+        {
+            AssertSays(output, "Saving the last good parameters");
+            using Predictor predictor = Predictor.Load(PathOf("m.fnet"));
+            Dataset test = IdxReader.ReadDataset(Path.Combine(data, IdxFolder.TestImages), Path.Combine(data, IdxFolder.TestLabels));
+            for (int i = 0; i < test.Count; i++) predictor.PredictClass(test.Sample(i));   // throws on non-finite outputs
+        }
+        else
+        {
+            AssertSays(output, "Not saving a model");
+        }
 
+        // Unwritable output paths fail before training, naming the user's path.
         string underAFile = Path.Combine(data, IdxFolder.TrainLabels, "m.fnet");   // its "folder" is a file
         (code, output) = Run(["--data", data, "--epochs", "1", "--save", underAFile, "--plot", PathOf("p.png")]);
-        Assert.Equal(ExitCodes.Failed, code);
-        Assert.Contains("Could not save the model", output);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        AssertSays(output, $"--save: cannot write {underAFile}");
+        Assert.DoesNotContain("Epoch", output);
         Assert.DoesNotContain("   at ", output);
+
+        string missing = PathOf("missing-dir/x.png");
+        (code, output) = Run(["--data", data, "--epochs", "1", "--save", PathOf("m2.fnet"), "--plot", missing]);
+        Assert.Equal(ExitCodes.BadArguments, code);
+        AssertSays(output, $"--plot: cannot write {missing}: the folder {PathOf("missing-dir")} does not exist");
+        Assert.DoesNotContain("Epoch", output);
+        Assert.False(File.Exists(PathOf("m2.fnet")));
 
         (code, output) = Run(["--data", PathOf("idx/.."), "--epochs", "1"]);
         Assert.Equal(ExitCodes.DataProblem, code);
         Assert.Contains("lacks train-images-idx3-ubyte", output);
+    }
+
+    [Fact]
+    public void TooManyThreadsAndATooLargeBatchAreClampedAndSaid()
+    {
+        string data = DemoFiles.WriteIdxFolder(PathOf("idx"), perDigit: 5);   // 40 training digits
+        var (code, output) = Run(["--data", data, "--epochs", "1", "--threads", "99999", "--batch-size", "65536",
+            "--save", PathOf("m.fnet"), "--plot", PathOf("p.png")]);
+        Assert.True(code == ExitCodes.Success, output);
+        AssertSays(output, $"--threads 99999 is more than this machine's {Environment.ProcessorCount} cores: using {Environment.ProcessorCount}");
+        Assert.DoesNotContain("99999 thread", output);
+        AssertSays(output, "--batch-size 65536 is more than the 40 training samples: using 40");
+        Assert.Contains("batch 40,", output);
     }
 
     /// <summary>A real SIGINT to the demo process: it finishes the batch, reports, saves, and exits with 130.</summary>
