@@ -83,7 +83,7 @@ internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
         if (epochs.Count > 0) console.Write(ConsoleReport.Epochs(epochs));
         if (cancelled) console.MarkupLine("[yellow]Stopped by Ctrl+C after the current batch; reporting and saving what was trained.[/]");
         if (divergence is not null)
-            console.MarkupLine($"[red]Training diverged:[/] {Markup.Escape(divergence)} Try a smaller --learning-rate.");
+            console.MarkupLine($"[red]Training diverged:[/] {Markup.Escape(divergence)} (The demo takes it as --learning-rate.)");
 
         bool usable = ReportTestSet(network, data);
         bool saved = true;
