@@ -27,6 +27,9 @@ switch (args.FirstOrDefault())
     case "epochs":          // the training benchmark's epoch under a Stopwatch: epochs T1|T2 [threads] [repetitions]
         EpochHarness.Run(args);
         return;
+    case "input-checks":    // the predictor's NaN/infinity input check, on against off: input-checks [results-subfolder]
+        InputCheckHarness.Run(args.Length > 1 ? args[1] : null);
+        return;
     case "breakdown":       // each operation of a T1 training step on its own
         Breakdown.Run(args.Length > 1 ? int.Parse(args[1]) : 1);
         return;

@@ -122,7 +122,7 @@ public sealed class Predictor : IDisposable
     /// Forward pass of many inputs, [count x InputSize] row-major into [count x OutputSize], in blocks of
     /// <see cref="BatchBlock"/> rows whose GEMMs use up to <paramref name="maxThreads"/> threads (-1: every core).
     /// </summary>
-    /// <exception cref="ArgumentException">A length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) an input holds NaN or infinity (nothing is written then).</exception>
+    /// <exception cref="ArgumentException">A length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) an input holds NaN or infinity (the outputs of the blocks before its block are written).</exception>
     /// <exception cref="ArithmeticException">An input's outputs are not finite (the outputs of the blocks before it are written).</exception>
     public void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int maxThreads = -1)
     {
@@ -133,12 +133,14 @@ public sealed class Predictor : IDisposable
         int count = inputs.Length / d;
         Guard.SameLength(outputs.Length, count * o, nameof(outputs), "inputs x OutputSize");
         Guard.MaxThreads(maxThreads);
-        if (_checkInputs) NonFinite.ThrowIfAny(inputs, d, nameof(inputs), "feature");
         Workspace workspace = _batch.Value!;
         for (int first = 0; first < count; first += BatchBlock)
         {
             int rows = Math.Min(BatchBlock, count - first);
-            ReadOnlySpan<float> block = _network.Forward(workspace, inputs.Slice(first * d, rows * d), rows, maxThreads);
+            ReadOnlySpan<float> blockInputs = inputs.Slice(first * d, rows * d);
+            // Checked block by block, just before the GEMM reads the same rows: they are then in cache for it.
+            if (_checkInputs) NonFinite.ThrowIfAny(blockInputs, d, nameof(inputs), "feature", first);
+            ReadOnlySpan<float> block = _network.Forward(workspace, blockInputs, rows, maxThreads);
             CheckOutputs(block, first);
             block.CopyTo(outputs.Slice(first * o, rows * o));
         }
