@@ -48,7 +48,7 @@ internal static class InputCheckHarness
         }
 
         float[] pixels = Inputs(784);
-        double scan = Median(Enumerable.Range(0, Rounds).Select(_ => MeanMicroseconds(() => NonFinite.IndexOf(pixels), 200_000)).ToArray());
+        double scan = LatencyHarness.Percentile(Enumerable.Range(0, Rounds).Select(_ => MeanMicroseconds(() => NonFinite.IndexOf(pixels), 200_000)).ToArray(), 0.5);
         lines.AddRange(["", $"The scan alone (NonFinite.IndexOf over 784 floats, TensorPrimitives.IsFiniteAll): {scan * 1000:F1} ns per call."]);
 
         string folder = Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? "");
@@ -61,8 +61,8 @@ internal static class InputCheckHarness
 
     private static string Row(string name, Action checkedCall, Action uncheckedCall, int calls)
     {
-        Warm(checkedCall);
-        Warm(uncheckedCall);
+        LatencyHarness.Warm(checkedCall);
+        LatencyHarness.Warm(uncheckedCall);
         var on = new double[Rounds];
         var off = new double[Rounds];
         for (int r = 0; r < Rounds; r++)
@@ -72,7 +72,7 @@ internal static class InputCheckHarness
             else { off[r] = MeanMicroseconds(uncheckedCall, calls); on[r] = MeanMicroseconds(checkedCall, calls); }
         }
 
-        double a = Median(on), b = Median(off);
+        double a = LatencyHarness.Percentile(on, 0.5), b = LatencyHarness.Percentile(off, 0.5);
         return $"| {name} | {a:F3} | {b:F3} | {(a - b) * 1000:F0} | {100 * (a - b) / b:+0.0;-0.0}% |";
     }
 
@@ -81,19 +81,6 @@ internal static class InputCheckHarness
         long t0 = Stopwatch.GetTimestamp();
         for (int i = 0; i < calls; i++) call();
         return Stopwatch.GetElapsedTime(t0).TotalMicroseconds / calls;
-    }
-
-    private static void Warm(Action action)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.ElapsedMilliseconds < 1000) action();
-    }
-
-    private static double Median(double[] values)
-    {
-        double[] sorted = (double[])values.Clone();
-        Array.Sort(sorted);
-        return sorted[sorted.Length / 2];
     }
 
     private static float[] Inputs(int count)

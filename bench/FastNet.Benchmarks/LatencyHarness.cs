@@ -103,7 +103,7 @@ internal static class LatencyHarness
         return (times, (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)calls);
     }
 
-    private static void Warm(Action action)
+    internal static void Warm(Action action)
     {
         var clock = Stopwatch.StartNew();
         while (clock.ElapsedMilliseconds < 1000) action();

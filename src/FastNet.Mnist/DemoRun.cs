@@ -163,7 +163,7 @@ internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            console.MarkupLine($"[red]Could not save the model to {Markup.Escape(path)}:[/] {Markup.Escape(e.Message)}");
+            console.MarkupLine($"[red]Could not save the model:[/] {Markup.Escape(e.Message)}");   // the message names the path
             return false;
         }
     }

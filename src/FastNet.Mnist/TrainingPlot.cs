@@ -32,10 +32,6 @@ internal static class TrainingPlot
             plot.SavePng(temporary, 900, 540);
             File.Move(temporary, full, overwrite: true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"Cannot write the plot {full}: {e.Message}", e);
-        }
         finally
         {
             if (File.Exists(temporary)) File.Delete(temporary);

@@ -203,10 +203,10 @@ public sealed class Trainer
     private TrainingDivergedException StepDiverged(TrainingDivergedException e)
     {
         if (_lastGood is null || _lastGoodSteps != Optimizer.Steps - 1)
-            return new TrainingDivergedException($"{e.Message} Nothing was updated. Try a smaller learning rate.");
+            return new TrainingDivergedException($"{e.Message} Nothing was updated.");
         _lastGood.CopyTo(Network.Parameters);
         return new TrainingDivergedException($"{e.Message} The network holds the parameters the previous step started from " +
-                                             $"(their loss was finite): update {Optimizer.Steps} was undone. Try a smaller learning rate.");
+                                             $"(their loss was finite): update {Optimizer.Steps} was undone.");
     }
 
     /// <summary>Copies the parameters that just gave a finite loss, before the update changes them (see Step).</summary>
@@ -306,9 +306,9 @@ public sealed class Trainer
     private float Deltas(ReadOnlySpan<float> inputs, int batch, float loss, ReadOnlySpan<int> rows = default)
     {
         if (!float.IsFinite(loss))
-            throw new TrainingDivergedException($"The loss is {loss} after {Optimizer.Steps} updates.");
+            throw new TrainingDivergedException($"The loss is {loss} after {Optimizer.Steps} updates. Try a smaller learning rate.");
         if (!Network.BackwardDeltas(_workspace, inputs, batch, MaxThreads, rows))
-            throw new TrainingDivergedException($"A backpropagated error is NaN or infinite after {Optimizer.Steps} updates (loss {loss}).");
+            throw new TrainingDivergedException($"A backpropagated error is NaN or infinite after {Optimizer.Steps} updates (loss {loss}). Try a smaller learning rate.");
         return loss;
     }
 
@@ -496,7 +496,7 @@ public sealed class Trainer
         {
             checkpoint.Restore(Network, Optimizer);
             return new TrainingDivergedException($"{e.Message} It was the first step: the parameters are those training started from, " +
-                                                 "and they already give a non-finite loss. Try a smaller learning rate, or check the initial weights.");
+                                                 "and they already give a non-finite loss (check the initial weights too).");
         }
 
         (int[] batchOrder, int repeat, TrainingCheckpoint from) = failedBatch > 0
@@ -510,7 +510,7 @@ public sealed class Trainer
         }
 
         return new TrainingDivergedException($"{e.Message} The network holds the last parameters that were finite and gave a finite loss " +
-                                             $"(after update {Optimizer.Steps}). Try a smaller learning rate.");
+                                             $"(after update {Optimizer.Steps}).");
     }
 
     /// <summary>Mean loss and (for softmax cross-entropy) accuracy over a dataset, in batches, without changing the network.</summary>

@@ -39,10 +39,7 @@ public sealed partial class ReadmeTests
         var blocks = CSharpBlock().Matches(text).Select(m => (Line: text[..m.Index].Count(ch => ch == '\n') + 2, Code: m.Groups[1].Value)).ToList();
         Assert.NotEmpty(blocks);
 
-        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Select(path => MetadataReference.CreateFromFile(path))
-            .Append(MetadataReference.CreateFromFile(typeof(Network).Assembly.Location))
-            .ToList();
+        List<MetadataReference> references = References();
         var failures = new List<string>();
         var usings = new List<string>();   // a README is read as one tour: a block sees the usings of the blocks before it
         foreach (var (line, code) in blocks)
@@ -64,13 +61,18 @@ public sealed partial class ReadmeTests
     {
         // The test's own check: a block calling a method FastNet does not have must not compile.
         string source = Wrap("using FastNet;\nNetwork net = new NetworkBuilder(inputs: 4).Dense(2).Build(seed: 1);\nnet.Train(features);", ["using FastNet;"]);
-        var compilation = CSharpCompilation.Create("Broken", [CSharpSyntaxTree.ParseText(source)],
-            ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).Select(p => MetadataReference.CreateFromFile(p))
-                .Append(MetadataReference.CreateFromFile(typeof(Network).Assembly.Location)),
+        var compilation = CSharpCompilation.Create("Broken", [CSharpSyntaxTree.ParseText(source)], References(),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
         Assert.Contains(compilation.GetDiagnostics(), d => d.Id == "CS1061");   // no 'Train' on Network
         Assert.Contains("float[] features", source);                              // the free variable became a parameter
     }
+
+    /// <summary>The test host's framework assemblies (ASP.NET Core included, by the project's FrameworkReference) and FastNet.</summary>
+    private static List<MetadataReference> References() =>
+        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
+            .Append(MetadataReference.CreateFromFile(typeof(Network).Assembly.Location))
+            .ToList();
 
     /// <summary>
     /// The block as a compilation unit: the usings, with those of a console project's implicit usings, then its

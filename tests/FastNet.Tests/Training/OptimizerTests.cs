@@ -43,27 +43,36 @@ public class OptimizerTests
         }
     }
 
+    /// <summary>
+    /// torch.optim.Adam adds the weight decay to the gradient (g = grad + wd p); torch.optim.AdamW instead shrinks the
+    /// parameters first (p *= 1 - lr wd) and steps on the raw gradient, so the decay never enters m or v.
+    /// </summary>
     [Theory]
-    [InlineData(0f)]
-    [InlineData(0.05f)]
-    public void AdamMatchesItsDefinition(float weightDecay)
+    [InlineData(false, 0f)]
+    [InlineData(false, 0.05f)]
+    [InlineData(true, 0f)]
+    [InlineData(true, 0.01f)]
+    [InlineData(true, 0.5f)]
+    public void AdamAndAdamWMatchTheirDefinitions(bool decoupled, float weightDecay)
     {
         const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
         float[] p = [1f, -2f, 0.5f, 3f];
         double[] expected = Array.ConvertAll(p, v => (double)v), m = new double[4], v = new double[4];
-        var adam = new Adam((float)lr, weightDecay: weightDecay);
+        Optimizer optimizer = decoupled ? new AdamW((float)lr, weightDecay: weightDecay) : new Adam((float)lr, weightDecay: weightDecay);
         for (int t = 1; t <= GradientSequence.Length; t++)
         {
             for (int i = 0; i < 4; i++)
             {
-                double g = GradientSequence[t - 1][i] + weightDecay * expected[i];
+                double g = GradientSequence[t - 1][i];
+                if (decoupled) expected[i] *= 1 - lr * weightDecay;
+                else g += weightDecay * expected[i];
                 m[i] = b1 * m[i] + (1 - b1) * g;
                 v[i] = b2 * v[i] + (1 - b2) * g * g;
                 double mHat = m[i] / (1 - Math.Pow(b1, t)), vHat = v[i] / (1 - Math.Pow(b2, t));
                 expected[i] -= lr * mHat / (Math.Sqrt(vHat) + eps);
             }
 
-            adam.Update(p, GradientSequence[t - 1]);
+            optimizer.Update(p, GradientSequence[t - 1]);
             for (int i = 0; i < 4; i++) Assert.Equal(expected[i], p[i], 1e-5);
         }
     }
@@ -75,34 +84,6 @@ public class OptimizerTests
         float[] p = [0f, 0f, 0f];
         new Adam(0.01f).Update(p, [3f, -0.001f, 100f]);
         Assert.Equal([-0.01f, 0.01f, -0.01f], p.Select(x => MathF.Round(x, 6)).ToArray());
-    }
-
-    [Theory]
-    [InlineData(0f)]
-    [InlineData(0.01f)]
-    [InlineData(0.5f)]
-    public void AdamWMatchesItsDefinition(float weightDecay)
-    {
-        // torch.optim.AdamW: p *= 1 - lr * wd, then the Adam step on the raw gradient (the decay never enters m or v).
-        const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
-        float[] p = [1f, -2f, 0.5f, 3f];
-        double[] expected = Array.ConvertAll(p, v => (double)v), m = new double[4], v = new double[4];
-        var adamW = new AdamW((float)lr, weightDecay: weightDecay);
-        for (int t = 1; t <= GradientSequence.Length; t++)
-        {
-            for (int i = 0; i < 4; i++)
-            {
-                double g = GradientSequence[t - 1][i];
-                expected[i] *= 1 - lr * weightDecay;
-                m[i] = b1 * m[i] + (1 - b1) * g;
-                v[i] = b2 * v[i] + (1 - b2) * g * g;
-                double mHat = m[i] / (1 - Math.Pow(b1, t)), vHat = v[i] / (1 - Math.Pow(b2, t));
-                expected[i] -= lr * mHat / (Math.Sqrt(vHat) + eps);
-            }
-
-            adamW.Update(p, GradientSequence[t - 1]);
-            for (int i = 0; i < 4; i++) Assert.Equal(expected[i], p[i], 1e-5);
-        }
     }
 
     [Fact]
