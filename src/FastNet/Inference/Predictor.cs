@@ -36,10 +36,20 @@ public sealed class Predictor : IDisposable
     public const int BatchBlock = 256;
 
     private readonly Network _network;
-    private readonly ThreadLocal<Workspace> _single;
-    private readonly ThreadLocal<Workspace> _batch;
+    private readonly ThreadLocal<ThreadState> _single;
+    private readonly ThreadLocal<ThreadState> _batch;
     private readonly bool _checkInputs;
+    private readonly InputNormalization? _normalization;
+    private readonly OutputTransform _outputTransform;
     private volatile bool _disposed;
+
+    /// <summary>What one thread uses for calls of up to <c>rows</c> inputs: a workspace, a normalized copy of the inputs, a row of scratch.</summary>
+    private sealed class ThreadState(Network network, int rows, bool normalizes)
+    {
+        public readonly Workspace Workspace = new(network, rows, forTraining: false);
+        public readonly float[] NormalizedInputs = normalizes ? new float[rows * network.InputSize] : [];
+        public readonly float[] Row = new float[network.OutputSize];
+    }
 
     internal Predictor(Network network, PredictorOptions? options = null)
     {
@@ -48,8 +58,10 @@ public sealed class Predictor : IDisposable
         _checkInputs = Options.CheckInputs;
         _network = network.Clone();
         _network.Freeze();   // private and never written again: layers may precompute (a GRU's transposed weights)
-        _single = new ThreadLocal<Workspace>(() => new Workspace(_network, 1, forTraining: false));
-        _batch = new ThreadLocal<Workspace>(() => new Workspace(_network, BatchBlock, forTraining: false));
+        _normalization = _network.Metadata.InputNormalization;
+        _outputTransform = _network.Metadata.OutputTransform;
+        _single = new ThreadLocal<ThreadState>(() => new ThreadState(_network, 1, _normalization is not null));
+        _batch = new ThreadLocal<ThreadState>(() => new ThreadState(_network, BatchBlock, _normalization is not null));
     }
 
     /// <summary>Loads a model file into a predictor.</summary>
@@ -67,6 +79,12 @@ public sealed class Predictor : IDisposable
     /// <summary>The options this predictor was created with.</summary>
     public PredictorOptions Options { get; }
 
+    /// <summary>
+    /// The model's names, class labels, input normalization (applied by every call) and output transform (applied by
+    /// <see cref="Predict"/> and <see cref="PredictBatch"/>).
+    /// </summary>
+    public ModelMetadata Metadata => _network.Metadata;
+
     /// <summary>Features per input.</summary>
     public int InputSize => _network.InputSize;
 
@@ -74,30 +92,66 @@ public sealed class Predictor : IDisposable
     public int OutputSize => _network.OutputSize;
 
     /// <summary>Forward pass of one input.</summary>
-    /// <param name="input">InputSize features.</param>
-    /// <param name="output">Receives OutputSize values (the last layer's output, e.g. logits).</param>
+    /// <param name="input">InputSize features (raw: the model's <see cref="ModelMetadata.InputNormalization"/>, if any, is applied here).</param>
+    /// <param name="output">Receives OutputSize values: the last layer's outputs (e.g. logits), after the model's <see cref="ModelMetadata.OutputTransform"/>.</param>
     /// <exception cref="ArgumentException">A length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) the input holds NaN or infinity.</exception>
     /// <exception cref="ArithmeticException">The outputs are not finite.</exception>
     public void Predict(ReadOnlySpan<float> input, Span<float> output)
     {
         Guard.SameLength(output.Length, OutputSize, nameof(output), nameof(OutputSize));
-        ForwardOne(input).CopyTo(output);
+        ThreadState state = SingleState();
+        ForwardOne(state, input).CopyTo(output);
+        TransformOutputs(output, 1, state.Row);
     }
 
-    /// <summary>The index of the largest output for one input (the predicted class).</summary>
+    /// <summary>The index of the largest output for one input (the predicted class; no output transform changes which).</summary>
     /// <exception cref="ArgumentException">The length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) the input holds NaN or infinity.</exception>
     /// <exception cref="ArithmeticException">The outputs are not finite, so no class is the largest.</exception>
-    public int PredictClass(ReadOnlySpan<float> input) => TensorPrimitives.IndexOfMax(ForwardOne(input));
+    public int PredictClass(ReadOnlySpan<float> input) => TensorPrimitives.IndexOfMax(ForwardOne(SingleState(), input));
 
-    /// <summary>The batch-1 forward pass with the checks: input length and values, then output values.</summary>
-    private ReadOnlySpan<float> ForwardOne(ReadOnlySpan<float> input)
+    /// <summary>The label of the predicted class (<see cref="PredictClass"/>) from <see cref="ModelMetadata.ClassLabels"/>.</summary>
+    /// <exception cref="InvalidOperationException">The model has no class labels.</exception>
+    /// <exception cref="ArgumentException">The length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) the input holds NaN or infinity.</exception>
+    /// <exception cref="ArithmeticException">The outputs are not finite, so no class is the largest.</exception>
+    public string PredictLabel(ReadOnlySpan<float> input)
+    {
+        IReadOnlyList<string> labels = Metadata.ClassLabels
+            ?? throw new InvalidOperationException("The model has no class labels (set Network.Metadata's ClassLabels before saving or creating the predictor).");
+        return labels[PredictClass(input)];
+    }
+
+    /// <summary>This thread's batch-1 state, after the check that the predictor is not disposed (which ThreadLocal would report under its own name).</summary>
+    private ThreadState SingleState()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        return _single.Value!;
+    }
+
+    /// <summary>The batch-1 forward pass with the checks: input length and values, normalization, then output values.</summary>
+    private ReadOnlySpan<float> ForwardOne(ThreadState state, ReadOnlySpan<float> input)
+    {
         Guard.SameLength(input.Length, InputSize, nameof(input), nameof(InputSize));
         if (_checkInputs) NonFinite.ThrowIfAny(input, InputSize, nameof(input), "feature");
-        ReadOnlySpan<float> output = _network.Forward(_single.Value!, input, 1, maxThreads: 1);
+        input = Normalize(state, input);
+        ReadOnlySpan<float> output = _network.Forward(state.Workspace, input, 1, maxThreads: 1);
         CheckOutputs(output, 0);
         return output;
+    }
+
+    /// <summary>The inputs, normalized into the thread's buffer when the model has a normalization.</summary>
+    private ReadOnlySpan<float> Normalize(ThreadState state, ReadOnlySpan<float> inputs)
+    {
+        if (_normalization is null) return inputs;
+        Span<float> normalized = state.NormalizedInputs.AsSpan(0, inputs.Length);
+        _normalization.Apply(inputs, normalized, InputSize);
+        return normalized;
+    }
+
+    /// <summary>The model's output transform, in place, over <paramref name="rows"/> output rows.</summary>
+    private void TransformOutputs(Span<float> outputs, int rows, Span<float> scratch)
+    {
+        if (_outputTransform == OutputTransform.Softmax) Softmax.Forward(outputs, outputs, rows, OutputSize);
+        else if (_outputTransform == OutputTransform.LogSoftmax) Softmax.LogForward(outputs, outputs, rows, OutputSize, scratch);
     }
 
     private void CheckOutputs(ReadOnlySpan<float> outputs, int firstRow)
@@ -109,17 +163,23 @@ public sealed class Predictor : IDisposable
             $"parameters overflow on this input{(_checkInputs ? "" : ", or the input itself holds NaN or infinity (input checks are off)")}.");
     }
 
-    /// <summary>Softmax of the outputs for one input: class probabilities when the last layer gives logits.</summary>
+    /// <summary>
+    /// Softmax of the last layer's outputs for one input: class probabilities when that layer gives logits. The
+    /// model's output transform is not applied first (softmax of a softmax would flatten them): a model whose
+    /// transform is Softmax gets the same values as from <see cref="Predict"/>.
+    /// </summary>
     /// <exception cref="ArgumentException">A length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) the input holds NaN or infinity.</exception>
     /// <exception cref="ArithmeticException">The outputs are not finite.</exception>
     public void PredictProbabilities(ReadOnlySpan<float> input, Span<float> probabilities)
     {
-        Predict(input, probabilities);
+        Guard.SameLength(probabilities.Length, OutputSize, nameof(probabilities), nameof(OutputSize));
+        ForwardOne(SingleState(), input).CopyTo(probabilities);
         Softmax.Forward(probabilities, probabilities, 1, OutputSize);
     }
 
     /// <summary>
-    /// Forward pass of many inputs, [count x InputSize] row-major into [count x OutputSize], in blocks of
+    /// Forward pass of many inputs, [count x InputSize] row-major into [count x OutputSize] (normalized and
+    /// transformed as in <see cref="Predict"/>), in blocks of
     /// <see cref="BatchBlock"/> rows whose GEMMs use up to <paramref name="maxThreads"/> threads (-1: every core).
     /// </summary>
     /// <exception cref="ArgumentException">A length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) an input holds NaN or infinity (the outputs of the blocks before its block are written).</exception>
@@ -133,16 +193,18 @@ public sealed class Predictor : IDisposable
         int count = inputs.Length / d;
         Guard.SameLength(outputs.Length, count * o, nameof(outputs), "inputs x OutputSize");
         Guard.MaxThreads(maxThreads);
-        Workspace workspace = _batch.Value!;
+        ThreadState state = _batch.Value!;
         for (int first = 0; first < count; first += BatchBlock)
         {
             int rows = Math.Min(BatchBlock, count - first);
             ReadOnlySpan<float> blockInputs = inputs.Slice(first * d, rows * d);
             // Checked block by block, just before the GEMM reads the same rows: they are then in cache for it.
             if (_checkInputs) NonFinite.ThrowIfAny(blockInputs, d, nameof(inputs), "feature", first);
-            ReadOnlySpan<float> block = _network.Forward(workspace, blockInputs, rows, maxThreads);
+            ReadOnlySpan<float> block = _network.Forward(state.Workspace, Normalize(state, blockInputs), rows, maxThreads);
             CheckOutputs(block, first);
-            block.CopyTo(outputs.Slice(first * o, rows * o));
+            Span<float> blockOutputs = outputs.Slice(first * o, rows * o);
+            block.CopyTo(blockOutputs);
+            TransformOutputs(blockOutputs, rows, state.Row);
         }
     }
 

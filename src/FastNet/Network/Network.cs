@@ -56,13 +56,31 @@ public sealed partial class Network
     /// <summary>Number of parameters.</summary>
     public int ParameterCount => _parameters.Length;
 
+    /// <summary>
+    /// Names, class labels, input normalization and output transform that travel with the network (model files,
+    /// ONNX, predictors); <see cref="ModelMetadata.Empty"/> unless set.
+    /// </summary>
+    /// <exception cref="ArgumentException">The labels or the normalization do not fit the network's sizes.</exception>
+    public ModelMetadata Metadata
+    {
+        get => _metadata;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Problem(InputSize, OutputSize) is string problem) throw new ArgumentException($"The metadata does not fit this network: {problem}", nameof(value));
+            _metadata = value;
+        }
+    }
+
+    private ModelMetadata _metadata = ModelMetadata.Empty;
+
     /// <summary>The descriptions of the layers (for clones and model files).</summary>
     internal IEnumerable<LayerSpec> Specs => _layers.Select(l => l.Spec);
 
-    /// <summary>A deep copy: same layers, its own copy of the parameters.</summary>
+    /// <summary>A deep copy: same layers and metadata, its own copy of the parameters.</summary>
     public Network Clone()
     {
-        var copy = new Network(InputSize, Specs.ToList());
+        var copy = new Network(InputSize, Specs.ToList()) { _metadata = _metadata };
         _parameters.Span.CopyTo(copy._parameters.Span);
         return copy;
     }

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace FastNet.Serialization;
 
 /// <summary>
-/// The FastNet model file, version 2. All integers little-endian:
+/// The FastNet model file, version 3. All integers little-endian:
 /// <code>
 /// offset  size        field
 /// 0       8           magic "FNETMODL"
@@ -17,16 +17,24 @@ namespace FastNet.Serialization;
 ///                       kind 1, GRU:   hidden size, steps, flags (bit 0: returns the whole sequence)
 /// ..      8           parameter count P (must match the architecture)
 /// ..      4 * P       parameters, float32, in Network.Parameters order (layer by layer, each in its own order)
+/// ..      4           metadata byte count S (at most 16 MiB)
+/// ..      S           metadata (<see cref="Network.Metadata"/>):
+///                       flags (uint32: bit 0 input name, 1 output name, 2 class labels, 3 input normalization)
+///                       output transform (uint32: 0 none, 1 softmax, 2 log-softmax)
+///                       then, for each flag set, in flag order: a name is a string (uint32 byte count, UTF-8);
+///                       labels are a count (uint32) and that many strings; a normalization is its length n (uint32, 1 or the
+///                       input size), n float32 means, n float32 scales
 /// ..      8           XxHash64 of every byte before it
 /// </code>
-/// Version 1 (dense layers only) had 8 bytes per layer, outputs and activation; it is still read.
+/// Older versions still load (with empty metadata): version 2 had no metadata section; version 1 (dense layers
+/// only) had 8 bytes per layer, outputs and activation.
 /// Readers check everything before trusting it: magic, version, sizes (against limits and against the
 /// stream length, before allocating), then the checksum.
 /// </summary>
 public static class ModelFile
 {
     /// <summary>The format version this code writes and the newest it reads.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     private static ReadOnlySpan<byte> Magic => "FNETMODL"u8;
     private const int MaxLayers = 4096;
@@ -34,6 +42,7 @@ public static class ModelFile
     private const int FixedHeaderBytes = 8 + 4 + 4 + 4;
     private const int MaxSteps = 1 << 20;
     private const uint DenseKind = 0, GruKind = 1;
+    private const int MaxMetadataBytes = 16 << 20;
 
     /// <summary>Bytes per layer in the layer table of a format version.</summary>
     private static int LayerEntryBytes(uint version) => version == 1 ? 8 : 16;
@@ -122,6 +131,14 @@ public static class ModelFile
         ReadOnlySpan<byte> parameters = ParameterBytes(network.Parameters);
         stream.Write(parameters);
         hash.Append(parameters);
+        byte[] metadata = ModelMetadataEncoding.Encode(network.Metadata);
+        if (metadata.Length > MaxMetadataBytes)
+            throw new ArgumentException($"The network's metadata takes {metadata.Length} bytes, more than a model file holds ({MaxMetadataBytes}).", nameof(network));
+        byte[] metadataSection = new byte[4 + metadata.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(metadataSection, (uint)metadata.Length);
+        metadata.CopyTo(metadataSection, 4);
+        stream.Write(metadataSection);
+        hash.Append(metadataSection);
         Span<byte> checksum = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(checksum, hash.GetCurrentHashAsUInt64());
         stream.Write(checksum);
@@ -184,10 +201,11 @@ public static class ModelFile
         if (declared != (ulong)parameterCount)
             throw new InvalidDataException($"the file declares {declared} parameters but its layers need {parameterCount}.");
         // Check the claimed size against what is there before allocating it.
-        long expected = 4 * parameterCount + 8, remaining = stream.Length - stream.Position;
+        long metadataHeader = version >= 3 ? 4 : 0;
+        long expected = 4 * parameterCount + metadataHeader + 8, remaining = stream.Length - stream.Position;
         if (remaining < expected)
-            throw new InvalidDataException($"the file is truncated: {parameterCount} parameters and a checksum need {expected} more bytes, {remaining} are left.");
-        if (remaining > expected)
+            throw new InvalidDataException($"the file is truncated: {parameterCount} parameters{(version >= 3 ? ", the metadata size" : "")} and a checksum need {expected} more bytes, {remaining} are left.");
+        if (version < 3 && remaining > expected)
             throw new InvalidDataException($"the file has {remaining - expected} unexpected bytes after the checksum.");
 
         var network = new Network((int)inputSize, specs);
@@ -196,10 +214,36 @@ public static class ModelFile
         hash.Append(parameters);   // the file's little-endian bytes
         if (!BitConverter.IsLittleEndian) ReverseFloats(network.Parameters);
 
+        byte[]? metadataBytes = null;
+        if (version >= 3)
+        {
+            Span<byte> sizeBytes = stackalloc byte[4];
+            ReadExactly(stream, sizeBytes, "the metadata size");
+            hash.Append(sizeBytes);
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(sizeBytes);
+            remaining = stream.Length - stream.Position;
+            if (size > MaxMetadataBytes) throw new InvalidDataException($"the metadata claims {size} bytes, more than {MaxMetadataBytes}.");
+            if (remaining < size + 8L)
+                throw new InvalidDataException($"the file is truncated: the metadata and checksum need {size + 8L} more bytes, {remaining} are left.");
+            if (remaining > size + 8L)
+                throw new InvalidDataException($"the file has {remaining - size - 8L} unexpected bytes after the checksum.");
+            metadataBytes = new byte[size];
+            ReadExactly(stream, metadataBytes, "the metadata");
+            hash.Append(metadataBytes);
+        }
+
         Span<byte> checksum = stackalloc byte[8];
         ReadExactly(stream, checksum, "the checksum");
         if (BinaryPrimitives.ReadUInt64LittleEndian(checksum) != hash.GetCurrentHashAsUInt64())
             throw new InvalidDataException("the checksum does not match: the file is corrupted.");
+        if (metadataBytes is not null)
+        {
+            // Decoded only now: a corrupted file is reported as such, not as whatever its damaged bytes seem to say.
+            ModelMetadata metadata = ModelMetadataEncoding.Decode(metadataBytes);
+            if (metadata.Problem(network.InputSize, network.OutputSize) is string problem) throw new InvalidDataException($"the metadata does not fit the network: {problem}");
+            network.Metadata = metadata;
+        }
+
         return network;
     }
 
