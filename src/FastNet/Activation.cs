@@ -14,4 +14,10 @@ public enum Activation
 
     /// <summary>Hyperbolic tangent: y = tanh(x).</summary>
     Tanh = 3,
+
+    /// <summary>
+    /// Leaky rectified linear unit: y = x for x &gt; 0, else <see cref="Kernels.Activations.LeakyReluSlope"/> * x
+    /// (0.01, PyTorch's default negative_slope).
+    /// </summary>
+    LeakyRelu = 4,
 }

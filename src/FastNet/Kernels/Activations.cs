@@ -16,6 +16,9 @@ namespace FastNet.Kernels;
 /// </remarks>
 public static class Activations
 {
+    /// <summary>The slope of <see cref="Activation.LeakyRelu"/> for negative inputs: 0.01, PyTorch's default.</summary>
+    public const float LeakyReluSlope = 0.01f;
+
     /// <summary>y = act(x) for any <see cref="Activation"/>.</summary>
     public static void Forward(Activation activation, ReadOnlySpan<float> x, Span<float> y)
     {
@@ -28,6 +31,7 @@ public static class Activations
             case Activation.Relu: Relu(x, y); break;
             case Activation.Sigmoid: Sigmoid(x, y); break;
             case Activation.Tanh: Tanh(x, y); break;
+            case Activation.LeakyRelu: LeakyRelu(x, y); break;
             default: throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
         }
     }
@@ -44,6 +48,7 @@ public static class Activations
             case Activation.Relu: ReluBackward(y, dy, dx); break;
             case Activation.Sigmoid: SigmoidBackward(y, dy, dx); break;
             case Activation.Tanh: TanhBackward(y, dy, dx); break;
+            case Activation.LeakyRelu: LeakyReluBackward(y, dy, dx); break;
             default: throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
         }
     }
@@ -124,6 +129,46 @@ public static class Activations
         }
 
         for (; i < y.Length; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
+    }
+
+    /// <summary>y = x for x &gt; 0, else <see cref="LeakyReluSlope"/> * x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
+    public static void LeakyRelu(ReadOnlySpan<float> x, Span<float> y)
+    {
+        Guard.MinLength(y.Length, x.Length, nameof(y));
+        ref float xr = ref MemoryMarshal.GetReference(x), yr = ref MemoryMarshal.GetReference(y);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var slope = new Vector<float>(LeakyReluSlope);
+            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var v = Vector.LoadUnsafe(ref xr, (nuint)i);
+                Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), v, v * slope).StoreUnsafe(ref yr, (nuint)i);
+            }
+        }
+
+        for (; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : LeakyReluSlope * x[i];
+    }
+
+    /// <summary>dx = dy where y &gt; 0, else <see cref="LeakyReluSlope"/> * dy (y has the sign of x; at 0 the left slope is taken).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
+    public static void LeakyReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        CheckBackward(y, dy, dx);
+        ref float yr = ref MemoryMarshal.GetReference(y), dyr = ref MemoryMarshal.GetReference(dy), dxr = ref MemoryMarshal.GetReference(dx);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var slope = new Vector<float>(LeakyReluSlope);
+            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var d = Vector.LoadUnsafe(ref dyr, (nuint)i);
+                Vector.ConditionalSelect(Vector.GreaterThan(Vector.LoadUnsafe(ref yr, (nuint)i), Vector<float>.Zero), d, d * slope).StoreUnsafe(ref dxr, (nuint)i);
+            }
+        }
+
+        for (; i < y.Length; i++) dx[i] = y[i] > 0f ? dy[i] : LeakyReluSlope * dy[i];
     }
 
     private static void CheckBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)

@@ -46,7 +46,8 @@ public readonly ref struct GemmEpilogue
             var row = new Span<float>(c, cols);
             if (bias != null) TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias, cols), row);
             if (activation == Activation.Sigmoid) TensorPrimitives.Sigmoid(row, row);
-            else TensorPrimitives.Tanh(row, row);
+            else if (activation == Activation.Tanh) TensorPrimitives.Tanh(row, row);
+            else Activations.LeakyRelu(row, row);
         }
     }
 

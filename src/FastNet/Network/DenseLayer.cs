@@ -46,11 +46,11 @@ public sealed class DenseLayer : Layer
 
     internal override LayerSpec Spec => new DenseSpec(Outputs, Activation);
 
-    /// <summary>He-normal N(0, 2 / inputs) for ReLU, Glorot-uniform U(+-sqrt(6 / (inputs + outputs))) otherwise; zero biases.</summary>
+    /// <summary>He-normal N(0, 2 / inputs) for ReLU and leaky ReLU, Glorot-uniform U(+-sqrt(6 / (inputs + outputs))) otherwise; zero biases.</summary>
     internal override void Initialize(Random rng)
     {
         Span<float> w = Weights;
-        if (Activation == Activation.Relu)
+        if (Activation is Activation.Relu or Activation.LeakyRelu)
         {
             double std = Math.Sqrt(2.0 / Inputs);
             for (int i = 0; i < w.Length; i++) w[i] = (float)(std * Initializers.StandardNormal(rng));

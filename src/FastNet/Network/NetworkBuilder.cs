@@ -66,7 +66,7 @@ public sealed class NetworkBuilder
 
     /// <summary>
     /// Builds the network, drawing every layer's parameters in order from one seeded generator: dense weights
-    /// He-normal, N(0, 2 / inputs), for ReLU layers and Glorot-uniform, U(+-sqrt(6 / (inputs + outputs))), for
+    /// He-normal, N(0, 2 / inputs), for ReLU and leaky ReLU layers and Glorot-uniform, U(+-sqrt(6 / (inputs + outputs))), for
     /// the others, with zero biases; GRU weights and biases U(+-1/sqrt(hidden)), as PyTorch draws them. The same
     /// seed gives the same network.
     /// </summary>

@@ -13,7 +13,7 @@ namespace FastNet.Serialization;
 /// 12      4           layer count L (1 .. 4096)
 /// 16      4           input size (floats per sample)
 /// 20      16 * L      per layer: kind (uint32), then three uint32 fields
-///                       kind 0, dense: outputs, activation (0 none, 1 ReLU, 2 sigmoid, 3 tanh), 0
+///                       kind 0, dense: outputs, activation (0 none, 1 ReLU, 2 sigmoid, 3 tanh, 4 leaky ReLU), 0
 ///                       kind 1, GRU:   hidden size, steps, flags (bit 0: returns the whole sequence)
 /// ..      8           parameter count P (must match the architecture)
 /// ..      4 * P       parameters, float32, in Network.Parameters order (layer by layer, each in its own order)

@@ -9,6 +9,7 @@ public class ActivationTests
         Activation.Relu => Math.Max(x, 0),
         Activation.Sigmoid => 1 / (1 + Math.Exp(-x)),
         Activation.Tanh => Math.Tanh(x),
+        Activation.LeakyRelu => x > 0 ? x : 0.01 * x,
         _ => x,
     };
 

@@ -42,6 +42,7 @@ internal static class GemmReference
                     Activation.Relu => (Math.Max(value, 0), err),
                     Activation.Sigmoid => (1 / (1 + Math.Exp(-value)), err + 4e-7),   // |sigmoid'| <= 1/4, plus a few ulp
                     Activation.Tanh => (Math.Tanh(value), err + 4e-7),
+                    Activation.LeakyRelu => (value > 0 ? value : 0.01 * value, err + 1e-9 * Math.Abs(value)),   // 0.01f is not 0.01 exactly
                     _ => (value, err),
                 };
                 expected[i * ldc + j] = value;

@@ -13,6 +13,7 @@ internal static class ReferenceNetwork
         Activation.Relu => z > 0 ? z : 0,
         Activation.Sigmoid => 1 / (1 + Math.Exp(-z)),
         Activation.Tanh => Math.Tanh(z),
+        Activation.LeakyRelu => z > 0 ? z : 0.01 * z,
         _ => z,
     };
 
