@@ -541,6 +541,21 @@ internal sealed partial class GraphImporter
             return;
         }
 
+        if (data is StackedActivations stacked)
+        {
+            // h_n[-1] of stacked GRUs: the last layer's Y_h (the others were consumed by the layers after them).
+            if (NormalizeAxis(node, axisAttribute, stacked.Entries[0].Rank) != stacked.Axis || indexDims.Length != 0)
+                throw Unsupported(node, "it gathers across the stacked states other than one layer's state.");
+            int n = stacked.Entries.Length;
+            long entry = indices[0] < 0 ? indices[0] + n : indices[0];
+            if (entry < 0 || entry >= n) throw Invalid(node, $"index {indices[0]} is outside {n} stacked states.");
+            ActivationValue picked = stacked.Entries[entry];
+            if (picked.Version != _version)
+                throw Unsupported(node, $"it reads the state of GRU layer {entry}, which the next layer already consumed; FastNet networks output their last layer.");
+            Define(node, 0, picked with { Dims = picked.Dims.Where((_, i) => i != stacked.Axis).ToArray(), BatchAxis = picked.BatchAxis - (stacked.Axis < picked.BatchAxis ? 1 : 0) });
+            return;
+        }
+
         if (data is not ActivationValue) throw Unsupported(node, "a Gather of constants other than a shape.");
         ActivationValue a = Activations(node, 0, "the data");
         int axis = NormalizeAxis(node, axisAttribute, a.Rank);
@@ -647,8 +662,19 @@ internal sealed partial class GraphImporter
             return;
         }
 
+        if (parts.All(p => p is ActivationValue) && parts.Cast<ActivationValue>().ToArray() is var entries)
+        {
+            // h_n of stacked GRUs: one [1, batch, hidden] Y_h per layer along axis 0. Kept whole; a Gather picks one.
+            int axis = NormalizeAxis(node, Attributes.Int(node, "axis", 0), entries[0].Rank);
+            if (entries.All(e => e.Rank == entries[0].Rank && e.BatchAxis == entries[0].BatchAxis && axis != e.BatchAxis && e.Dims[axis] == 1))
+            {
+                Define(node, 0, new StackedActivations(entries, axis));
+                return;
+            }
+        }
+
         throw Unsupported(node, parts.Any(p => p is ActivationValue)
-            ? "it concatenates activations (FastNet networks are one chain of layers: no h_n of several GRU layers, no skip connections)."
+            ? "it concatenates activations (FastNet networks are one chain of layers: no skip connections; only the h_n of stacked GRUs is read, by a Gather of one layer's state)."
             : "a Concat of constants other than 1-D shapes.");
     }
 

@@ -69,3 +69,9 @@ internal sealed record ActivationValue(long[] Dims, int BatchAxis, int Version, 
 
     public string Shape => "[" + string.Join(", ", Dims.Select((d, i) => i == BatchAxis ? "batch" : d.ToString())) + "]";
 }
+
+/// <summary>
+/// Activations concatenated along an axis where each has size 1: h_n of a multi-layer GRU (Concat of every layer's
+/// Y_h). Only a Gather of one entry reads it, which gives that entry back.
+/// </summary>
+internal sealed record StackedActivations(ActivationValue[] Entries, int Axis) : Value;

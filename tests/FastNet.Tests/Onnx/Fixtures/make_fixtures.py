@@ -96,10 +96,10 @@ class GruLast(nn.Module):
 
 
 class GruHidden(nn.Module):
-    """The last state taken from h_n instead: _, h = gru(x); h[-1]."""
-    def __init__(self):
+    """The last state taken from h_n instead: _, h = gru(x); h[-1] (with layers > 1, h_n is a Concat of every layer's)."""
+    def __init__(self, layers=1):
         super().__init__()
-        self.gru = nn.GRU(6, 10, batch_first=True)
+        self.gru = nn.GRU(6, 10, num_layers=layers, batch_first=True)
         self.out = nn.Linear(10, 3)
 
     def forward(self, x):
@@ -170,6 +170,8 @@ if __name__ == "__main__":
     save("gru_two_layers_flat_input", GruLast(6, 9, layers=2, steps=7), torch.zeros(1, 42), 16)
     torch.manual_seed(5)
     save("gru_hidden_state", GruHidden(), torch.zeros(1, 3, 6), 13)
+    torch.manual_seed(9)
+    save("gru_two_layers_hidden_state", GruHidden(layers=2), torch.zeros(1, 3, 6), 15)
     torch.manual_seed(6)
     save("gru_sequence", GruSequence(), torch.zeros(1, 4, 5), 17)
     torch.manual_seed(8)
