@@ -90,7 +90,7 @@ internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
         if (usable)
         {
             if (divergence is not null) console.MarkupLine("[yellow]Saving the last good parameters (before the divergence), not a trained model.[/]");
-            saved = SaveModel(network);
+            saved = SaveModel(network, data);
         }
         else
         {
@@ -152,13 +152,26 @@ internal sealed class DemoRun(DemoOptions options, IAnsiConsole console)
         return true;
     }
 
-    private bool SaveModel(Network network)
+    /// <summary>
+    /// Saves the network with what a user of the file needs: the class names, and the standardisation the data had
+    /// (Iris), so that Predictor.Load(path).PredictLabel(raw sample) answers a species name.
+    /// </summary>
+    private bool SaveModel(Network network, DemoData data)
     {
         string path = options.ModelPath;
         try
         {
-            network.Save(path);
-            console.MarkupLine($"Saved the model to [bold]{Markup.Escape(path)}[/] (load it with Predictor.Load).");
+            Network model = network.Clone();   // the run's network keeps working on standardised data
+            model.Metadata = new ModelMetadata
+            {
+                InputName = data.ImageSide is null ? "features" : "pixels",
+                OutputName = "logits",
+                ClassLabels = data.ClassNames,
+                InputNormalization = data.Normalization,
+            };
+            model.Save(path);
+            string rawInputs = data.Normalization is null ? "" : ", raw measurements: the model standardises them itself";
+            console.MarkupLine($"Saved the model to [bold]{Markup.Escape(path)}[/] with its class names{rawInputs} (load it with Predictor.Load; PredictLabel names the class).");
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -106,9 +106,9 @@ internal sealed record DataLoader(string CacheFolder, IReadOnlyList<string> NpmC
             }
         }
 
-        var (train, test) = IrisData.Read(json);
+        var (train, test, standardisation) = IrisData.Read(json);
         Say($"Iris from {json}: {train.Count} train / {test.Count} test flowers (seed {IrisData.SplitSeed}), features standardised.");
-        return new DemoData("iris", train, test, IrisData.Species, ImageSide: null);
+        return new DemoData("iris", train, test, IrisData.Species, ImageSide: null, standardisation);
     }
 
     private DemoData Images(string name, string folder, string[] classNames, string description)

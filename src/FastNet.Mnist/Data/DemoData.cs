@@ -8,4 +8,5 @@ namespace FastNet.Mnist.Data;
 /// <param name="Test">Held-out test set.</param>
 /// <param name="ClassNames">One display name per class.</param>
 /// <param name="ImageSide">Width and height of a square image sample (28 for the MNIST family), or null when samples are not images.</param>
-internal sealed record DemoData(string Name, Dataset Train, Dataset Test, IReadOnlyList<string> ClassNames, int? ImageSide);
+/// <param name="Normalization">What turned raw samples into <paramref name="Train"/> and <paramref name="Test"/> (Iris's standardisation), or null.</param>
+internal sealed record DemoData(string Name, Dataset Train, Dataset Test, IReadOnlyList<string> ClassNames, int? ImageSide, InputNormalization? Normalization = null);

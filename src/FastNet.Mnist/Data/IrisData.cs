@@ -18,9 +18,10 @@ internal static class IrisData
 
     /// <summary>
     /// Reads the rows, splits them 80/20 with a fixed seed and standardises every feature with the training
-    /// set's mean and standard deviation (the test set never informs the scaling).
+    /// set's mean and standard deviation (the test set never informs the scaling). Returns that standardisation
+    /// too: a saved model carries it, so its predictor takes raw measurements.
     /// </summary>
-    public static (Dataset Train, Dataset Test) Read(string jsonPath)
+    public static (Dataset Train, Dataset Test, InputNormalization Standardisation) Read(string jsonPath)
     {
         var features = new List<float>();
         var labels = new List<int>();
@@ -55,22 +56,16 @@ internal static class IrisData
         if (labels.Count < 10) throw new DemoException($"{jsonPath}: only {labels.Count} rows.");
         var all = Dataset.WithLabels(features.ToArray(), Features, labels.ToArray(), Species.Length);
         var (train, test) = all.Split(all.Count * 4 / 5, SplitSeed);
-        return (Standardise(train, train), Standardise(test, train));
+        var standardisation = InputNormalization.Standardize(train.Features, Features);
+        return (Standardise(train, standardisation), Standardise(test, standardisation), standardisation);
     }
 
-    /// <summary>(x - mean) / std per feature, with the statistics of <paramref name="reference"/>.</summary>
-    private static Dataset Standardise(Dataset data, Dataset reference)
+    /// <summary>(x - mean) / std per feature, in float as a predictor computes it from the saved model.</summary>
+    private static Dataset Standardise(Dataset data, InputNormalization standardisation)
     {
-        var mean = new double[Features];
-        var std = new double[Features];
-        for (int i = 0; i < reference.Count; i++)
-            for (int f = 0; f < Features; f++) mean[f] += reference.Sample(i)[f] / (double)reference.Count;
-        for (int i = 0; i < reference.Count; i++)
-            for (int f = 0; f < Features; f++) std[f] += Math.Pow(reference.Sample(i)[f] - mean[f], 2) / reference.Count;
-        for (int f = 0; f < Features; f++) std[f] = Math.Sqrt(std[f]) is var s && s > 0 ? s : 1;
-
         var scaled = new float[data.Features.Length];
-        for (int i = 0; i < scaled.Length; i++) scaled[i] = (float)((data.Features[i] - mean[i % Features]) / std[i % Features]);
+        for (int i = 0; i < scaled.Length; i++)
+            scaled[i] = (data.Features[i] - standardisation.Mean[i % Features]) / standardisation.Scale[i % Features];
         return Dataset.WithLabels(scaled, Features, data.Labels.ToArray(), Species.Length);
     }
 }

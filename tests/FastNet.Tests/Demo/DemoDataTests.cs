@@ -147,6 +147,10 @@ public sealed class DemoDataTests : IDisposable
             Assert.Equal(1, Math.Sqrt(column.Select(v => (v - mean) * (v - mean)).Average()), 1e-5);
         }
 
+        // The standardisation comes back for the saved model (DemoRunTests predicts raw rows with it).
+        Assert.Equal(4, iris.Normalization!.Length);
+        Assert.True(iris.Normalization.Scale.All(s => s > 0));
+
         File.WriteAllText(Path.Combine(folder, "iris.json"), "[[5.1, 3.5, 1.4, 0.2, \"rose\"]]");
         Assert.Contains("unknown species \"rose\"", Assert.Throws<DemoException>(() => new DataLoader(_dir, ["npm"], _ => { }).Load(DatasetKind.Iris, folder, default)).Message);
     }

@@ -81,11 +81,21 @@ public sealed class DemoRunTests : IDisposable
         Assert.True(ReportedAccuracy(output) >= 0.9, output);
         Assert.DoesNotContain("misclassified", output);               // not images
 
+        // The saved model names species and takes raw measurements: the rows of the file, unstandardised.
+        using (var predictor = FastNet.Inference.Predictor.Load(PathOf("iris.fnet")))
+        {
+            Assert.Equal(FastNet.Mnist.Data.IrisData.Species, predictor.Metadata.ClassLabels);
+            var rows = System.Text.Json.JsonDocument.Parse(File.ReadAllText(PathOf("iris/iris.json"))).RootElement.EnumerateArray().ToList();
+            int right = rows.Count(row => predictor.PredictLabel(Enumerable.Range(0, 4).Select(f => row[f].GetSingle()).ToArray()) == row[4].GetString());
+            Assert.True(right >= 0.9 * rows.Count, $"{right} of {rows.Count} raw rows named right");
+        }
+
         string fashion = DemoFiles.WriteIdxFolder(PathOf("fashion"), perDigit: 10);
         (code, output) = Run(["--dataset", "fashion", "--data", fashion, "--epochs", "2", "--hidden", "16",
             "--save", PathOf("f.fnet"), "--plot", PathOf("f.png")]);
         Assert.True(code == ExitCodes.Success, output);
         Assert.Contains("9 Ankle boot", output);
+        Assert.Equal("Ankle boot", Network.Load(PathOf("f.fnet")).Metadata.ClassLabels![9]);
     }
 
     [Fact]
