@@ -30,6 +30,9 @@ switch (args.FirstOrDefault())
     case "input-checks":    // the predictor's NaN/infinity input check, on against off: input-checks [results-subfolder]
         InputCheckHarness.Run(args.Length > 1 ? args[1] : null);
         return;
+    case "onnx-latency":    // batch-1 latency of one .onnx file in FastNet and in ONNX Runtime: onnx-latency [results-subfolder]
+        OnnxLatencyHarness.Run(args.Length > 1 ? args[1] : null);
+        return;
     case "breakdown":       // each operation of a T1 training step on its own
         Breakdown.Run(args.Length > 1 ? int.Parse(args[1]) : 1);
         return;
