@@ -5,9 +5,9 @@ using System.Xml.Linq;
 namespace FastNet.Tests.Packaging;
 
 /// <summary>
-/// The FastNet package as a user gets it: packed from this build, inspected (license, readme, description,
-/// dependencies, a symbols package whose pdb embeds the sources), then restored from a local folder feed into
-/// a console outside the repository that builds and runs against it.
+/// The FastNet and FastNet.Onnx packages as a user gets them: packed from this build, inspected (license, readme,
+/// description, dependencies, a symbols package whose pdb embeds the sources), then restored from a local folder
+/// feed into a console outside the repository that builds and runs against them.
 /// </summary>
 public sealed class PackageTests
 {
@@ -26,14 +26,18 @@ public sealed class PackageTests
             DotnetCli.Run(DotnetCli.RepositoryRoot, null, "pack", "src/FastNet/FastNet.csproj", "-c", DotnetCli.Configuration,
                 "--no-build", "-o", feed, $"-p:MinVerVersionOverride={version}");
 
+            DotnetCli.Run(DotnetCli.RepositoryRoot, null, "pack", "src/FastNet.Onnx/FastNet.Onnx.csproj", "-c", DotnetCli.Configuration,
+                "--no-build", "-o", feed, $"-p:MinVerVersionOverride={version}");
+
             CheckPackage(Path.Combine(feed, $"FastNet.{version}.nupkg"));
             CheckSymbols(Path.Combine(feed, $"FastNet.{version}.snupkg"));
+            CheckOnnxPackage(Path.Combine(feed, $"FastNet.Onnx.{version}.nupkg"), version);
 
             string consumer = Path.Combine(temp.FullName, "consumer");
             WriteConsumer(consumer, feed, version);
             var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(temp.FullName, "packages") };
             string output = DotnetCli.Run(consumer, environment, "run", "-c", "Release");
-            Assert.Contains("consumer: 8 of 8 right, reloaded model agrees", output);
+            Assert.Contains("consumer: 8 of 8 right, reloaded model agrees, ONNX round trip agrees", output);
         }
         finally
         {
@@ -67,6 +71,24 @@ public sealed class PackageTests
         // The core depends on these two alone; build-time packages (MinVer, analyzers) must not leak in.
         string[] dependencies = metadata.Descendants(ns + "dependency").Select(d => d.Attribute("id")!.Value).Order().ToArray();
         Assert.Equal(["System.IO.Hashing", "System.Numerics.Tensors"], dependencies);
+    }
+
+    /// <summary>FastNet.Onnx: its readme and license, and dependencies on FastNet (this version) and Google.Protobuf only (protoc is build-time).</summary>
+    private static void CheckOnnxPackage(string path, string version)
+    {
+        Assert.True(File.Exists(path), $"dotnet pack wrote no {path}");
+        using ZipArchive package = ZipFile.OpenRead(path);
+        string[] entries = package.Entries.Select(e => e.FullName).ToArray();
+        Assert.Contains("LICENSE", entries);
+        Assert.Contains("README.md", entries);
+        Assert.Contains("lib/net10.0/FastNet.Onnx.dll", entries);
+        Assert.Contains("lib/net10.0/FastNet.Onnx.xml", entries);
+        XDocument nuspec;
+        using (Stream stream = package.GetEntry("FastNet.Onnx.nuspec")!.Open()) nuspec = XDocument.Load(stream);
+        XNamespace ns = nuspec.Root!.Name.Namespace;
+        var dependencies = nuspec.Descendants(ns + "dependency").Select(d => (d.Attribute("id")!.Value, d.Attribute("version")!.Value)).OrderBy(d => d.Item1).ToArray();
+        Assert.Equal(["FastNet", "Google.Protobuf"], dependencies.Select(d => d.Item1));
+        Assert.Equal(version, dependencies[0].Item2);
     }
 
     private static void CheckSymbols(string path)
@@ -129,12 +151,14 @@ public sealed class PackageTests
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="FastNet" Version="{version}" />
+                <PackageReference Include="FastNet.Onnx" Version="{version}" />
               </ItemGroup>
             </Project>
             """);
         File.WriteAllText(Path.Combine(folder, "Program.cs"), """
             using FastNet;
             using FastNet.Inference;
+            using FastNet.Onnx;
             using FastNet.Training;
 
             // Class 1 when x0 > x1: eight points, a 2-8-2 network, 300 steps of SGD.
@@ -146,18 +170,21 @@ public sealed class PackageTests
 
             string path = Path.Combine(AppContext.BaseDirectory, "consumer.fnet");
             net.Save(path);
-            using Predictor trained = net.CreatePredictor(), reloaded = Predictor.Load(path);
+            string onnx = Path.Combine(AppContext.BaseDirectory, "consumer.onnx");
+            net.SaveOnnx(onnx);
+            using Predictor trained = net.CreatePredictor(), reloaded = Predictor.Load(path), fromOnnx = OnnxImport.LoadPredictor(onnx);
             int right = 0;
-            bool agree = true;
+            bool agree = true, onnxAgrees = true;
             for (int i = 0; i < labels.Length; i++)
             {
                 ReadOnlySpan<float> x = inputs.AsSpan(2 * i, 2);
                 if (trained.PredictClass(x) == labels[i]) right++;
                 agree &= trained.PredictClass(x) == reloaded.PredictClass(x);
+                onnxAgrees &= trained.PredictClass(x) == fromOnnx.PredictClass(x);
             }
 
-            Console.WriteLine($"consumer: {right} of {labels.Length} right, reloaded model {(agree ? "agrees" : "DIFFERS")}");
-            return right == labels.Length && agree ? 0 : 1;
+            Console.WriteLine($"consumer: {right} of {labels.Length} right, reloaded model {(agree ? "agrees" : "DIFFERS")}, ONNX round trip {(onnxAgrees ? "agrees" : "DIFFERS")}");
+            return right == labels.Length && agree && onnxAgrees ? 0 : 1;
             """);
     }
 }
