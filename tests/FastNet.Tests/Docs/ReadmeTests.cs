@@ -7,7 +7,7 @@ using FastNet.Tests.Packaging;
 namespace FastNet.Tests.Docs;
 
 /// <summary>
-/// Every <c>csharp</c> code block of the README and the package README compiles against FastNet (and ASP.NET Core,
+/// Every <c>csharp</c> code block of the README and the package READMEs compiles against FastNet and FastNet.Onnx (and ASP.NET Core,
 /// for the service example). A block is the body of a method; its <c>using</c> lines go above it, and the free
 /// variables it uses without declaring (inputs a reader brings, like <c>features</c>) become the method's
 /// parameters, typed from <see cref="FreeVariables"/>.
@@ -26,10 +26,10 @@ public sealed partial class ReadmeTests
         ["a"] = "float[]", ["b"] = "float[]", ["c"] = "float[]", ["m"] = "int", ["n"] = "int", ["k"] = "int",
         ["x"] = "float[]", ["dw"] = "float[]", ["w"] = "float[]", ["y"] = "float[]", ["bias"] = "float[]",
         ["dy"] = "float[]", ["z"] = "float[]", ["dz"] = "float[]", ["gradient"] = "float[]", ["labels"] = "int[]", ["probs"] = "float[]",
-        ["inputs"] = "int", ["outputs"] = "int", ["rows"] = "int", ["cols"] = "int",
+        ["inputs"] = "int", ["outputs"] = "int", ["rows"] = "int", ["cols"] = "int", ["net"] = "FastNet.Network",
     };
 
-    public static TheoryData<string> Readmes() => new() { "README.md", "src/FastNet/README.md" };
+    public static TheoryData<string> Readmes() => new() { "README.md", "src/FastNet/README.md", "src/FastNet.Onnx/README.md" };
 
     [Theory]
     [MemberData(nameof(Readmes))]
@@ -72,6 +72,7 @@ public sealed partial class ReadmeTests
         ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
             .Append(MetadataReference.CreateFromFile(typeof(Network).Assembly.Location))
+            .Append(MetadataReference.CreateFromFile(typeof(FastNet.Onnx.OnnxImport).Assembly.Location))
             .ToList();
 
     /// <summary>
