@@ -109,12 +109,14 @@ internal sealed partial class GraphImporter
     private void Gemm(NodeProto node)
     {
         ActivationValue a = Activations(node, 0, "A");
-        if (Attributes.Int(node, "transA", 0) != 0) throw Unsupported(node, "transA = 1 would transpose the batch of inputs; FastNet's dense layers read one sample per row.");
-        if (a.Rank != 2 || a.BatchAxis != 0) throw Unsupported(node, $"A has shape {a.Shape}; a dense layer reads [batch, features].");
+        // op(A) must be [batch, features]: A itself, or A = [features, batch] with transA = 1.
+        bool transA = Attributes.Int(node, "transA", 0) != 0;
+        if (a.Rank != 2 || a.BatchAxis != (transA ? 1 : 0))
+            throw Unsupported(node, $"op(A) is {a.Shape}{(transA ? " transposed" : "")}; a dense layer reads [batch, features].");
         FloatTensor b = FloatConstant(node, 1, "B (the weights)");
         bool transB = Attributes.Int(node, "transB", 0) != 0;
         float alpha = Attributes.Float(node, "alpha", 1f), beta = Attributes.Float(node, "beta", 1f);
-        int inputs = (int)a.Dims[1];
+        int inputs = (int)a.Dims[transA ? 0 : 1];
         if (b.Dims.Length != 2 || b.Dims[transB ? 1 : 0] != inputs)
             throw Invalid(node, $"B has shape [{string.Join(", ", b.Dims)}], which does not multiply A {a.Shape}{(transB ? " transposed" : "")}.");
         int outputs = (int)b.Dims[transB ? 0 : 1];
@@ -129,7 +131,7 @@ internal sealed partial class GraphImporter
             dense.Biases = row;
         }
 
-        AppendLayer(node, a, dense, [a.Dims[0], outputs]);
+        AppendLayer(node, a with { Dims = [0, inputs], BatchAxis = 0 }, dense, [0, outputs]);
     }
 
     /// <summary>A [batch, K] x B [K, N]: a dense layer without bias, until an Add gives it one.</summary>

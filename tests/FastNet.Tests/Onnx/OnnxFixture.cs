@@ -9,8 +9,8 @@ internal sealed record OnnxFixture(string Name, string ModelPath, int[] InputSha
 
     public static readonly string[] All =
     [
-        "mlp_activations", "matmul_add_logsoftmax", "normalized_input", "gemm_identity_dropout",
-        "gru_last", "gru_two_layers_flat_input", "gru_hidden_state", "gru_two_layers_hidden_state", "gru_sequence", "t1",
+        "mlp_activations", "matmul_add_logsoftmax", "normalized_input", "gemm_identity_dropout", "gemm_transposed_input",
+        "gru_last", "gru_two_layers_flat_input", "gru_hidden_state", "gru_two_layers_hidden_state", "gru_sequence", "gru_slice_last", "t1",
     ];
 
     public int Rows => InputShape[0];

@@ -157,6 +157,41 @@ def gemm_identity_dropout():
     save("gemm_identity_dropout", Reference(), torch.zeros(1, 6), 13, export=False)
 
 
+def gemm_transposed_input():
+    """Gemm reading its input transposed (Transpose, then transA = 1) and without C: built with onnx.helper."""
+    g = torch.Generator().manual_seed(11)
+    w = torch.randn(4, 7, generator=g)   # [N x K]: transB = 1
+    graph = oh.make_graph(
+        [oh.make_node("Transpose", ["input"], ["xt"], perm=[1, 0], name="transpose"),
+         oh.make_node("Gemm", ["xt", "w"], ["z"], transA=1, transB=1, alpha=1.5, name="gemm"),
+         oh.make_node("Tanh", ["z"], ["output"], name="tanh")],
+        "gemm_transposed_input",
+        [oh.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["batch", 7])],
+        [oh.make_tensor_value_info("output", onnx.TensorProto.FLOAT, ["batch", 4])],
+        [oh.make_tensor("w", onnx.TensorProto.FLOAT, [4, 7], w.flatten().tolist())])
+    model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 14)])
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(HERE, "gemm_transposed_input.onnx"))
+
+    class Reference(nn.Module):
+        def forward(self, x):
+            return torch.tanh(1.5 * (x @ w.T))
+    save("gemm_transposed_input", Reference(), torch.zeros(1, 7), 14, export=False)
+
+
+class GruSliceLast(nn.Module):
+    """The last step taken with a slice that keeps its axis, out[:, -1:, :], then flattened."""
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(3, 8, batch_first=True)
+        self.out = nn.Linear(8, 2)
+
+    def forward(self, x):
+        out, _ = self.gru(x)
+        last = out[:, -1:, :]
+        return self.out(last.reshape(last.shape[0], -1))
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
     save("mlp_activations", Mlp(), torch.zeros(1, 1, 4, 5), 15)
@@ -177,3 +212,6 @@ if __name__ == "__main__":
     torch.manual_seed(8)
     save("t1", T1(), torch.zeros(1, 784), 17, seed=101)
     gemm_identity_dropout()
+    gemm_transposed_input()
+    torch.manual_seed(10)
+    save("gru_slice_last", GruSliceLast(), torch.zeros(1, 6, 3), 17)
