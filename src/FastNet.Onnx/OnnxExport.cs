@@ -34,28 +34,7 @@ public static class OnnxExport
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
         ModelProto model = ToModel(network);   // any error in the network before the file is touched
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"Cannot save the ONNX model to {full}: the folder {folder} does not exist.");
-        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                model.WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (Exception e)
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            if (e is IOException) throw new IOException($"Cannot save the ONNX model to {full}: {e.Message}", e);
-            if (e is UnauthorizedAccessException) throw new UnauthorizedAccessException($"Cannot save the ONNX model to {full}: {e.Message}", e);
-            throw;
-        }
+        Serialization.AtomicFile.Write(path, model.WriteTo, "the ONNX model");
     }
 
     /// <summary>Writes <paramref name="network"/> as an ONNX model to <paramref name="stream"/>.</summary>

@@ -48,36 +48,13 @@ public static class ModelFile
     private static int LayerEntryBytes(uint version) => version == 1 ? 8 : 16;
 
     /// <summary>
-    /// Saves atomically: writes a temporary file beside <paramref name="path"/>, flushes it to disk, then
-    /// renames it over the target, so a crash mid-save leaves the old file (or none) but never a torn one.
+    /// Saves atomically (<see cref="AtomicFile"/>): a crash mid-save leaves the old file (or none) but never a torn one.
     /// </summary>
     public static void Save(Network network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"Cannot save the model to {full}: the folder {folder} does not exist.");
-        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                Write(network, stream);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (Exception e)
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            // The error names the temporary file; the caller knows the path it asked for.
-            if (e is IOException) throw new IOException($"Cannot save the model to {full}: {e.Message}", e);
-            if (e is UnauthorizedAccessException) throw new UnauthorizedAccessException($"Cannot save the model to {full}: {e.Message}", e);
-            throw;
-        }
+        AtomicFile.Write(path, stream => Write(network, stream), "the model");
     }
 
     /// <summary>Loads a model file.</summary>
