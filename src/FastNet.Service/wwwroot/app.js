@@ -3,6 +3,7 @@
 'use strict';
 
 const pad = document.getElementById('pad');
+let labels = null;   // the model's class labels (GET /model), one per bar
 const ink = pad.getContext('2d');
 let drawing = false;
 
@@ -98,7 +99,7 @@ function show(prediction) {
     row.dataset.class = c;
     const name = document.createElement('span');
     name.className = 'name';
-    name.textContent = prediction.label ?? c;
+    name.textContent = labels?.[c] ?? c;
     const fill = document.createElement('span');
     fill.className = 'fill';
     fill.style.width = `${Math.max(1, p * 200)}px`;
@@ -112,4 +113,15 @@ function show(prediction) {
   document.getElementById('model').textContent = `model version ${prediction.modelVersion}`;
 }
 
+async function loadModel() {
+  try {
+    const model = await (await fetch('model')).json();
+    labels = model.classLabels;
+    document.getElementById('model').textContent = `model version ${model.version}, ${model.file}`;
+  } catch (e) {
+    labels = null;   // bars are numbered instead
+  }
+}
+
 clearPad();
+loadModel();
