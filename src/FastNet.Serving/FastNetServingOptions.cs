@@ -31,8 +31,8 @@ public sealed class MicroBatchingOptions
     public int MaxBatchSize { get; set; } = 64;
 
     /// <summary>
-    /// How long a batch may wait for more requests, and only while other requests are known to be on their way:
-    /// a lone request never waits.
+    /// How long a batch may wait for more requests, and only for callers already on their way into the queue (a
+    /// brief spin): a lone request never waits, and requests still being received are not waited for.
     /// </summary>
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromMilliseconds(1);
 

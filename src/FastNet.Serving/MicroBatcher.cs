@@ -9,9 +9,9 @@ namespace FastNet.Serving;
 /// for many requests instead of one weight-streaming GEMV each, which raises throughput when many requests arrive
 /// together. A dedicated thread forms the batches: it takes every request already queued, up to
 /// <see cref="MicroBatchingOptions.MaxBatchSize"/> (requests pile up while a batch runs, so load makes batches by
-/// itself), and when it found more than one, or a caller is between its checks and the queue, it waits up to
-/// <see cref="MicroBatchingOptions.MaxWait"/> for more. A lone request runs at once, so idle latency stays that of a
-/// batch-1 call plus a hand-over between threads.
+/// itself), and spins briefly, never past <see cref="MicroBatchingOptions.MaxWait"/>, only for callers already
+/// inside <see cref="PredictAsync"/> on their way to the queue. A lone request runs at once, so idle latency stays
+/// that of a batch-1 call plus a hand-over between threads.
 /// </summary>
 /// <remarks>
 /// Requests use pooled slots (input and output buffers and a reusable awaitable), so a request allocates nothing
@@ -116,17 +116,21 @@ public sealed class MicroBatcher : IDisposable
             if (_stopping) break;
             batch.Clear();
             Take(batch);
-            // Under load (several queued, or callers about to queue), wait a little for more, never past MaxWait.
-            if (_options.MaxWait > TimeSpan.Zero && batch.Count < _options.MaxBatchSize && (batch.Count > 1 || Volatile.Read(ref _arriving) > 0))
+            // Callers between their checks and the queue (a fraction of a microsecond each) are worth a short spin, never
+            // past MaxWait. Nothing else is waited for: clients that are still sending are unknown, and in a closed loop
+            // (each client waits for its answer) waiting for them only adds latency. Load makes batches by itself,
+            // since requests pile up while a batch runs.
+            if (_options.MaxWait > TimeSpan.Zero && batch.Count < _options.MaxBatchSize && Volatile.Read(ref _arriving) > 0)
             {
                 long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(_options.MaxWait.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
                 var spinner = new SpinWait();
-                while (batch.Count < _options.MaxBatchSize && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
+                while (batch.Count < _options.MaxBatchSize && Volatile.Read(ref _arriving) > 0 && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
                 {
-                    if (!_queue.IsEmpty) Take(batch);
-                    else if (Volatile.Read(ref _arriving) == 0 && batch.Count <= 1) break;   // nobody else is coming
-                    else spinner.SpinOnce(sleep1Threshold: -1);
+                    spinner.SpinOnce(sleep1Threshold: -1);
+                    Take(batch);
                 }
+
+                Take(batch);
             }
 
             if (batch.Count == 0) continue;   // the slots this signal announced were taken with an earlier one
