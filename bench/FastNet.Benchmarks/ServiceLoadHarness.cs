@@ -65,8 +65,8 @@ internal static partial class ServiceLoadHarness
             "FastNet: the service as shipped. FastNet, batched: --batching true (micro-batches of up to 64 requests, 1 ms longest wait). " +
             "ONNX Runtime: the same endpoint (parsing, checks, response) with an InferenceSession on the model exported to ONNX behind it (one intra-op thread per request).",
             "",
-            "| backend | connections | requests/s | p50 (ms) | p99 (ms) | non-2xx | socket errors |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| backend | connections | requests/s | p50 (ms) | p99 (ms) | non-2xx | socket errors | bytes allocated per request (whole server process) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
         };
 
         // All three services up at once (idle ones cost nothing); runs alternate between them, round after round, so
@@ -95,12 +95,16 @@ internal static partial class ServiceLoadHarness
             var results = backends.ToDictionary(b => b, _ => new List<WrkResult>());
             for (int round = 0; round < Rounds; round++)
                 foreach (string backend in round % 2 == 0 ? backends : backends.Reverse())
-                    results[backend].Add(Wrk(urls[backend], script, connections, seconds));
+                {
+                    long allocated = GC.GetTotalAllocatedBytes(precise: true);
+                    WrkResult run = Wrk(urls[backend], script, connections, seconds);
+                    results[backend].Add(run with { BytesPerRequest = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)Math.Max(1, run.Requests) });
+                }
             foreach (string backend in backends)
             {
                 List<WrkResult> r = results[backend];
                 lines.Add($"| {backend} | {connections} | {Median(r, x => x.RequestsPerSecond):N0} | {Median(r, x => x.P50Ms):F3} | {Median(r, x => x.P99Ms):F3} | " +
-                    $"{r.Sum(x => x.Non2xx)} | {r.Sum(x => x.SocketErrors)} |");
+                    $"{r.Sum(x => x.Non2xx)} | {r.Sum(x => x.SocketErrors)} | {Median(r, x => x.BytesPerRequest):N0} |");
                 Console.WriteLine(lines[^1]);
             }
         }
@@ -132,6 +136,15 @@ internal static partial class ServiceLoadHarness
             ((IDisposable)app).Dispose();
         }
 
+        // The first requests of a fresh service process, with and without its warm-up; the client here is warm by now.
+        lines.AddRange(["", "## The first requests of a fresh process", "",
+            "The service started as its own process (`dotnet FastNet.Service.dll --model t1.fnet`), timed from the moment GET /healthz answers 200: " +
+            "its first POST /predict against the median and 99th percentile of the next 1,000 (sequential, one connection, a client already warm). " +
+            "With warm-up (the default) the model runs on every core before the server starts and the service then calls its own /predict a few hundred times; " +
+            "`--warmup false` skips both.", "",
+            "| service | first request (ms) | next 1,000: median (ms) | p99 (ms) |", "|---|---:|---:|---:|"]);
+        foreach (bool warmup in new[] { true, false })
+            lines.Add(FirstRequests(warmup ? "warm-up (default)" : "--warmup false", fnet, body, warmup));
         lines.AddRange(["", "## A model reload during a run", "",
             "The model file replaced (renamed over) halfway through a 64-connection run; the service's file watch reloads it.", "",
             "| backend | connections | requests | non-2xx | socket errors | model version before -> after |", "|---|---:|---:|---:|---:|---|"]);
@@ -143,6 +156,61 @@ internal static partial class ServiceLoadHarness
         File.WriteAllLines(output, lines);
         Console.WriteLine(string.Join(Environment.NewLine, lines));
         Console.WriteLine($"wrote {output}");
+    }
+
+    /// <summary>Starts the service as a process, waits for /healthz to say ready, then times the first /predict and the next 1,000.</summary>
+    private static string FirstRequests(string name, string model, string body, bool warmup)
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        string url = $"http://127.0.0.1:{port}";
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "FastNet.Service.dll"), "--model", model, "--urls", url,
+            "--warmup", warmup.ToString(), "--Logging:LogLevel:Default=Warning"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using Process service = Process.Start(start)!;
+        try
+        {
+            return Time(name, url, body);
+        }
+        finally
+        {
+            service.Kill(entireProcessTree: true);
+            service.WaitForExit();
+        }
+    }
+
+    private static string Time(string name, string url, string body)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(url) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if (client.GetAsync("/healthz").GetAwaiter().GetResult().StatusCode == System.Net.HttpStatusCode.OK) break;
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{name}: the service did not become ready");
+            Thread.Sleep(10);
+        }
+
+        double Once()
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            client.PostAsync("/predict", new StringContent(body, System.Text.Encoding.UTF8, "application/json")).GetAwaiter().GetResult().EnsureSuccessStatusCode();
+            return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+
+        double first = Once();
+        double[] next = [.. Enumerable.Range(0, 1000).Select(_ => Once())];
+        return $"| {name} | {first:F3} | {LatencyHarness.Percentile(next, 0.5):F3} | {LatencyHarness.Percentile(next, 0.99):F3} |";
     }
 
     private static void Warm(string url, string body)
@@ -158,7 +226,7 @@ internal static partial class ServiceLoadHarness
         return client.GetFromJsonAsync<JsonElement>("/healthz").GetAwaiter().GetResult().GetProperty("modelVersion").GetInt64();
     }
 
-    private sealed record WrkResult(double RequestsPerSecond, long Requests, double P50Ms, double P99Ms, long Non2xx, long SocketErrors);
+    private sealed record WrkResult(double RequestsPerSecond, long Requests, double P50Ms, double P99Ms, long Non2xx, long SocketErrors, double BytesPerRequest = 0);
 
     private static WrkResult Wrk(string url, string script, int connections, int seconds)
     {

@@ -135,8 +135,14 @@ internal static class PredictionEndpoints
             metadata.InputNormalization is not null, metadata.OutputTransform.ToString()));
     }
 
-    /// <summary>GET /healthz: the service answers, and with which model.</summary>
-    public static IResult Health(ModelHost host) => TypedResults.Ok(new Health("ok", host.Current.Version));
+    /// <summary>GET /healthz: 200 with the model version once the request path is warm; 503 before (send no traffic yet).</summary>
+    public static IResult Health(PipelineWarmup warmup, IServiceProvider services)
+    {
+        long version = services.GetService(typeof(ModelHost)) is ModelHost host ? host.Current.Version : 0;
+        return warmup.Ready
+            ? TypedResults.Ok(new Health("ok", version))
+            : TypedResults.Json(new Health("warming up", version), ServiceJson.Default.Health, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
 }
 
 /// <summary>The /model response.</summary>

@@ -13,7 +13,7 @@ namespace FastNet.Service;
 /// </summary>
 public static class ServiceApp
 {
-    /// <summary>The application for <paramref name="args"/> (--model, --batching, --max-batch, --max-wait-ms, --urls, ...).</summary>
+    /// <summary>The application for <paramref name="args"/> (--model, --batching, --max-batch, --max-wait-ms, --warmup, --urls, ...).</summary>
     /// <param name="args">Command-line arguments.</param>
     /// <param name="backend">Replaces FastNet behind /predict (the load test's ONNX Runtime backend), or null.</param>
     /// <exception cref="ServiceStartException">The model file is missing or invalid (the message says what to do).</exception>
@@ -34,6 +34,7 @@ public static class ServiceApp
         {
             builder.Services.AddFastNetPredictor(model, serving =>
             {
+                if (!options.Warmup) serving.WarmupCalls = 0;
                 if (options.Batching)
                     serving.Batching = new MicroBatchingOptions { MaxBatchSize = options.MaxBatch, MaxWait = TimeSpan.FromMilliseconds(options.MaxWaitMs) };
             });
@@ -44,6 +45,7 @@ public static class ServiceApp
             builder.Services.AddSingleton(backend);
         }
 
+        builder.Services.AddSingleton<PipelineWarmup>();
         WebApplication app = builder.Build();
         app.UseExceptionHandler();        // a problem body, never a stack trace
         app.UseStatusCodePages();         // problem bodies for 404, 405...
@@ -51,10 +53,11 @@ public static class ServiceApp
         app.UseStaticFiles();             // wwwroot: the draw-a-digit page
 
         app.MapPost("/predict", PredictionEndpoints.Predict).DisableAntiforgery();
+        app.MapGet("/healthz", PredictionEndpoints.Health);
+        app.Services.GetRequiredService<PipelineWarmup>().Start(app, app.Services.GetRequiredService<IPredictionBackend>().InputSize, options.Warmup);
         if (backend is null)
         {
             app.MapGet("/model", PredictionEndpoints.Model);
-            app.MapGet("/healthz", PredictionEndpoints.Health);
             try
             {
                 app.Services.GetRequiredService<ModelHost>();   // load and warm up now: a bad file stops the start, with its reason

@@ -1,6 +1,6 @@
 namespace FastNet.Service;
 
-/// <summary>The service's settings: command line (--model, --batching, --max-batch, --max-wait-ms) or any ASP.NET Core configuration source.</summary>
+/// <summary>The service's settings: command line (--model, --batching, --max-batch, --max-wait-ms, --warmup) or any ASP.NET Core configuration source.</summary>
 internal sealed class ServiceOptions
 {
     /// <summary>The model file (.fnet from the demo, or .onnx). Default: mnist-model.fnet in the current folder, where the demo saves it.</summary>
@@ -15,6 +15,9 @@ internal sealed class ServiceOptions
     /// <summary>Longest wait of a micro-batch for more requests, in milliseconds.</summary>
     public double MaxWaitMs { get; init; } = 1;
 
+    /// <summary>Whether the model and the request path are warmed up before /healthz says ready (on by default).</summary>
+    public bool Warmup { get; init; } = true;
+
     /// <summary>Largest request body in bytes (784 floats as JSON take about 10 KB; as float32 3,136 bytes).</summary>
     public long MaxBodyBytes { get; init; } = 64 * 1024;
 
@@ -23,6 +26,7 @@ internal sealed class ServiceOptions
         Model = configuration["model"] ?? "mnist-model.fnet",
         Batching = bool.TryParse(configuration["batching"], out bool batching) && batching,
         MaxBatch = int.TryParse(configuration["max-batch"], out int maxBatch) ? maxBatch : 64,
+        Warmup = !bool.TryParse(configuration["warmup"], out bool warmup) || warmup,
         MaxWaitMs = double.TryParse(configuration["max-wait-ms"], System.Globalization.CultureInfo.InvariantCulture, out double wait) ? wait : 1,
     };
 }

@@ -7,7 +7,7 @@ using FastNet.Tests.Packaging;
 namespace FastNet.Tests.Docs;
 
 /// <summary>
-/// Every <c>csharp</c> code block of the README and the package READMEs compiles against FastNet and FastNet.Onnx (and ASP.NET Core,
+/// Every <c>csharp</c> code block of the README and the package READMEs compiles against FastNet, FastNet.Onnx and FastNet.Serving (and ASP.NET Core,
 /// for the service example). A block is the body of a method; its <c>using</c> lines go above it, and the free
 /// variables it uses without declaring (inputs a reader brings, like <c>features</c>) become the method's
 /// parameters, typed from <see cref="FreeVariables"/>.
@@ -73,6 +73,7 @@ public sealed partial class ReadmeTests
             .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
             .Append(MetadataReference.CreateFromFile(typeof(Network).Assembly.Location))
             .Append(MetadataReference.CreateFromFile(typeof(FastNet.Onnx.OnnxImport).Assembly.Location))
+            .Append(MetadataReference.CreateFromFile(typeof(FastNet.Serving.ModelHost).Assembly.Location))
             .ToList();
 
     /// <summary>

@@ -26,7 +26,16 @@ internal sealed class ServiceHarness : IAsyncDisposable
     {
         WebApplication app = ServiceApp.Build(["--model", modelPath, "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", .. extraArgs]);
         await app.StartAsync();
-        return new ServiceHarness(app, modelPath);
+        var harness = new ServiceHarness(app, modelPath);
+        // Ready when /healthz says so (the service warms its request path first).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await harness.Client.GetAsync("/healthz")).StatusCode != System.Net.HttpStatusCode.OK)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the service did not become ready in 30 s");
+            await Task.Delay(20);
+        }
+
+        return harness;
     }
 
     public async ValueTask DisposeAsync()
