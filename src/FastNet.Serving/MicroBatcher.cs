@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 using FastNet.Inference;
 
@@ -7,16 +8,23 @@ namespace FastNet.Serving;
 /// <summary>
 /// Gathers concurrent batch-1 requests into one <see cref="Predictor.PredictBatch"/> call: one GEMM per layer
 /// for many requests instead of one weight-streaming GEMV each, which raises throughput when many requests arrive
-/// together. A dedicated thread forms the batches: it takes every request already queued, up to
-/// <see cref="MicroBatchingOptions.MaxBatchSize"/> (requests pile up while a batch runs, so load makes batches by
-/// itself), and spins briefly, never past <see cref="MicroBatchingOptions.MaxWait"/>, only for callers already
-/// inside <see cref="PredictAsync"/> on their way to the queue. A lone request runs at once, so idle latency stays
-/// that of a batch-1 call plus a hand-over between threads.
+/// together.
 /// </summary>
 /// <remarks>
+/// <para>
+/// No thread of its own (flat combining): a request queues itself, and if no batch is running its caller runs one,
+/// with every request queued by then (up to <see cref="MicroBatchingOptions.MaxBatchSize"/>), on its own thread.
+/// Requests that arrive while a batch runs wait for the next one, so load makes batches by itself; a lone request
+/// runs inline, with no hand-over between threads. The runner spins briefly, never past
+/// <see cref="MicroBatchingOptions.MaxWait"/>, only for callers already on their way into the queue; it waits for
+/// nothing else (in a closed loop, where each client waits for its answer, waiting for more clients only adds latency).
+/// Once its own request is answered, a runner hands what is left in the queue to a thread-pool runner.
+/// </para>
+/// <para>
 /// Requests use pooled slots (input and output buffers and a reusable awaitable), so a request allocates nothing
 /// here once the pool has warmed up. Each batch runs on the model <see cref="ModelHost.Current"/> holds when the
 /// batch starts. An input with NaN or infinity fails its own request only.
+/// </para>
 /// </remarks>
 public sealed class MicroBatcher : IDisposable
 {
@@ -24,12 +32,15 @@ public sealed class MicroBatcher : IDisposable
     private readonly MicroBatchingOptions _options;
     private readonly ConcurrentQueue<Slot> _queue = new();
     private readonly ConcurrentQueue<Slot> _pool = new();
-    private readonly SemaphoreSlim _signal = new(0);
-    private readonly Thread _thread;
-    private int _arriving;   // callers inside PredictAsync that have not queued their request yet
-    private volatile bool _stopping;
+    private readonly List<Slot> _batch;
+    private readonly Drainer _drainer;
+    private float[] _inputs = [], _outputs = [];   // the running batch's rows (one runner at a time)
+    private int _running;                           // 1 while a caller or the drainer runs batches
+    private int _arriving;                          // callers inside PredictAsync that have not queued their request yet
+    private long _batches, _requests;
+    private volatile bool _disposed;
 
-    /// <summary>Starts the batching thread over the models of <paramref name="host"/>.</summary>
+    /// <summary>A batcher over the models of <paramref name="host"/>.</summary>
     public MicroBatcher(ModelHost host, MicroBatchingOptions options)
     {
         ArgumentNullException.ThrowIfNull(host);
@@ -38,15 +49,18 @@ public sealed class MicroBatcher : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxWait, TimeSpan.Zero, nameof(options.MaxWait));
         _host = host;
         _options = options;
-        _thread = new Thread(Loop) { IsBackground = true, Name = "FastNet micro-batcher" };
-        _thread.Start();
+        _batch = new List<Slot>(options.MaxBatchSize);
+        _drainer = new Drainer(this);
     }
 
-    /// <summary>Batches formed so far.</summary>
-    public long Batches { get; private set; }
+    /// <summary>Batches run so far.</summary>
+    public long Batches => Volatile.Read(ref _batches);
 
-    /// <summary>Requests served so far.</summary>
-    public long Requests { get; private set; }
+    /// <summary>Requests answered so far.</summary>
+    public long Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Requests waiting for a batch now.</summary>
+    internal int Queued => _queue.Count;
 
     /// <summary>
     /// Predicts <paramref name="input"/> into <paramref name="output"/> as part of a batch; returns the version of the
@@ -57,7 +71,7 @@ public sealed class MicroBatcher : IDisposable
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]   // no state-machine box per call
     public async ValueTask<long> PredictAsync(ReadOnlyMemory<float> input, Memory<float> output)
     {
-        ObjectDisposedException.ThrowIf(_stopping, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         Slot slot;
         Interlocked.Increment(ref _arriving);
         try
@@ -78,16 +92,136 @@ public sealed class MicroBatcher : IDisposable
             Interlocked.Decrement(ref _arriving);
         }
 
-        _signal.Release();
         try
         {
-            long version = await new ValueTask<long>(slot, slot.Token);
+            RunBatches(slot);
+            long version = await new ValueTask<long>(slot, slot.Token);   // already answered when this caller ran the batch
             slot.Output.AsSpan(0, output.Length).CopyTo(output.Span);
             return version;
         }
         finally
         {
             Return(slot);
+        }
+    }
+
+    /// <summary>
+    /// Becomes the runner if none is running and runs batches until <paramref name="own"/> is answered (or, for the
+    /// drainer, until the queue is empty); then hands any rest to the drainer. The check after releasing the role
+    /// closes the race with a caller that queued while this runner was finishing.
+    /// </summary>
+    private void RunBatches(Slot? own)
+    {
+        while (!_queue.IsEmpty && Interlocked.CompareExchange(ref _running, 1, 0) == 0)
+        {
+            try
+            {
+                do RunOneBatch();
+                while (!_queue.IsEmpty && (own is null || !own.IsAnswered));
+            }
+            finally
+            {
+                Volatile.Write(ref _running, 0);
+            }
+
+            if (own is not null && own.IsAnswered)
+            {
+                if (!_queue.IsEmpty) ThreadPool.UnsafeQueueUserWorkItem(_drainer, preferLocal: false);
+                return;
+            }
+        }
+    }
+
+    private void RunOneBatch()
+    {
+        List<Slot> batch = _batch;
+        batch.Clear();
+        Take(batch);
+        // Callers between their checks and the queue take a fraction of a microsecond: worth a short spin.
+        if (_options.MaxWait > TimeSpan.Zero && batch.Count < _options.MaxBatchSize && Volatile.Read(ref _arriving) > 0)
+        {
+            long deadline = Stopwatch.GetTimestamp() + (long)(_options.MaxWait.TotalSeconds * Stopwatch.Frequency);
+            var spinner = new SpinWait();
+            while (batch.Count < _options.MaxBatchSize && Volatile.Read(ref _arriving) > 0 && Stopwatch.GetTimestamp() < deadline)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+                Take(batch);
+            }
+
+            Take(batch);
+        }
+
+        if (batch.Count == 0) return;
+        try
+        {
+            Run(batch);
+        }
+        catch (Exception e)
+        {
+            foreach (Slot slot in batch) slot.TryFail(e);   // whatever went wrong, no request is left waiting
+        }
+    }
+
+    private void Take(List<Slot> batch)
+    {
+        while (batch.Count < _options.MaxBatchSize && _queue.TryDequeue(out Slot? slot)) batch.Add(slot);
+    }
+
+    private void Run(List<Slot> batch)
+    {
+        LoadedModel model = _host.Current;
+        Predictor predictor = model.Predictor;
+        int d = predictor.InputSize, o = predictor.OutputSize;
+        // ModelHost keeps the sizes of reloaded models; still, a slot of other sizes fails alone rather than corrupting the batch.
+        int n = 0;
+        foreach (Slot slot in batch)
+            if (slot.InputLength == d && slot.OutputLength == o) n++;
+        if (_inputs.Length < n * d) _inputs = new float[_options.MaxBatchSize * d];
+        if (_outputs.Length < n * o) _outputs = new float[_options.MaxBatchSize * o];
+        int row = 0;
+        foreach (Slot slot in batch)
+            if (slot.InputLength == d && slot.OutputLength == o) slot.Input.AsSpan(0, d).CopyTo(_inputs.AsSpan(row++ * d, d));
+
+        Exception? batchError = null;
+        try
+        {
+            if (n > 0) predictor.PredictBatch(_inputs.AsSpan(0, n * d), _outputs.AsSpan(0, n * o), _options.MaxThreads);
+        }
+        catch (ArithmeticException e)
+        {
+            batchError = e;   // some row's outputs are not finite: answer row by row below, so only that request fails
+        }
+
+        Volatile.Write(ref _batches, _batches + 1);
+        Volatile.Write(ref _requests, _requests + batch.Count);
+        row = 0;
+        foreach (Slot slot in batch)
+        {
+            if (slot.InputLength != d || slot.OutputLength != o)
+            {
+                slot.TryFail(new InvalidOperationException("The model was replaced by one of other sizes while the request waited."));
+                continue;
+            }
+
+            if (batchError is null)
+            {
+                _outputs.AsSpan(row * o, o).CopyTo(slot.Output);
+                slot.Succeed(model.Version);
+            }
+            else
+            {
+                try
+                {
+                    predictor.Predict(slot.Input.AsSpan(0, d), slot.Output.AsSpan(0, o));
+                    slot.Succeed(model.Version);
+                }
+                catch (ArithmeticException e)
+                {
+                    slot.TryFail(e);
+                }
+            }
+
+            row++;
         }
     }
 
@@ -106,131 +240,46 @@ public sealed class MicroBatcher : IDisposable
 
     private void Return(Slot slot) => _pool.Enqueue(slot);
 
-    private void Loop()
+    /// <summary>
+    /// For tests: holds the runner role, so requests queue up until the returned handle is disposed, which then runs
+    /// them (in batches of up to MaxBatchSize).
+    /// </summary>
+    internal IDisposable HoldBatches()
     {
-        var batch = new List<Slot>(_options.MaxBatchSize);
-        float[] inputs = [], outputs = [];
-        while (true)
+        while (Interlocked.CompareExchange(ref _running, 1, 0) != 0) Thread.Yield();
+        return new Release(this);
+    }
+
+    private sealed class Release(MicroBatcher batcher) : IDisposable
+    {
+        public void Dispose()
         {
-            _signal.Wait();
-            if (_stopping) break;
-            batch.Clear();
-            Take(batch);
-            // Callers between their checks and the queue (a fraction of a microsecond each) are worth a short spin, never
-            // past MaxWait. Nothing else is waited for: clients that are still sending are unknown, and in a closed loop
-            // (each client waits for its answer) waiting for them only adds latency. Load makes batches by itself,
-            // since requests pile up while a batch runs.
-            if (_options.MaxWait > TimeSpan.Zero && batch.Count < _options.MaxBatchSize && Volatile.Read(ref _arriving) > 0)
-            {
-                long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(_options.MaxWait.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-                var spinner = new SpinWait();
-                while (batch.Count < _options.MaxBatchSize && Volatile.Read(ref _arriving) > 0 && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
-                {
-                    spinner.SpinOnce(sleep1Threshold: -1);
-                    Take(batch);
-                }
-
-                Take(batch);
-            }
-
-            if (batch.Count == 0) continue;   // the slots this signal announced were taken with an earlier one
-            Run(batch, ref inputs, ref outputs);
+            Volatile.Write(ref batcher._running, 0);
+            batcher.RunBatches(own: null);
         }
     }
 
-    /// <summary>Moves queued slots into the batch, consuming their signals (each enqueue released one).</summary>
-    private void Take(List<Slot> batch)
+    /// <summary>Later calls throw <see cref="ObjectDisposedException"/>; requests already queued are still answered.</summary>
+    public void Dispose() => _disposed = true;
+
+    /// <summary>Runs what a finished runner left in the queue, on a thread-pool thread (one cached instance: no allocation).</summary>
+    private sealed class Drainer(MicroBatcher batcher) : IThreadPoolWorkItem
     {
-        while (batch.Count < _options.MaxBatchSize && _queue.TryDequeue(out Slot? slot))
-        {
-            batch.Add(slot);
-            if (batch.Count > 1) _signal.Wait(0);   // the first slot's signal was consumed by the loop's Wait
-        }
-    }
-
-    private void Run(List<Slot> batch, ref float[] inputs, ref float[] outputs)
-    {
-        LoadedModel model = _host.Current;
-        Predictor predictor = model.Predictor;
-        int d = predictor.InputSize, o = predictor.OutputSize;
-        // A reload between a request's check and its batch may have changed nothing but the weights (sizes are kept
-        // equal by ModelHost); still, a slot of other sizes fails alone rather than corrupting the batch.
-        int n = 0;
-        foreach (Slot slot in batch)
-        {
-            if (slot.InputLength == d && slot.OutputLength == o) n++;
-        }
-
-        if (inputs.Length < n * d) inputs = new float[Math.Max(n, _options.MaxBatchSize) * d];
-        if (outputs.Length < n * o) outputs = new float[Math.Max(n, _options.MaxBatchSize) * o];
-        int row = 0;
-        foreach (Slot slot in batch)
-            if (slot.InputLength == d && slot.OutputLength == o) slot.Input.AsSpan(0, d).CopyTo(inputs.AsSpan(row++ * d, d));
-
-        Exception? batchError = null;
-        try
-        {
-            if (n > 0) predictor.PredictBatch(inputs.AsSpan(0, n * d), outputs.AsSpan(0, n * o), _options.MaxThreads);
-        }
-        catch (ArithmeticException e)
-        {
-            batchError = e;   // some row's outputs are not finite: answer row by row below, so only that request fails
-        }
-
-        Batches++;
-        Requests += batch.Count;
-        row = 0;
-        foreach (Slot slot in batch)
-        {
-            if (slot.InputLength != d || slot.OutputLength != o)
-            {
-                slot.Fail(new InvalidOperationException("The model was replaced by one of other sizes while the request waited."));
-                continue;
-            }
-
-            if (batchError is null)
-            {
-                outputs.AsSpan(row * o, o).CopyTo(slot.Output);
-                slot.Succeed(model.Version);
-            }
-            else
-            {
-                try
-                {
-                    predictor.Predict(slot.Input.AsSpan(0, d), slot.Output.AsSpan(0, o));
-                    slot.Succeed(model.Version);
-                }
-                catch (ArithmeticException e)
-                {
-                    slot.Fail(e);
-                }
-            }
-
-            row++;
-        }
-    }
-
-    /// <summary>Stops the batching thread after the batch it is running; later calls throw <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose()
-    {
-        if (_stopping) return;
-        _stopping = true;
-        _signal.Release();
-        _thread.Join();
-        while (_queue.TryDequeue(out Slot? slot)) slot.Fail(new ObjectDisposedException(nameof(MicroBatcher)));
-        _signal.Dispose();
+        public void Execute() => batcher.RunBatches(own: null);
     }
 
     /// <summary>A request's buffers and its reusable awaitable (one outstanding await at a time, reset on rent).</summary>
     private sealed class Slot : IValueTaskSource<long>
     {
         private ManualResetValueTaskSourceCore<long> _core = new() { RunContinuationsAsynchronously = true };
+        private int _answered;
 
         public float[] Input { get; private set; } = [];
         public float[] Output { get; private set; } = [];
         public int InputLength { get; private set; }
         public int OutputLength { get; private set; }
         public short Token => _core.Version;
+        public bool IsAnswered => Volatile.Read(ref _answered) == 1;
 
         public void Prepare(int inputs, int outputs)
         {
@@ -238,12 +287,19 @@ public sealed class MicroBatcher : IDisposable
             if (Output.Length < outputs) Output = new float[outputs];
             InputLength = inputs;
             OutputLength = outputs;
+            _answered = 0;
             _core.Reset();
         }
 
-        public void Succeed(long version) => _core.SetResult(version);
+        public void Succeed(long version)
+        {
+            if (Interlocked.Exchange(ref _answered, 1) == 0) _core.SetResult(version);
+        }
 
-        public void Fail(Exception error) => _core.SetException(error);
+        public void TryFail(Exception error)
+        {
+            if (Interlocked.Exchange(ref _answered, 1) == 0) _core.SetException(error);
+        }
 
         public long GetResult(short token) => _core.GetResult(token);
 
