@@ -15,7 +15,8 @@ namespace FastNet.Benchmarks;
 /// Runtime behind the same endpoint on the same model exported to ONNX. Each run is bounded in time. A further run
 /// per FastNet variant replaces the model file halfway (an atomic rename) and checks that no request failed and that
 /// the service moved to the new version. The service and wrk share the machine's cores.
-/// Run: dotnet run -c Release --project bench/FastNet.Benchmarks -- load [results-subfolder] [seconds per run]
+/// Run: dotnet run -c Release --project bench/FastNet.Benchmarks -- load [results-subfolder] [seconds per run] [T1|T2]
+/// (T2, 784-1024-1024-10, is where a request's prediction costs more than its HTTP, and micro-batching can pay.)
 /// </summary>
 internal static partial class ServiceLoadHarness
 {
@@ -23,13 +24,14 @@ internal static partial class ServiceLoadHarness
 
     private static double Median(List<WrkResult> results, Func<WrkResult, double> value) => LatencyHarness.Percentile([.. results.Select(value)], 0.5);
 
-    public static void Run(string? subfolder, int seconds)
+    public static void Run(string? subfolder, int seconds, string modelName = "T1")
     {
+        InferenceModel workload = modelName.Equals("T2", StringComparison.OrdinalIgnoreCase) ? InferenceModel.T2 : InferenceModel.T1;
         if (!File.Exists("/usr/bin/wrk")) throw new InvalidOperationException("wrk is not installed: sudo apt-get install wrk");
         string temp = Directory.CreateTempSubdirectory("fastnet-load-").FullName;
         try
         {
-            RunIn(temp, subfolder, seconds);
+            RunIn(temp, subfolder, seconds, workload);
         }
         finally
         {
@@ -37,10 +39,11 @@ internal static partial class ServiceLoadHarness
         }
     }
 
-    private static void RunIn(string temp, string? subfolder, int seconds)
+    private static void RunIn(string temp, string? subfolder, int seconds, InferenceModel workload)
     {
-        // The T1 network (784-128-10) with digit labels, as the demo's model file and as ONNX.
-        Network net = InferenceModel.T1.Build();
+        // The network with digit labels, as a FastNet model file and as ONNX.
+        bool t1 = workload == InferenceModel.T1;
+        Network net = workload.Build();
         net.Metadata = new ModelMetadata { ClassLabels = [.. Enumerable.Range(0, 10).Select(d => d.ToString(CultureInfo.InvariantCulture))] };
         string fnet = Path.Combine(temp, "t1.fnet"), onnx = Path.Combine(temp, "t1.onnx");
         net.Save(fnet);
@@ -52,14 +55,14 @@ internal static partial class ServiceLoadHarness
 
         var lines = new List<string>
         {
-            "# service-load",
+            t1 ? "# service-load" : "# service-load-t2",
             "",
-            $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- load{(subfolder is null ? "" : " " + subfolder)} {seconds}` ({DateTime.UtcNow:yyyy-MM-dd})",
+            $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- load {subfolder ?? "."} {seconds}{(t1 ? "" : " T2")}` ({DateTime.UtcNow:yyyy-MM-dd})",
             "",
             $"Host: {InputCheckHarness.HostDescription()}; {Environment.ProcessorCount} cores, .NET {Environment.Version}; {WrkVersion()}.",
             "",
             $"The service (src/FastNet.Service, Kestrel on 127.0.0.1) in this process, wrk in another, on the same {Environment.ProcessorCount} cores. " +
-            $"POST /predict of one T1 input (784 floats as JSON, {body.Length:N0} bytes), {seconds} s per run, wrk -t min(2, connections) --latency. " +
+            $"Model {workload}. POST /predict of one input (784 floats as JSON, {body.Length:N0} bytes), {seconds} s per run, wrk -t min(2, connections) --latency. " +
             $"The three services run side by side; {Rounds} rounds alternate between them (order reversed every other round); the table gives the medians of the rounds " +
             "(errors summed). " +
             "FastNet: the service as shipped. FastNet, batched: --batching true (micro-batches of up to 64 requests, 1 ms longest wait). " +
@@ -117,7 +120,7 @@ internal static partial class ServiceLoadHarness
             string model = backend == "FastNet, batched" ? Path.Combine(temp, "t1-batched.fnet") : fnet;
             long before = Version(url);
             string next = Path.Combine(temp, "next.fnet");
-            Network replacement = InferenceModel.T1.Build();
+            Network replacement = workload.Build();
             replacement.Parameters[0] += 1e-3f;   // another model, same sizes
             replacement.Metadata = net.Metadata;
             replacement.Save(next);
@@ -152,7 +155,7 @@ internal static partial class ServiceLoadHarness
 
         string folder = Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? "");
         Directory.CreateDirectory(folder);
-        string output = Path.Combine(folder, "service-load.md");
+        string output = Path.Combine(folder, t1 ? "service-load.md" : "service-load-t2.md");
         File.WriteAllLines(output, lines);
         Console.WriteLine(string.Join(Environment.NewLine, lines));
         Console.WriteLine($"wrote {output}");

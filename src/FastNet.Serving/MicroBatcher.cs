@@ -185,7 +185,9 @@ public sealed class MicroBatcher : IDisposable
         Exception? batchError = null;
         try
         {
-            if (n > 0) predictor.PredictBatch(_inputs.AsSpan(0, n * d), _outputs.AsSpan(0, n * o), _options.MaxThreads);
+            // One request is a batch-1 call (the GEMV path): a lone request gets exactly what an unbatched service gives.
+            if (n == 1) predictor.Predict(_inputs.AsSpan(0, d), _outputs.AsSpan(0, o));
+            else if (n > 1) predictor.PredictBatch(_inputs.AsSpan(0, n * d), _outputs.AsSpan(0, n * o), _options.MaxThreads);
         }
         catch (ArithmeticException e)
         {
