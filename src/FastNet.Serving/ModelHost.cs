@@ -153,6 +153,11 @@ public sealed class ModelHost : IDisposable
         catch (ObjectDisposedException)
         {
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A timer thread must not end the process: whatever the new file did, the old model keeps serving.
+            _logger.LogError(e, "Reloading {Path} failed; still serving version {Version}.", ModelPath, Current.Version);
+        }
     }
 
     /// <summary>Stops watching the file. The current model's predictor stays usable by requests still holding it.</summary>

@@ -148,14 +148,22 @@ internal sealed partial class GraphImporter
 
     private Network Build(string inputName, string outputName, OutputTransform transform)
     {
-        var builder = new NetworkBuilder(_inputSize);
-        foreach (LayerBuild layer in _layers)
+        Network network;
+        try
         {
-            if (layer is DenseBuild d) builder.Dense(d.Outputs, d.Activation);
-            else if (layer is GruBuild g) builder.Gru(g.Hidden, g.Steps, g.ReturnSequences!.Value);
-        }
+            var builder = new NetworkBuilder(_inputSize);
+            foreach (LayerBuild layer in _layers)
+            {
+                if (layer is DenseBuild d) builder.Dense(d.Outputs, d.Activation);
+                else if (layer is GruBuild g) builder.Gru(g.Hidden, g.Steps, g.ReturnSequences!.Value);
+            }
 
-        Network network = builder.Build();
+            network = builder.Build();
+        }
+        catch (ArgumentException e)
+        {
+            throw new NotSupportedException($"The graph's layers do not make a FastNet network: {e.Message}", e);
+        }
         for (int l = 0; l < _layers.Count; l++)
         {
             switch (_layers[l], network.Layers[l])

@@ -21,7 +21,9 @@ internal static class TensorData
         foreach (long d in dims)
         {
             if (d < 0) throw new InvalidDataException($"{where}: tensor '{tensor.Name}' has a negative dimension {d}.");
-            count = checked(count * d);
+            // Both factors are at most Array.MaxLength here (d once checked below), so the product cannot overflow a long.
+            if (d > Array.MaxLength) throw new InvalidDataException($"{where}: tensor '{tensor.Name}' has a dimension of {d}.");
+            count *= d;
             if (count > Array.MaxLength) throw new InvalidDataException($"{where}: tensor '{tensor.Name}' claims {count} elements or more.");
         }
 

@@ -231,7 +231,8 @@ public sealed class DemoRunTests : IDisposable
         Assert.True(accuracy >= 0.95, $"test accuracy {accuracy:P2}\n{output}");
     }
 
-    private static bool NpmIsInstalled()
+    /// <summary>Whether npm runs here (the demo downloads its digits with it; the page test trains on them too).</summary>
+    internal static bool NpmIsInstalled()
     {
         try
         {

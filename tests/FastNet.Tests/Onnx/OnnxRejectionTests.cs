@@ -99,6 +99,12 @@ public sealed class OnnxRejectionTests
         bias.RawData = ByteString.CopyFrom(bias.RawData.Span[..^4]);
         Assert.Contains($"tensor '{bias.Name}' has", Refused<InvalidDataException>(shortData).Message);
 
+        ModelProto huge = Fixture("t1");
+        TensorProto claimed = huge.Graph.Initializer.First(t => t.Dims.Count == 2);
+        claimed.Dims[0] = 1L << 40;
+        claimed.Dims[1] = 1L << 40;   // a product past long: refused without overflow
+        Assert.Contains($"tensor '{claimed.Name}' has a dimension", Refused<InvalidDataException>(huge).Message);
+
         ModelProto dangling = Fixture("t1");
         Node(dangling, "Relu").Input[0] = "nowhere";
         Assert.Contains("'nowhere' is read but no node", Refused<InvalidDataException>(dangling).Message);

