@@ -94,6 +94,22 @@ public sealed class ServiceTests : IDisposable
         await Expect(new StringContent(huge, Encoding.UTF8, "application/json"), HttpStatusCode.RequestEntityTooLarge, "Body too large");
     }
 
+    /// <summary>A model whose outputs overflow on an input answers 422 with a problem body, not a class.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OutputsThatOverflowAreAProblemNotAClass(bool batching)
+    {
+        Network net = new NetworkBuilder(784).Dense(10).Build(seed: 1);
+        net.Parameters.Fill(1e36f);   // 784 inputs of 1 sum past float's range
+        string path = Path.Combine(_dir.FullName, "overflow.fnet");
+        net.Save(path);
+        await using ServiceHarness service = await ServiceHarness.StartAsync(path, "--batching", batching.ToString(), "--warmup", "false");
+        HttpResponseMessage response = await service.Client.PostAsJsonAsync("/predict", Enumerable.Repeat(1f, 784).ToArray());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("not finite", await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task ModelAndHealthSayWhatIsServing()
     {
