@@ -45,7 +45,8 @@ internal static partial class ServiceLoadHarness
         bool t1 = workload == InferenceModel.T1;
         Network net = workload.Build();
         net.Metadata = new ModelMetadata { ClassLabels = [.. Enumerable.Range(0, 10).Select(d => d.ToString(CultureInfo.InvariantCulture))] };
-        string fnet = Path.Combine(temp, "t1.fnet"), onnx = Path.Combine(temp, "t1.onnx");
+        string name = t1 ? "t1" : "t2";
+        string fnet = Path.Combine(temp, $"{name}.fnet"), onnx = Path.Combine(temp, $"{name}.onnx"), batchedModel = Path.Combine(temp, $"{name}-batched.fnet");
         net.Save(fnet);
         net.SaveOnnx(onnx);
         var rng = new Random(1);
@@ -80,7 +81,7 @@ internal static partial class ServiceLoadHarness
         var urls = new Dictionary<string, string>();
         foreach (string backend in backends)
         {
-            string model = backend == "FastNet, batched" ? Path.Combine(temp, "t1-batched.fnet") : fnet;
+            string model = backend == "FastNet, batched" ? batchedModel : fnet;
             if (model != fnet) File.Copy(fnet, model);
             string[] args = backend == "FastNet, batched" ? ["--batching", "true"] : [];
             WebApplication app = ServiceApp.Build(
@@ -117,7 +118,7 @@ internal static partial class ServiceLoadHarness
         {
             // A reload halfway through a 64-connection run: the model file replaced by an atomic rename.
             string url = urls[backend];
-            string model = backend == "FastNet, batched" ? Path.Combine(temp, "t1-batched.fnet") : fnet;
+            string model = backend == "FastNet, batched" ? batchedModel : fnet;
             long before = Version(url);
             string next = Path.Combine(temp, "next.fnet");
             Network replacement = workload.Build();
@@ -141,7 +142,7 @@ internal static partial class ServiceLoadHarness
 
         // The first requests of a fresh service process, with and without its warm-up; the client here is warm by now.
         lines.AddRange(["", "## The first requests of a fresh process", "",
-            "The service started as its own process (`dotnet FastNet.Service.dll --model t1.fnet`), timed from the moment GET /healthz answers 200: " +
+            $"The service started as its own process (`dotnet FastNet.Service.dll --model {name}.fnet`), timed from the moment GET /healthz answers 200: " +
             "its first POST /predict against the median and 99th percentile of the next 1,000 (sequential, one connection, a client already warm). " +
             "With warm-up (the default) the model runs on every core before the server starts and the service then calls its own /predict a few hundred times; " +
             "`--warmup false` skips both.", "",
