@@ -61,27 +61,11 @@ internal static class InputCheckHarness
 
     private static string Row(string name, Action checkedCall, Action uncheckedCall, int calls)
     {
-        LatencyHarness.Warm(checkedCall);
-        LatencyHarness.Warm(uncheckedCall);
-        var on = new double[Rounds];
-        var off = new double[Rounds];
-        for (int r = 0; r < Rounds; r++)
-        {
-            // Alternate which goes first, so a drift of the machine within a round falls on both.
-            if (r % 2 == 0) { on[r] = MeanMicroseconds(checkedCall, calls); off[r] = MeanMicroseconds(uncheckedCall, calls); }
-            else { off[r] = MeanMicroseconds(uncheckedCall, calls); on[r] = MeanMicroseconds(checkedCall, calls); }
-        }
-
-        double a = LatencyHarness.Percentile(on, 0.5), b = LatencyHarness.Percentile(off, 0.5);
+        var (a, b) = LatencyHarness.AlternatingMedians(checkedCall, uncheckedCall, calls, Rounds);
         return $"| {name} | {a:F3} | {b:F3} | {(a - b) * 1000:F0} | {100 * (a - b) / b:+0.0;-0.0}% |";
     }
 
-    private static double MeanMicroseconds(Action call, int calls)
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        for (int i = 0; i < calls; i++) call();
-        return Stopwatch.GetElapsedTime(t0).TotalMicroseconds / calls;
-    }
+    private static double MeanMicroseconds(Action call, int calls) => LatencyHarness.MeanMicroseconds(call, calls);
 
     private static float[] Inputs(int count)
     {

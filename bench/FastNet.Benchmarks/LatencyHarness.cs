@@ -103,6 +103,33 @@ internal static class LatencyHarness
         return (times, (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)calls);
     }
 
+    /// <summary>
+    /// Mean microseconds per call of <paramref name="a"/> and <paramref name="b"/>: after a warm-up of each, rounds that
+    /// time a run of back-to-back calls of both (the first alternating, so a drift of the machine falls on both); the
+    /// medians of the rounds.
+    /// </summary>
+    internal static (double A, double B) AlternatingMedians(Action a, Action b, int calls, int rounds)
+    {
+        Warm(a);
+        Warm(b);
+        var ta = new double[rounds];
+        var tb = new double[rounds];
+        for (int r = 0; r < rounds; r++)
+        {
+            if (r % 2 == 0) { ta[r] = MeanMicroseconds(a, calls); tb[r] = MeanMicroseconds(b, calls); }
+            else { tb[r] = MeanMicroseconds(b, calls); ta[r] = MeanMicroseconds(a, calls); }
+        }
+
+        return (Percentile(ta, 0.5), Percentile(tb, 0.5));
+    }
+
+    internal static double MeanMicroseconds(Action call, int calls)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < calls; i++) call();
+        return Stopwatch.GetElapsedTime(t0).TotalMicroseconds / calls;
+    }
+
     internal static void Warm(Action action)
     {
         var clock = Stopwatch.StartNew();

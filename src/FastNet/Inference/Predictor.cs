@@ -41,7 +41,11 @@ public sealed class Predictor : IDisposable
     private readonly bool _checkInputs;
     private readonly InputNormalization? _normalization;
     private readonly OutputTransform _outputTransform;
+    private readonly Bf16Dense[]? _bf16;   // with Precision.BFloat16: each dense layer's weights in bfloat16
     private volatile bool _disposed;
+
+    /// <summary>A dense layer for the bfloat16 batch-1 path: weights [inputs x outputs] in bfloat16, the rest as trained.</summary>
+    private sealed record Bf16Dense(ushort[] Weights, int Inputs, int Outputs, float[] Biases, Activation Activation);
 
     /// <summary>What one thread uses for calls of up to <c>rows</c> inputs: a workspace, a normalized copy of the inputs, a row of scratch.</summary>
     private sealed class ThreadState(Network network, int rows, bool normalizes)
@@ -57,11 +61,34 @@ public sealed class Predictor : IDisposable
         Options = options ?? PredictorOptions.Default;
         _checkInputs = Options.CheckInputs;
         _network = network.Clone();
+        if (!Enum.IsDefined(Options.Precision)) throw new ArgumentOutOfRangeException(nameof(options), Options.Precision, "Unknown precision.");
+        if (Options.Precision == Precision.BFloat16) _bf16 = RoundToBFloat16(_network);
         _network.Freeze();   // private and never written again: layers may precompute (a GRU's transposed weights)
         _normalization = _network.Metadata.InputNormalization;
         _outputTransform = _network.Metadata.OutputTransform;
         _single = new ThreadLocal<ThreadState>(() => new ThreadState(_network, 1, _normalization is not null));
         _batch = new ThreadLocal<ThreadState>(() => new ThreadState(_network, BatchBlock, _normalization is not null));
+    }
+
+    /// <summary>
+    /// The bfloat16 copy of every dense layer's weights; the network's own weights are set to the same rounded values,
+    /// so batch calls (float32 GEMM) compute with exactly the weights the batch-1 path reads.
+    /// </summary>
+    private static Bf16Dense[] RoundToBFloat16(Network network)
+    {
+        var layers = new Bf16Dense[network.Layers.Count];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            if (network.Layers[l] is not DenseLayer dense)
+                throw new NotSupportedException($"Precision.BFloat16 covers dense layers; layer {l} is a {network.Layers[l].GetType().Name}. Use Precision.Float32 for this network.");
+            var weights = new ushort[dense.Weights.Length];
+            BFloat16.FromSingle(dense.Weights, weights);
+            Span<float> rounded = dense.Weights;
+            for (int i = 0; i < weights.Length; i++) rounded[i] = BFloat16.ToSingle(weights[i]);
+            layers[l] = new Bf16Dense(weights, dense.Inputs, dense.Outputs, dense.Biases.ToArray(), dense.Activation);
+        }
+
+        return layers;
     }
 
     /// <summary>Loads a model file into a predictor.</summary>
@@ -133,9 +160,26 @@ public sealed class Predictor : IDisposable
         Guard.SameLength(input.Length, InputSize, nameof(input), nameof(InputSize));
         if (_checkInputs) NonFinite.ThrowIfAny(input, InputSize, nameof(input), "feature");
         input = Normalize(state, input);
-        ReadOnlySpan<float> output = _network.Forward(state.Workspace, input, 1, maxThreads: 1);
+        ReadOnlySpan<float> output = _bf16 is null ? _network.Forward(state.Workspace, input, 1, maxThreads: 1) : ForwardBFloat16(state.Workspace, input);
         CheckOutputs(output, 0);
         return output;
+    }
+
+    /// <summary>The batch-1 forward pass over bfloat16 weights: per layer y = act(x W + b), into the workspace's outputs.</summary>
+    private ReadOnlySpan<float> ForwardBFloat16(Workspace workspace, ReadOnlySpan<float> x)
+    {
+        Bf16Dense[] layers = _bf16!;
+        for (int l = 0; l < layers.Length; l++)
+        {
+            Bf16Dense layer = layers[l];
+            Span<float> y = workspace.Output(l, 1);
+            BFloat16.MultiplyRow(x, layer.Weights, layer.Inputs, layer.Outputs, y);
+            TensorPrimitives.Add(y, layer.Biases, y);
+            if (layer.Activation != Activation.None) Activations.Forward(layer.Activation, y, y);
+            x = y;
+        }
+
+        return x;
     }
 
     /// <summary>The inputs, normalized into the thread's buffer when the model has a normalization.</summary>

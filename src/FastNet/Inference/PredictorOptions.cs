@@ -13,4 +13,7 @@ public sealed record PredictorOptions
     /// are checked either way: a prediction whose outputs are not finite throws instead of returning an answer.
     /// </summary>
     public bool CheckInputs { get; init; } = true;
+
+    /// <summary>How the predictor stores weights: <see cref="Precision.Float32"/> (the default) or <see cref="Precision.BFloat16"/>.</summary>
+    public Precision Precision { get; init; } = Precision.Float32;
 }

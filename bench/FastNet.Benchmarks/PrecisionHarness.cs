@@ -1,0 +1,53 @@
+using System.Runtime.Intrinsics;
+using FastNet.Inference;
+
+namespace FastNet.Benchmarks;
+
+/// <summary>
+/// I4 of ../shared/WORKLOADS.md, bfloat16 part: batch-1 Predict of the T1 and T2 models with float32 and with bfloat16
+/// weights, in alternating rounds of one process (medians of the rounds' mean per call), and the bytes each streams.
+/// Run: dotnet run -c Release --project bench/FastNet.Benchmarks -- precision [results-subfolder]
+/// </summary>
+internal static class PrecisionHarness
+{
+    private const int Rounds = 21;
+
+    public static void Run(string? subfolder)
+    {
+        var lines = new List<string>
+        {
+            "# precision",
+            "",
+            $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- precision{(subfolder is null ? "" : " " + subfolder)}` ({DateTime.UtcNow:yyyy-MM-dd})",
+            "",
+            $"Host: {InputCheckHarness.HostDescription()}; {Environment.ProcessorCount} cores, .NET {Environment.Version}; bfloat16 row product on " +
+            $"{(Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : "scalar")} code.",
+            "",
+            $"Batch 1, one thread. {Rounds} rounds alternate the two predictors; a round times a run of back-to-back Predict calls " +
+            "(after a 1 s warm-up of each) and gives its mean per call; the table shows the medians of the rounds.",
+            "",
+            "| model | weights FP32 / BF16 | FP32 (us) | BF16 (us) | BF16 speed-up |",
+            "|---|---:|---:|---:|---:|",
+        };
+
+        foreach (InferenceModel model in new[] { InferenceModel.T1, InferenceModel.T2 })
+        {
+            Network net = model.Build();
+            using Predictor fp32 = net.CreatePredictor(), bf16 = net.CreatePredictor(new PredictorOptions { Precision = Precision.BFloat16 });
+            var rng = new Random(1);
+            float[] x = Enumerable.Range(0, model.Widths[0]).Select(_ => (float)rng.NextDouble()).ToArray(), y = new float[model.Widths[^1]];
+            int calls = model == InferenceModel.T1 ? 20_000 : 1_000;
+            var (a, b) = LatencyHarness.AlternatingMedians(() => fp32.Predict(x, y), () => bf16.Predict(x, y), calls, Rounds);
+            long weights = net.Layers.Cast<DenseLayer>().Sum(l => (long)l.Weights.Length);
+            lines.Add($"| {model} | {4 * weights / 1024.0:N0} / {2 * weights / 1024.0:N0} KiB | {a:F3} | {b:F3} | {a / b:F2}x |");
+            Console.WriteLine(lines[^1]);
+        }
+
+        string folder = Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? "");
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, "precision.md");
+        File.WriteAllLines(path, lines);
+        Console.WriteLine(string.Join(Environment.NewLine, lines));
+        Console.WriteLine($"wrote {path}");
+    }
+}

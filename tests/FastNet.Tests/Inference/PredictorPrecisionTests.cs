@@ -1,0 +1,107 @@
+using FastNet.Inference;
+using FastNet.Kernels;
+using FastNet.Tests.Data;
+using FastNet.Tests.Training;
+using FastNet.Training;
+
+namespace FastNet.Tests.Inference;
+
+/// <summary>Precision.BFloat16: the rounded weights, computed in float32, checked against double references and FP32 on real data.</summary>
+public sealed class PredictorPrecisionTests
+{
+    private static readonly PredictorOptions Bf16 = new() { Precision = Precision.BFloat16 };
+
+    private static Network Net() => new NetworkBuilder(37).Dense(70, Activation.Relu).Dense(33, Activation.Tanh).Dense(129, Activation.LeakyRelu).Dense(10).Build(seed: 3);
+
+    /// <summary>The network's parameters with every dense weight rounded to bfloat16 (biases as they are), in double.</summary>
+    private static double[] RoundedParameters(Network net)
+    {
+        double[] parameters = Array.ConvertAll(net.Parameters.ToArray(), v => (double)v);
+        foreach (DenseLayer layer in net.Layers.Cast<DenseLayer>())
+            for (int i = 0; i < layer.Weights.Length; i++)
+                parameters[layer.ParameterOffset + i] = BFloat16.ToSingle(BFloat16.FromSingle(layer.Weights[i]));
+        return parameters;
+    }
+
+    [Fact]
+    public void BatchOneMatchesADoubleForwardPassOverTheRoundedWeights()
+    {
+        Network net = Net();
+        double[] rounded = RoundedParameters(net);
+        using Predictor predictor = net.CreatePredictor(Bf16);
+        var rng = new Random(4);
+        var y = new float[10];
+        for (int trial = 0; trial < 50; trial++)
+        {
+            float[] x = TestData.Uniform(rng, 37, -2f, 2f);
+            double[] expected = ReferenceNetwork.Forward(net, rounded, x, 1);
+            predictor.Predict(x, y);
+            for (int j = 0; j < 10; j++) Assert.Equal(expected[j], y[j], 2e-5 + 2e-5 * Math.Abs(expected[j]));
+        }
+    }
+
+    [Fact]
+    public void BatchesUseTheSameRoundedWeightsInTheFloat32Gemm()
+    {
+        Network net = Net();
+        Network rounded = net.Clone();
+        foreach (DenseLayer layer in rounded.Layers.Cast<DenseLayer>())
+        {
+            Span<float> w = layer.Weights;
+            for (int i = 0; i < w.Length; i++) w[i] = BFloat16.ToSingle(BFloat16.FromSingle(w[i]));
+        }
+
+        float[] x = TestData.Uniform(new Random(5), 300 * 37, -2f, 2f), expected = new float[300 * 10], actual = new float[300 * 10];
+        using (Predictor fp32 = rounded.CreatePredictor()) fp32.PredictBatch(x, expected, maxThreads: 1);
+        using (Predictor bf16 = net.CreatePredictor(Bf16)) bf16.PredictBatch(x, actual, maxThreads: 1);
+        Assert.Equal(expected, actual);
+        Assert.NotEqual(net.Parameters.ToArray(), rounded.Parameters.ToArray());   // the source network keeps its float32 weights
+    }
+
+    [Fact]
+    public void BatchOneAllocatesNothingAndGruNetworksAreRefused()
+    {
+        using Predictor predictor = Net().CreatePredictor(Bf16);
+        float[] x = new float[37], y = new float[10];
+        predictor.Predict(x, y);
+        Assert.Equal(0, TestData.AllocatedBytes(() =>
+        {
+            for (int i = 0; i < 100; i++) predictor.Predict(x, y);
+        }));
+
+        Network gru = new NetworkBuilder(12).Gru(4, steps: 3).Dense(2).Build();
+        Assert.Contains("layer 0 is a GruLayer", Assert.Throws<NotSupportedException>(() => gru.CreatePredictor(Bf16)).Message);
+    }
+
+    /// <summary>
+    /// T1 trained on Fashion-MNIST as the t1-fashion workload does: bfloat16 weights change the test accuracy by at most
+    /// 0.05 points (the bar), and few predictions at all.
+    /// </summary>
+    [SkippableFact]
+    public void OnFashionMnistBFloat16KeepsTheAccuracyOfFloat32()
+    {
+        var (train, test) = FashionMnist.LoadOrSkip();
+        Network net = new NetworkBuilder(784).Dense(128, Activation.Relu).Dense(10).Build(seed: 1);
+        new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), batchSize: 64, seed: 1) { DropLastPartialBatch = true }.Fit(train, epochs: 10);
+        using Predictor fp32 = net.CreatePredictor(), bf16 = net.CreatePredictor(Bf16);
+        int right32 = 0, right16 = 0, changed = 0;
+        double largest = 0;
+        float[] a = new float[10], b = new float[10];
+        for (int i = 0; i < test.Count; i++)
+        {
+            ReadOnlySpan<float> x = test.Sample(i);
+            fp32.Predict(x, a);
+            bf16.Predict(x, b);
+            int c32 = Array.IndexOf(a, a.Max()), c16 = Array.IndexOf(b, b.Max());
+            right32 += c32 == test.Labels[i] ? 1 : 0;
+            right16 += c16 == test.Labels[i] ? 1 : 0;
+            changed += c32 != c16 ? 1 : 0;
+            for (int j = 0; j < 10; j++) largest = Math.Max(largest, Math.Abs(a[j] - b[j]));
+        }
+
+        double points = 100.0 * Math.Abs(right32 - right16) / test.Count;
+        Console.WriteLine($"Fashion-MNIST T1: FP32 {100.0 * right32 / test.Count:F2}%, BF16 {100.0 * right16 / test.Count:F2}%, " +
+            $"{changed} of {test.Count} predictions changed, largest logit difference {largest:G3}");
+        Assert.True(points <= 0.05, $"BF16 accuracy differs from FP32 by {points:F2} points");
+    }
+}
