@@ -44,7 +44,7 @@ public sealed class Predictor : IDisposable
     private readonly Bf16Dense[]? _bf16;   // with Precision.BFloat16: each dense layer's weights in bfloat16
     private volatile bool _disposed;
 
-    /// <summary>A dense layer for the bfloat16 batch-1 path: weights [inputs x outputs] in bfloat16, the rest as trained.</summary>
+    /// <summary>A dense layer for the bfloat16 batch-1 path: weights [inputs x outputs] in bfloat16 (<see cref="BFloat16.PackRows"/>), the rest as trained.</summary>
     private sealed record Bf16Dense(ushort[] Weights, int Inputs, int Outputs, float[] Biases, Activation Activation);
 
     /// <summary>What one thread uses for calls of up to <c>rows</c> inputs: a workspace, a normalized copy of the inputs, a row of scratch.</summary>
@@ -81,11 +81,10 @@ public sealed class Predictor : IDisposable
         {
             if (network.Layers[l] is not DenseLayer dense)
                 throw new NotSupportedException($"Precision.BFloat16 covers dense layers; layer {l} is a {network.Layers[l].GetType().Name}. Use Precision.Float32 for this network.");
-            var weights = new ushort[dense.Weights.Length];
-            BFloat16.FromSingle(dense.Weights, weights);
+            ushort[] packed = BFloat16.PackRows(dense.Weights, dense.Inputs, dense.Outputs);
             Span<float> rounded = dense.Weights;
-            for (int i = 0; i < weights.Length; i++) rounded[i] = BFloat16.ToSingle(weights[i]);
-            layers[l] = new Bf16Dense(weights, dense.Inputs, dense.Outputs, dense.Biases.ToArray(), dense.Activation);
+            for (int i = 0; i < rounded.Length; i++) rounded[i] = BFloat16.ToSingle(BFloat16.FromSingle(rounded[i]));
+            layers[l] = new Bf16Dense(packed, dense.Inputs, dense.Outputs, dense.Biases.ToArray(), dense.Activation);
         }
 
         return layers;

@@ -30,58 +30,144 @@ public static class BFloat16
         for (int i = 0; i < source.Length; i++) destination[i] = FromSingle(source[i]);
     }
 
+    /// <summary>Columns of B in one packed group: 32 bfloat16 values, two per 32-bit lane.</summary>
+    public const int PackedGroup = 32;
+
     /// <summary>
-    /// y = x B for one row x [k] and B [k x n] row-major in bfloat16, accumulated in float32 with fused multiply-adds:
-    /// the batch-1 product of a dense layer whose weights are stored in half the bytes. Each output element sums
-    /// over p = 0 .. k-1 in order, so results do not depend on the vector width.
+    /// B [k x n] row-major, rounded to bfloat16 and packed for <see cref="MultiplyRow"/>: in each row every full group of 32
+    /// columns is stored as 16 pairs (column i, column i + 16), so one 32-bit lane widens to two floats with one shift
+    /// (the low column) and one mask (the high one), and both land in column order; the last n mod 32 columns stay as
+    /// they are.
+    /// </summary>
+    public static ushort[] PackRows(ReadOnlySpan<float> b, int k, int n)
+    {
+        Guard.Positive(k);
+        Guard.Positive(n);
+        Guard.MinLength(b.Length, (long)k * n, nameof(b));
+        var packed = new ushort[k * n];
+        for (int p = 0; p < k; p++)
+            for (int j = 0; j < n; j++) packed[p * n + PackedColumn(j, n)] = FromSingle(b[p * n + j]);
+        return packed;
+    }
+
+    /// <summary>Where column <paramref name="j"/> of a row of <paramref name="n"/> columns lies in <see cref="PackRows"/>' layout.</summary>
+    internal static int PackedColumn(int j, int n)
+    {
+        int group = j / PackedGroup * PackedGroup;
+        if (group + PackedGroup > n) return j;   // the tail keeps its order
+        int i = j - group;
+        return group + (i < 16 ? 2 * i : 2 * (i - 16) + 1);
+    }
+
+    /// <summary>
+    /// y = x B for one row x [k] and B [k x n] in bfloat16 as <see cref="PackRows"/> lays it out, accumulated in float32
+    /// with fused multiply-adds: the batch-1 product of a dense layer whose weights take half the bytes. Each output
+    /// element sums over p = 0 .. k-1 in order, so results do not depend on the vector width.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
-    public static void MultiplyRow(ReadOnlySpan<float> x, ReadOnlySpan<ushort> b, int k, int n, Span<float> y)
+    public static void MultiplyRow(ReadOnlySpan<float> x, ReadOnlySpan<ushort> packed, int k, int n, Span<float> y)
     {
         Guard.Positive(k);
         Guard.Positive(n);
         Guard.MinLength(x.Length, k, nameof(x));
-        Guard.MinLength(b.Length, (long)k * n, nameof(b));
+        Guard.MinLength(packed.Length, (long)k * n, nameof(packed));
         Guard.MinLength(y.Length, n, nameof(y));
         ref float xr = ref MemoryMarshal.GetReference(x);
-        ref ushort br = ref MemoryMarshal.GetReference(b);
+        ref ushort br = ref MemoryMarshal.GetReference(packed);
         ref float yr = ref MemoryMarshal.GetReference(y);
         int j = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated && n >= WideColumns)
+        {
+            j = Wide512(ref xr, ref br, k, n, ref yr);
+        }
+        else if (Vector512.IsHardwareAccelerated)
         {
             for (; j + 128 <= n; j += 128) Block512(ref xr, ref br, k, n, j, ref yr);
-            for (; j + 32 <= n; j += 32) Chunk512(ref xr, ref br, k, n, j, ref yr);
+            for (; j + 32 <= n; j += 32) Group512(ref xr, ref br, k, n, j, ref yr);
         }
         else if (Vector256.IsHardwareAccelerated)
         {
             for (; j + 64 <= n; j += 64) Block256(ref xr, ref br, k, n, j, ref yr);
-            for (; j + 16 <= n; j += 16) Chunk256(ref xr, ref br, k, n, j, ref yr);
+            for (; j + 32 <= n; j += 32) Group256(ref xr, ref br, k, n, j, ref yr);
         }
 
         for (; j < n; j++)
         {
+            int column = PackedColumn(j, n);
             float sum = 0f;
-            for (int p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, p), ToSingle(Unsafe.Add(ref br, (nint)p * n + j)), sum);
+            for (int p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, p), ToSingle(Unsafe.Add(ref br, (nint)p * n + column)), sum);
             Unsafe.Add(ref yr, j) = sum;
         }
     }
 
-    /// <summary>The two float vectors of 32 bfloat16 values: each widened to 32 bits and shifted into the upper half.</summary>
+    /// <summary>A packed lane pair as floats: the low 16 bits shifted up (columns i), the high 16 bits masked (columns i + 16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector512<float> Low, Vector512<float> High) Widen(Vector512<ushort> values)
+    private static (Vector512<float> Low, Vector512<float> High) Unpack(ref ushort at, nint offset)
     {
-        (Vector512<uint> low, Vector512<uint> high) = Vector512.Widen(values);
-        return (Vector512.ShiftLeft(low, 16).AsSingle(), Vector512.ShiftLeft(high, 16).AsSingle());
+        Vector512<uint> pairs = Vector512.LoadUnsafe(ref Unsafe.As<ushort, uint>(ref Unsafe.Add(ref at, offset)));
+        return (Vector512.ShiftLeft(pairs, 16).AsSingle(), (pairs & Vector512.Create(0xFFFF0000u)).AsSingle());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float> Low, Vector256<float> High) Widen(Vector256<ushort> values)
+    private static (Vector256<float> Low, Vector256<float> High) Unpack256(ref ushort at, nint offset)
     {
-        (Vector256<uint> low, Vector256<uint> high) = Vector256.Widen(values);
-        return (Vector256.ShiftLeft(low, 16).AsSingle(), Vector256.ShiftLeft(high, 16).AsSingle());
+        Vector256<uint> pairs = Vector256.LoadUnsafe(ref Unsafe.As<ushort, uint>(ref Unsafe.Add(ref at, offset)));
+        return (Vector256.ShiftLeft(pairs, 16).AsSingle(), (pairs & Vector256.Create(0xFFFF0000u)).AsSingle());
     }
 
-    /// <summary>128 columns: 8 accumulators of 16 floats, 4 loads of 32 bfloat16 per row of B.</summary>
+    /// <summary>From this width on, rows are streamed whole (<see cref="Wide512"/>), as the float32 GEMV does for wide B.</summary>
+    private const int WideColumns = 512;
+
+    /// <summary>
+    /// For wide B: y += x[p..p+3] B[p..p+3, :] over all full groups, four whole rows at a time, so B is read front to back
+    /// as four sequential streams the prefetcher follows and y (a few KB) stays in L1; column blocks would walk B with a
+    /// stride of one row per step. The FMAs per element run in the same order (p ascending). Returns the columns done.
+    /// </summary>
+    private static int Wide512(ref float x, ref ushort b, int k, int n, ref float y)
+    {
+        int end = n / PackedGroup * PackedGroup;
+        int p = 0;
+        for (; p + 4 <= k; p += 4)
+        {
+            var x0 = Vector512.Create(Unsafe.Add(ref x, p));
+            var x1 = Vector512.Create(Unsafe.Add(ref x, p + 1));
+            var x2 = Vector512.Create(Unsafe.Add(ref x, p + 2));
+            var x3 = Vector512.Create(Unsafe.Add(ref x, p + 3));
+            ref ushort r0 = ref Unsafe.Add(ref b, (nint)p * n);
+            ref ushort r1 = ref Unsafe.Add(ref r0, n), r2 = ref Unsafe.Add(ref r1, n), r3 = ref Unsafe.Add(ref r2, n);
+            for (int j = 0; j < end; j += PackedGroup)
+            {
+                ref float at = ref Unsafe.Add(ref y, j);
+                Vector512<float> low = p == 0 ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref at);
+                Vector512<float> high = p == 0 ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref at, 16);
+                (Vector512<float> l0, Vector512<float> h0) = Unpack(ref r0, j);
+                (Vector512<float> l1, Vector512<float> h1) = Unpack(ref r1, j);
+                (Vector512<float> l2, Vector512<float> h2) = Unpack(ref r2, j);
+                (Vector512<float> l3, Vector512<float> h3) = Unpack(ref r3, j);
+                low = Vector512.FusedMultiplyAdd(x3, l3, Vector512.FusedMultiplyAdd(x2, l2, Vector512.FusedMultiplyAdd(x1, l1, Vector512.FusedMultiplyAdd(x0, l0, low))));
+                high = Vector512.FusedMultiplyAdd(x3, h3, Vector512.FusedMultiplyAdd(x2, h2, Vector512.FusedMultiplyAdd(x1, h1, Vector512.FusedMultiplyAdd(x0, h0, high))));
+                low.StoreUnsafe(ref at);
+                high.StoreUnsafe(ref at, 16);
+            }
+        }
+
+        for (; p < k; p++)
+        {
+            var xv = Vector512.Create(Unsafe.Add(ref x, p));
+            ref ushort row = ref Unsafe.Add(ref b, (nint)p * n);
+            for (int j = 0; j < end; j += PackedGroup)
+            {
+                ref float at = ref Unsafe.Add(ref y, j);
+                (Vector512<float> l, Vector512<float> h) = Unpack(ref row, j);
+                Vector512.FusedMultiplyAdd(xv, l, p == 0 ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref at)).StoreUnsafe(ref at);
+                Vector512.FusedMultiplyAdd(xv, h, p == 0 ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref at, 16)).StoreUnsafe(ref at, 16);
+            }
+        }
+
+        return end;
+    }
+
+    /// <summary>128 columns (4 groups): 8 accumulators of 16 floats.</summary>
     private static void Block512(ref float x, ref ushort b, int k, int n, int j, ref float y)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
@@ -89,10 +175,10 @@ public static class BFloat16
         {
             var xv = Vector512.Create(Unsafe.Add(ref x, p));
             ref ushort row = ref Unsafe.Add(ref b, (nint)p * n + j);
-            (Vector512<float> w0, Vector512<float> w1) = Widen(Vector512.LoadUnsafe(ref row));
-            (Vector512<float> w2, Vector512<float> w3) = Widen(Vector512.LoadUnsafe(ref row, 32));
-            (Vector512<float> w4, Vector512<float> w5) = Widen(Vector512.LoadUnsafe(ref row, 64));
-            (Vector512<float> w6, Vector512<float> w7) = Widen(Vector512.LoadUnsafe(ref row, 96));
+            (Vector512<float> w0, Vector512<float> w1) = Unpack(ref row, 0);
+            (Vector512<float> w2, Vector512<float> w3) = Unpack(ref row, 32);
+            (Vector512<float> w4, Vector512<float> w5) = Unpack(ref row, 64);
+            (Vector512<float> w6, Vector512<float> w7) = Unpack(ref row, 96);
             a0 = Vector512.FusedMultiplyAdd(xv, w0, a0);
             a1 = Vector512.FusedMultiplyAdd(xv, w1, a1);
             a2 = Vector512.FusedMultiplyAdd(xv, w2, a2);
@@ -108,13 +194,13 @@ public static class BFloat16
         a4.StoreUnsafe(ref out0, 64); a5.StoreUnsafe(ref out0, 80); a6.StoreUnsafe(ref out0, 96); a7.StoreUnsafe(ref out0, 112);
     }
 
-    private static void Chunk512(ref float x, ref ushort b, int k, int n, int j, ref float y)
+    private static void Group512(ref float x, ref ushort b, int k, int n, int j, ref float y)
     {
         Vector512<float> a0 = default, a1 = default;
         for (int p = 0; p < k; p++)
         {
             var xv = Vector512.Create(Unsafe.Add(ref x, p));
-            (Vector512<float> w0, Vector512<float> w1) = Widen(Vector512.LoadUnsafe(ref Unsafe.Add(ref b, (nint)p * n + j)));
+            (Vector512<float> w0, Vector512<float> w1) = Unpack(ref Unsafe.Add(ref b, (nint)p * n + j), 0);
             a0 = Vector512.FusedMultiplyAdd(xv, w0, a0);
             a1 = Vector512.FusedMultiplyAdd(xv, w1, a1);
         }
@@ -123,7 +209,10 @@ public static class BFloat16
         a1.StoreUnsafe(ref Unsafe.Add(ref y, j), 16);
     }
 
-    /// <summary>64 columns: 8 accumulators of 8 floats (the 16 ymm registers of AVX2 hold them and the loads), 4 loads of 16 bfloat16 per row.</summary>
+    /// <summary>
+    /// 64 columns (2 groups) with 8 accumulators of 8 floats (the 16 ymm registers of AVX2 hold them and the loads). A
+    /// group's first 8 lanes hold columns 0-7 and 16-23, its next 8 lanes columns 8-15 and 24-31.
+    /// </summary>
     private static void Block256(ref float x, ref ushort b, int k, int n, int j, ref float y)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
@@ -131,18 +220,18 @@ public static class BFloat16
         {
             var xv = Vector256.Create(Unsafe.Add(ref x, p));
             ref ushort row = ref Unsafe.Add(ref b, (nint)p * n + j);
-            (Vector256<float> w0, Vector256<float> w1) = Widen(Vector256.LoadUnsafe(ref row));
-            (Vector256<float> w2, Vector256<float> w3) = Widen(Vector256.LoadUnsafe(ref row, 16));
-            (Vector256<float> w4, Vector256<float> w5) = Widen(Vector256.LoadUnsafe(ref row, 32));
-            (Vector256<float> w6, Vector256<float> w7) = Widen(Vector256.LoadUnsafe(ref row, 48));
-            a0 = Vector256.FusedMultiplyAdd(xv, w0, a0);
-            a1 = Vector256.FusedMultiplyAdd(xv, w1, a1);
-            a2 = Vector256.FusedMultiplyAdd(xv, w2, a2);
-            a3 = Vector256.FusedMultiplyAdd(xv, w3, a3);
-            a4 = Vector256.FusedMultiplyAdd(xv, w4, a4);
-            a5 = Vector256.FusedMultiplyAdd(xv, w5, a5);
-            a6 = Vector256.FusedMultiplyAdd(xv, w6, a6);
-            a7 = Vector256.FusedMultiplyAdd(xv, w7, a7);
+            (Vector256<float> c0, Vector256<float> c16) = Unpack256(ref row, 0);
+            (Vector256<float> c8, Vector256<float> c24) = Unpack256(ref row, 16);
+            (Vector256<float> c32, Vector256<float> c48) = Unpack256(ref row, 32);
+            (Vector256<float> c40, Vector256<float> c56) = Unpack256(ref row, 48);
+            a0 = Vector256.FusedMultiplyAdd(xv, c0, a0);
+            a1 = Vector256.FusedMultiplyAdd(xv, c8, a1);
+            a2 = Vector256.FusedMultiplyAdd(xv, c16, a2);
+            a3 = Vector256.FusedMultiplyAdd(xv, c24, a3);
+            a4 = Vector256.FusedMultiplyAdd(xv, c32, a4);
+            a5 = Vector256.FusedMultiplyAdd(xv, c40, a5);
+            a6 = Vector256.FusedMultiplyAdd(xv, c48, a6);
+            a7 = Vector256.FusedMultiplyAdd(xv, c56, a7);
         }
 
         ref float out0 = ref Unsafe.Add(ref y, j);
@@ -150,18 +239,22 @@ public static class BFloat16
         a4.StoreUnsafe(ref out0, 32); a5.StoreUnsafe(ref out0, 40); a6.StoreUnsafe(ref out0, 48); a7.StoreUnsafe(ref out0, 56);
     }
 
-    private static void Chunk256(ref float x, ref ushort b, int k, int n, int j, ref float y)
+    private static void Group256(ref float x, ref ushort b, int k, int n, int j, ref float y)
     {
-        Vector256<float> a0 = default, a1 = default;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         for (int p = 0; p < k; p++)
         {
             var xv = Vector256.Create(Unsafe.Add(ref x, p));
-            (Vector256<float> w0, Vector256<float> w1) = Widen(Vector256.LoadUnsafe(ref Unsafe.Add(ref b, (nint)p * n + j)));
-            a0 = Vector256.FusedMultiplyAdd(xv, w0, a0);
-            a1 = Vector256.FusedMultiplyAdd(xv, w1, a1);
+            ref ushort row = ref Unsafe.Add(ref b, (nint)p * n + j);
+            (Vector256<float> c0, Vector256<float> c16) = Unpack256(ref row, 0);
+            (Vector256<float> c8, Vector256<float> c24) = Unpack256(ref row, 16);
+            a0 = Vector256.FusedMultiplyAdd(xv, c0, a0);
+            a1 = Vector256.FusedMultiplyAdd(xv, c8, a1);
+            a2 = Vector256.FusedMultiplyAdd(xv, c16, a2);
+            a3 = Vector256.FusedMultiplyAdd(xv, c24, a3);
         }
 
-        a0.StoreUnsafe(ref Unsafe.Add(ref y, j));
-        a1.StoreUnsafe(ref Unsafe.Add(ref y, j), 8);
+        ref float out0 = ref Unsafe.Add(ref y, j);
+        a0.StoreUnsafe(ref out0); a1.StoreUnsafe(ref out0, 8); a2.StoreUnsafe(ref out0, 16); a3.StoreUnsafe(ref out0, 24);
     }
 }
