@@ -43,11 +43,53 @@ internal static class PrecisionHarness
             Console.WriteLine(lines[^1]);
         }
 
+        lines.AddRange(["", "## Accuracy on Fashion-MNIST", ""]);
+        lines.AddRange(Accuracy());
+
         string folder = Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? "");
         Directory.CreateDirectory(folder);
         string path = Path.Combine(folder, "precision.md");
         File.WriteAllLines(path, lines);
         Console.WriteLine(string.Join(Environment.NewLine, lines));
         Console.WriteLine($"wrote {path}");
+    }
+
+    /// <summary>T1 trained as the t1-fashion workload (10 epochs, SGD 0.1, batch 64, seed 1), its 10,000 test images through both predictors.</summary>
+    private static IEnumerable<string> Accuracy()
+    {
+        const string folder = "/usr/share/datasets/fashion-mnist";
+        string Path(string name) => System.IO.Path.Combine(folder, name);
+        if (!File.Exists(Path("train-images-idx3-ubyte.gz")))
+            return [$"Not measured: Fashion-MNIST is not installed ({folder}; apt-get install dataset-fashion-mnist)."];
+        var train = FastNet.Data.IdxReader.ReadDataset(Path("train-images-idx3-ubyte.gz"), Path("train-labels-idx1-ubyte.gz"));
+        var test = FastNet.Data.IdxReader.ReadDataset(Path("t10k-images-idx3-ubyte.gz"), Path("t10k-labels-idx1-ubyte.gz"));
+        Network net = new NetworkBuilder(784).Dense(128, Activation.Relu).Dense(10).Build(seed: 1);
+        new FastNet.Training.Trainer(net, FastNet.Training.Loss.SoftmaxCrossEntropy, new FastNet.Training.Sgd(0.1f), batchSize: 64, seed: 1) { DropLastPartialBatch = true }
+            .Fit(train, epochs: 10);
+        using Predictor fp32 = net.CreatePredictor(), bf16 = net.CreatePredictor(new PredictorOptions { Precision = Precision.BFloat16 });
+        int right32 = 0, right16 = 0, changed = 0;
+        double largest = 0;
+        float[] a = new float[10], b = new float[10];
+        for (int i = 0; i < test.Count; i++)
+        {
+            fp32.Predict(test.Sample(i), a);
+            bf16.Predict(test.Sample(i), b);
+            int c32 = Array.IndexOf(a, a.Max()), c16 = Array.IndexOf(b, b.Max());
+            right32 += c32 == test.Labels[i] ? 1 : 0;
+            right16 += c16 == test.Labels[i] ? 1 : 0;
+            changed += c32 != c16 ? 1 : 0;
+            for (int j = 0; j < 10; j++) largest = Math.Max(largest, Math.Abs(a[j] - b[j]));
+        }
+
+        return
+        [
+            "T1 trained as the t1-fashion workload (10 epochs, SGD 0.1, batch 64, seed 1); the 10,000 test images through both predictors.",
+            "",
+            "| | FP32 | BF16 |",
+            "|---|---:|---:|",
+            $"| test accuracy | {100.0 * right32 / test.Count:F2}% | {100.0 * right16 / test.Count:F2}% |",
+            $"| predictions that differ from FP32 | | {changed} of {test.Count:N0} ({100.0 * changed / test.Count:F2}%) |",
+            $"| largest logit difference | | {largest:G3} |",
+        ];
     }
 }
