@@ -29,6 +29,11 @@ namespace FastNet.Inference;
 /// (GEMV versus the blocked GEMM), so they agree to float rounding (a few ulps), not bit for bit. Each path on
 /// its own is deterministic: the same input gives the same bits on any thread, at any thread count.
 /// </para>
+/// <para>
+/// The model's metadata applies to every call: raw inputs are normalized (<see cref="ModelMetadata.InputNormalization"/>)
+/// and outputs transformed (<see cref="ModelMetadata.OutputTransform"/>). With <see cref="Precision.BFloat16"/> the
+/// weights are rounded to bfloat16 once, here; both paths then compute with those rounded values.
+/// </para>
 /// </remarks>
 public sealed class Predictor : IDisposable
 {
