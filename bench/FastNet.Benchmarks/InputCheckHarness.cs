@@ -48,7 +48,7 @@ internal static class InputCheckHarness
         }
 
         float[] pixels = Inputs(784);
-        double scan = LatencyHarness.Percentile(Enumerable.Range(0, Rounds).Select(_ => MeanMicroseconds(() => NonFinite.IndexOf(pixels), 200_000)).ToArray(), 0.5);
+        double scan = LatencyHarness.Percentile(Enumerable.Range(0, Rounds).Select(_ => LatencyHarness.MeanMicroseconds(() => NonFinite.IndexOf(pixels), 200_000)).ToArray(), 0.5);
         lines.AddRange(["", $"The scan alone (NonFinite.IndexOf over 784 floats, TensorPrimitives.IsFiniteAll): {scan * 1000:F1} ns per call."]);
 
         string folder = Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? "");
@@ -64,8 +64,6 @@ internal static class InputCheckHarness
         var (a, b) = LatencyHarness.AlternatingMedians(checkedCall, uncheckedCall, calls, Rounds);
         return $"| {name} | {a:F3} | {b:F3} | {(a - b) * 1000:F0} | {100 * (a - b) / b:+0.0;-0.0}% |";
     }
-
-    private static double MeanMicroseconds(Action call, int calls) => LatencyHarness.MeanMicroseconds(call, calls);
 
     private static float[] Inputs(int count)
     {

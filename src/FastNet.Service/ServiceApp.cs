@@ -35,6 +35,8 @@ public static class ServiceApp
             builder.Services.AddFastNetPredictor(model, serving =>
             {
                 if (!options.Warmup) serving.WarmupCalls = 0;
+                // /predict checks every input for NaN and infinity before any backend sees it: one scan, not two.
+                serving.PredictorOptions = new FastNet.Inference.PredictorOptions { CheckInputs = false };
                 if (options.Batching)
                     serving.Batching = new MicroBatchingOptions { MaxBatchSize = options.MaxBatch, MaxWait = TimeSpan.FromMilliseconds(options.MaxWaitMs) };
             });
