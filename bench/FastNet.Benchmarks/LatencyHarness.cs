@@ -110,17 +110,27 @@ internal static class LatencyHarness
     /// </summary>
     internal static (double A, double B) AlternatingMedians(Action a, Action b, int calls, int rounds)
     {
-        Warm(a);
-        Warm(b);
-        var ta = new double[rounds];
-        var tb = new double[rounds];
-        for (int r = 0; r < rounds; r++)
-        {
-            if (r % 2 == 0) { ta[r] = MeanMicroseconds(a, calls); tb[r] = MeanMicroseconds(b, calls); }
-            else { tb[r] = MeanMicroseconds(b, calls); ta[r] = MeanMicroseconds(a, calls); }
-        }
+        double[] medians = AlternatingMedians(calls, rounds, a, b);
+        return (medians[0], medians[1]);
+    }
 
-        return (Percentile(ta, 0.5), Percentile(tb, 0.5));
+    /// <summary>
+    /// Each action warmed for 1 s, then <paramref name="rounds"/> rounds that time a run of <paramref name="calls"/> calls of
+    /// each (the order rotating from round to round, so drift and neighbours' noise fall on all alike); per action, the
+    /// median of its rounds' mean microseconds per call.
+    /// </summary>
+    internal static double[] AlternatingMedians(int calls, int rounds, params Action[] actions)
+    {
+        foreach (Action action in actions) Warm(action);
+        double[][] times = actions.Select(_ => new double[rounds]).ToArray();
+        for (int r = 0; r < rounds; r++)
+            for (int i = 0; i < actions.Length; i++)
+            {
+                int which = (r + i) % actions.Length;
+                times[which][r] = MeanMicroseconds(actions[which], calls);
+            }
+
+        return times.Select(t => Percentile(t, 0.5)).ToArray();
     }
 
     internal static double MeanMicroseconds(Action call, int calls)

@@ -11,6 +11,9 @@ namespace FastNet.Benchmarks;
 internal static class PrecisionHarness
 {
     private const int Rounds = 21;
+    private const int Batch = 1024;
+    private static readonly PredictorOptions Bf16 = new() { Precision = Precision.BFloat16 };
+    private static readonly PredictorOptions Int8 = new() { Precision = Precision.Int8 };
 
     public static void Run(string? subfolder)
     {
@@ -26,20 +29,35 @@ internal static class PrecisionHarness
             $"Batch 1, one thread. {Rounds} rounds alternate the two predictors; a round times a run of back-to-back Predict calls " +
             "(after a 1 s warm-up of each) and gives its mean per call; the table shows the medians of the rounds.",
             "",
-            "| model | weights FP32 / BF16 | FP32 (us) | BF16 (us) | BF16 speed-up |",
-            "|---|---:|---:|---:|---:|",
+            "| model | weights FP32 / BF16 / Int8 | FP32 (us) | BF16 (us) | Int8 (us) | BF16 speed-up | Int8 speed-up |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         };
 
         foreach (InferenceModel model in new[] { InferenceModel.T1, InferenceModel.T2 })
         {
             Network net = model.Build();
-            using Predictor fp32 = net.CreatePredictor(), bf16 = net.CreatePredictor(new PredictorOptions { Precision = Precision.BFloat16 });
+            using Predictor fp32 = net.CreatePredictor(), bf16 = net.CreatePredictor(Bf16), int8 = net.CreatePredictor(Int8);
             var rng = new Random(1);
             float[] x = Enumerable.Range(0, model.Widths[0]).Select(_ => (float)rng.NextDouble()).ToArray(), y = new float[model.Widths[^1]];
             int calls = model == InferenceModel.T1 ? 20_000 : 1_000;
-            var (a, b) = LatencyHarness.AlternatingMedians(() => fp32.Predict(x, y), () => bf16.Predict(x, y), calls, Rounds);
+            double[] us = LatencyHarness.AlternatingMedians(calls, Rounds, () => fp32.Predict(x, y), () => bf16.Predict(x, y), () => int8.Predict(x, y));
             long weights = net.Layers.Cast<DenseLayer>().Sum(l => (long)l.Weights.Length);
-            lines.Add($"| {model} | {4 * weights / 1024.0:N0} / {2 * weights / 1024.0:N0} KiB | {a:F3} | {b:F3} | {a / b:F2}x |");
+            lines.Add($"| {model} | {4 * weights / 1024.0:N0} / {2 * weights / 1024.0:N0} / {weights / 1024.0:N0} KiB | {us[0]:F3} | {us[1]:F3} | {us[2]:F3} | {us[0] / us[1]:F2}x | {us[0] / us[2]:F2}x |");
+            Console.WriteLine(lines[^1]);
+        }
+
+        lines.AddRange(["", $"## Batch {Batch}, one thread (I2)", "",
+            $"PredictBatch of {Batch} inputs with maxThreads 1; {Rounds} alternating rounds as above, medians; samples per second.", "",
+            "| model | FP32 | Int8 | Int8 / FP32 |", "|---|---:|---:|---:|"]);
+        foreach (InferenceModel model in new[] { InferenceModel.T1, InferenceModel.T2 })
+        {
+            Network net = model.Build();
+            using Predictor fp32 = net.CreatePredictor(), int8 = net.CreatePredictor(Int8);
+            float[] x = Enumerable.Range(0, Batch * model.Widths[0]).Select(i => (float)new Random(i).NextDouble()).ToArray();
+            float[] y = new float[Batch * model.Widths[^1]];
+            int calls = model == InferenceModel.T1 ? 20 : 2;
+            double[] us = LatencyHarness.AlternatingMedians(calls, Rounds, () => fp32.PredictBatch(x, y, maxThreads: 1), () => int8.PredictBatch(x, y, maxThreads: 1));
+            lines.Add($"| {model} | {Batch / us[0] * 1e6:N0} | {Batch / us[1] * 1e6:N0} | {us[0] / us[1]:F2}x |");
             Console.WriteLine(lines[^1]);
         }
 
@@ -54,7 +72,7 @@ internal static class PrecisionHarness
         Console.WriteLine($"wrote {path}");
     }
 
-    /// <summary>T1 trained as the t1-fashion workload (10 epochs, SGD 0.1, batch 64, seed 1), its 10,000 test images through both predictors.</summary>
+    /// <summary>T1 trained as the t1-fashion workload (10 epochs, SGD 0.1, batch 64, seed 1), its 10,000 test images through each predictor.</summary>
     private static IEnumerable<string> Accuracy()
     {
         const string folder = "/usr/share/datasets/fashion-mnist";
@@ -66,30 +84,45 @@ internal static class PrecisionHarness
         Network net = new NetworkBuilder(784).Dense(128, Activation.Relu).Dense(10).Build(seed: 1);
         new FastNet.Training.Trainer(net, FastNet.Training.Loss.SoftmaxCrossEntropy, new FastNet.Training.Sgd(0.1f), batchSize: 64, seed: 1) { DropLastPartialBatch = true }
             .Fit(train, epochs: 10);
-        using Predictor fp32 = net.CreatePredictor(), bf16 = net.CreatePredictor(new PredictorOptions { Precision = Precision.BFloat16 });
-        int right32 = 0, right16 = 0, changed = 0;
-        double largest = 0;
-        float[] a = new float[10], b = new float[10];
-        for (int i = 0; i < test.Count; i++)
-        {
-            fp32.Predict(test.Sample(i), a);
-            bf16.Predict(test.Sample(i), b);
-            int c32 = Array.IndexOf(a, a.Max()), c16 = Array.IndexOf(b, b.Max());
-            right32 += c32 == test.Labels[i] ? 1 : 0;
-            right16 += c16 == test.Labels[i] ? 1 : 0;
-            changed += c32 != c16 ? 1 : 0;
-            for (int j = 0; j < 10; j++) largest = Math.Max(largest, Math.Abs(a[j] - b[j]));
-        }
-
         return
         [
-            "T1 trained as the t1-fashion workload (10 epochs, SGD 0.1, batch 64, seed 1); the 10,000 test images through both predictors.",
+            "T1 trained as the t1-fashion workload (10 epochs, SGD 0.1, batch 64, seed 1); the 10,000 test images through each predictor.",
             "",
-            "| | FP32 | BF16 |",
-            "|---|---:|---:|",
-            $"| test accuracy | {100.0 * right32 / test.Count:F2}% | {100.0 * right16 / test.Count:F2}% |",
-            $"| predictions that differ from FP32 | | {changed} of {test.Count:N0} ({100.0 * changed / test.Count:F2}%) |",
-            $"| largest logit difference | | {largest:G3} |",
+            .. AccuracyTable(net, test),
+        ];
+    }
+
+    /// <summary>Test accuracy of FP32, BF16 and Int8 predictors of <paramref name="net"/>, and how far BF16 and Int8 are from FP32.</summary>
+    internal static IEnumerable<string> AccuracyTable(Network net, FastNet.Data.Dataset test)
+    {
+        using Predictor fp32 = net.CreatePredictor(), bf16 = net.CreatePredictor(Bf16), int8 = net.CreatePredictor(Int8);
+        Predictor[] predictors = [fp32, bf16, int8];
+        int outputs = net.OutputSize;
+        var right = new int[3];
+        var changed = new int[3];
+        var largest = new double[3];
+        float[][] y = [new float[outputs], new float[outputs], new float[outputs]];
+        for (int i = 0; i < test.Count; i++)
+        {
+            for (int p = 0; p < 3; p++)
+            {
+                predictors[p].Predict(test.Sample(i), y[p]);
+                int predicted = Array.IndexOf(y[p], y[p].Max());
+                right[p] += predicted == test.Labels[i] ? 1 : 0;
+                changed[p] += predicted != Array.IndexOf(y[0], y[0].Max()) ? 1 : 0;
+                for (int j = 0; j < outputs; j++) largest[p] = Math.Max(largest[p], Math.Abs(y[p][j] - y[0][j]));
+            }
+        }
+
+        string Share(int p) => $"{changed[p]} of {test.Count:N0} ({100.0 * changed[p] / test.Count:F2}%)";
+        return
+        [
+            "| | FP32 | BF16 | Int8 |",
+            "|---|---:|---:|---:|",
+            $"| test accuracy | {100.0 * right[0] / test.Count:F2}% | {100.0 * right[1] / test.Count:F2}% | {100.0 * right[2] / test.Count:F2}% |",
+            $"| difference from FP32 (points) | | {100.0 * (right[1] - right[0]) / test.Count:+0.00;-0.00;0.00} | {100.0 * (right[2] - right[0]) / test.Count:+0.00;-0.00;0.00} |",
+            $"| predictions that differ from FP32 | | {Share(1)} | {Share(2)} |",
+            $"| largest output difference | | {largest[1]:G3} | {largest[2]:G3} |",
         ];
     }
 }

@@ -1,6 +1,6 @@
 namespace FastNet.Inference;
 
-/// <summary>How a predictor stores its weights (<see cref="PredictorOptions.Precision"/>). Arithmetic is float32 in every case.</summary>
+/// <summary>How a predictor stores its weights (<see cref="PredictorOptions.Precision"/>). Arithmetic is float32, except the integer products of <see cref="Int8"/>.</summary>
 public enum Precision
 {
     /// <summary>Weights as trained, float32.</summary>
@@ -13,4 +13,14 @@ public enum Precision
     /// GRU layer is refused.
     /// </summary>
     BFloat16 = 1,
+
+    /// <summary>
+    /// Dense weights quantized to int8, symmetric per output (scale = largest |weight| of the output / 127); each
+    /// layer's input row quantized when it arrives, to 7 bits over the row's own range (with a zero point); products
+    /// summed exactly in int32, then scaled back to float32, where bias and activation apply. A quarter of the weight
+    /// bytes, and integer dot-product instructions (AVX-VNNI, AVX-512BW, AVX2; scalar elsewhere) that all give the same
+    /// bits. Batch calls run the same per-row arithmetic, so a row's result does not depend on its batch or on the
+    /// thread count. Dense layers only so far: a network with a GRU layer is refused.
+    /// </summary>
+    Int8 = 2,
 }

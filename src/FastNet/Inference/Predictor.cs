@@ -47,17 +47,23 @@ public sealed class Predictor : IDisposable
     private readonly InputNormalization? _normalization;
     private readonly OutputTransform _outputTransform;
     private readonly Bf16Dense[]? _bf16;   // with Precision.BFloat16: each dense layer's weights in bfloat16
+    private readonly Int8Dense[]? _int8;   // with Precision.Int8: each dense layer quantized
     private volatile bool _disposed;
 
     /// <summary>A dense layer for the bfloat16 batch-1 path: weights [inputs x outputs] in bfloat16 (<see cref="BFloat16.PackRows"/>), the rest as trained.</summary>
     private sealed record Bf16Dense(ushort[] Weights, int Inputs, int Outputs, float[] Biases, Activation Activation);
 
-    /// <summary>What one thread uses for calls of up to <c>rows</c> inputs: a workspace, a normalized copy of the inputs, a row of scratch.</summary>
-    private sealed class ThreadState(Network network, int rows, bool normalizes)
+    /// <summary>
+    /// What one thread uses for calls of up to <c>rows</c> inputs: a workspace, a normalized copy of the inputs, a row of
+    /// scratch, and with Int8 layers the job that runs them (one quantized row per task).
+    /// </summary>
+    private sealed class ThreadState(Network network, int rows, bool normalizes, Int8Dense[]? int8)
     {
         public readonly Workspace Workspace = new(network, rows, forTraining: false);
         public readonly float[] NormalizedInputs = normalizes ? new float[rows * network.InputSize] : [];
         public readonly float[] Row = new float[network.OutputSize];
+        public readonly Int8BatchJob? Int8 = int8 is null ? null
+            : new Int8BatchJob(rows == 1 ? 1 : Environment.ProcessorCount, int8.Max(layer => layer.QuantizedRowBytes));
     }
 
     internal Predictor(Network network, PredictorOptions? options = null)
@@ -68,11 +74,12 @@ public sealed class Predictor : IDisposable
         _network = network.Clone();
         if (!Enum.IsDefined(Options.Precision)) throw new ArgumentOutOfRangeException(nameof(options), Options.Precision, "Unknown precision.");
         if (Options.Precision == Precision.BFloat16) _bf16 = RoundToBFloat16(_network);
+        if (Options.Precision == Precision.Int8) _int8 = QuantizeToInt8(_network);
         _network.Freeze();   // private and never written again: layers may precompute (a GRU's transposed weights)
         _normalization = _network.Metadata.InputNormalization;
         _outputTransform = _network.Metadata.OutputTransform;
-        _single = new ThreadLocal<ThreadState>(() => new ThreadState(_network, 1, _normalization is not null));
-        _batch = new ThreadLocal<ThreadState>(() => new ThreadState(_network, BatchBlock, _normalization is not null));
+        _single = new ThreadLocal<ThreadState>(() => new ThreadState(_network, 1, _normalization is not null, _int8));
+        _batch = new ThreadLocal<ThreadState>(() => new ThreadState(_network, BatchBlock, _normalization is not null, _int8));
     }
 
     /// <summary>
@@ -90,6 +97,20 @@ public sealed class Predictor : IDisposable
             Span<float> rounded = dense.Weights;
             for (int i = 0; i < rounded.Length; i++) rounded[i] = BFloat16.ToSingle(BFloat16.FromSingle(rounded[i]));
             layers[l] = new Bf16Dense(packed, dense.Inputs, dense.Outputs, dense.Biases.ToArray(), dense.Activation);
+        }
+
+        return layers;
+    }
+
+    /// <summary>Every layer quantized to int8 (<see cref="Int8Dense"/>); the network's float32 weights stay as they are, unused.</summary>
+    private static Int8Dense[] QuantizeToInt8(Network network)
+    {
+        var layers = new Int8Dense[network.Layers.Count];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            if (network.Layers[l] is not DenseLayer dense)
+                throw new NotSupportedException($"Precision.Int8 covers dense layers; layer {l} is a {network.Layers[l].GetType().Name}. Use Precision.Float32 for this network.");
+            layers[l] = Int8Dense.Quantize(dense);
         }
 
         return layers;
@@ -164,9 +185,23 @@ public sealed class Predictor : IDisposable
         Guard.SameLength(input.Length, InputSize, nameof(input), nameof(InputSize));
         if (_checkInputs) NonFinite.ThrowIfAny(input, InputSize, nameof(input), "feature");
         input = Normalize(state, input);
-        ReadOnlySpan<float> output = _bf16 is null ? _network.Forward(state.Workspace, input, 1, maxThreads: 1) : ForwardBFloat16(state.Workspace, input);
+        ReadOnlySpan<float> output = _bf16 is null ? Forward(state, input, 1, maxThreads: 1) : ForwardBFloat16(state.Workspace, input);
         CheckOutputs(output, 0);
         return output;
+    }
+
+    /// <summary>The forward pass of <paramref name="rows"/> normalized inputs in float32 or, for Int8, layer by layer through the thread's job.</summary>
+    private ReadOnlySpan<float> Forward(ThreadState state, ReadOnlySpan<float> x, int rows, int maxThreads)
+    {
+        if (_int8 is null) return _network.Forward(state.Workspace, x, rows, maxThreads);
+        for (int l = 0; l < _int8.Length; l++)
+        {
+            Span<float> y = state.Workspace.Output(l, rows);
+            state.Int8!.Run(_int8[l], x, y, rows, maxThreads);
+            x = y;
+        }
+
+        return x;
     }
 
     /// <summary>The batch-1 forward pass over bfloat16 weights: per layer y = act(x W + b), into the workspace's outputs.</summary>
@@ -248,7 +283,7 @@ public sealed class Predictor : IDisposable
             ReadOnlySpan<float> blockInputs = inputs.Slice(first * d, rows * d);
             // Checked block by block, just before the GEMM reads the same rows: they are then in cache for it.
             if (_checkInputs) NonFinite.ThrowIfAny(blockInputs, d, nameof(inputs), "feature", first);
-            ReadOnlySpan<float> block = _network.Forward(state.Workspace, Normalize(state, blockInputs), rows, maxThreads);
+            ReadOnlySpan<float> block = Forward(state, Normalize(state, blockInputs), rows, maxThreads);
             CheckOutputs(block, first);
             Span<float> blockOutputs = outputs.Slice(first * o, rows * o);
             block.CopyTo(blockOutputs);

@@ -14,6 +14,6 @@ public sealed record PredictorOptions
     /// </summary>
     public bool CheckInputs { get; init; } = true;
 
-    /// <summary>How the predictor stores weights: <see cref="Precision.Float32"/> (the default) or <see cref="Precision.BFloat16"/>.</summary>
+    /// <summary>How the predictor stores weights: <see cref="Precision.Float32"/> (the default), <see cref="Precision.BFloat16"/> or <see cref="Precision.Int8"/>.</summary>
     public Precision Precision { get; init; } = Precision.Float32;
 }

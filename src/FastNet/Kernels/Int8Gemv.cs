@@ -1,0 +1,200 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FastNet.Kernels;
+
+/// <summary>Which instructions multiply int8 rows (<see cref="Int8Gemv.Path"/>).</summary>
+internal enum Int8Path
+{
+    /// <summary>Scalar int32 arithmetic: any CPU.</summary>
+    Portable,
+
+    /// <summary>vpmaddubsw (u8 x s8 pairs to int16) then vpmaddwd by ones (int16 pairs to int32), 256-bit.</summary>
+    Avx2,
+
+    /// <summary>The same as <see cref="Avx2"/> on 512-bit registers.</summary>
+    Avx512BW,
+
+    /// <summary>vpdpbusd (4 u8 x s8 products added to int32 in one instruction), 256-bit VEX (AVX-VNNI).</summary>
+    AvxVnni,
+}
+
+/// <summary>
+/// y = x W + b for one row of 7-bit quantized inputs (<see cref="Int8Activations"/>) and int8 weights
+/// (<see cref="Int8Matrix"/>): exact int32 sums, then one float32 scaling per output.
+/// </summary>
+/// <remarks>
+/// With x ~ s_x (q_x - z) and W[., j] ~ s_j q_w[., j]:
+/// y_j = s_x s_j (sum_i q_x[i] q_w[i, j] - z sum_i q_w[i, j]) + b_j. The integer part is exact on every path (no
+/// product pair can saturate int16, see <see cref="Int8Activations"/>; no sum can overflow int32, see
+/// <see cref="Int8Matrix.MaxInputs"/>), and the scaling is the same float32 operations on every path, so all paths give
+/// the same bits.
+/// </remarks>
+internal static class Int8Gemv
+{
+    /// <summary>The path this process uses: AVX-VNNI where the CPU has it, else the widest multiply-add pair.</summary>
+    public static readonly Int8Path Path =
+        AvxVnni.IsSupported ? Int8Path.AvxVnni
+        : Avx512BW.IsSupported ? Int8Path.Avx512BW
+        : Avx2.IsSupported ? Int8Path.Avx2
+        : Int8Path.Portable;
+
+    /// <summary>Whether this CPU (and the runtime's settings) can run <paramref name="path"/>.</summary>
+    public static bool IsSupported(Int8Path path) => path switch
+    {
+        Int8Path.AvxVnni => AvxVnni.IsSupported,
+        Int8Path.Avx512BW => Avx512BW.IsSupported,
+        Int8Path.Avx2 => Avx2.IsSupported,
+        _ => true,
+    };
+
+    /// <summary>
+    /// y[j] = (float)(sum_i q[i] W[i, j] - zeroPoint * ColumnSums[j]) * (scale * Scales[j]) + bias[j] (one fused
+    /// multiply-add), for j &lt; n. <paramref name="q"/> holds QuadRows * 4 levels (the padding zero).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
+    public static void MultiplyRow(ReadOnlySpan<byte> q, float scale, int zeroPoint, Int8Matrix w, ReadOnlySpan<float> bias, Span<float> y) =>
+        MultiplyRow(q, scale, zeroPoint, w, bias, y, Path);
+
+    /// <summary><see cref="MultiplyRow(ReadOnlySpan{byte}, float, int, Int8Matrix, ReadOnlySpan{float}, Span{float})"/> on a given path (tests compare them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MultiplyRow(ReadOnlySpan<byte> q, float scale, int zeroPoint, Int8Matrix w, ReadOnlySpan<float> bias, Span<float> y, Int8Path path)
+    {
+        int quads = w.QuadRows, n = w.Outputs;
+        Guard.MinLength(q.Length, quads * 4, nameof(q));
+        Guard.MinLength(bias.Length, n, nameof(bias));
+        Guard.MinLength(y.Length, n, nameof(y));
+        Span<int> sums = stackalloc int[Int8Matrix.PanelColumns];
+        ref byte qr = ref MemoryMarshal.GetReference(q);
+        ref byte panel = ref MemoryMarshal.GetArrayDataReference(w.Packed);
+        for (int j = 0; j < n; j += Int8Matrix.PanelColumns)
+        {
+            ref int s = ref MemoryMarshal.GetReference(sums);
+            switch (path)
+            {
+                case Int8Path.AvxVnni: PanelVnni(ref qr, ref panel, quads, ref s); break;
+                case Int8Path.Avx512BW: Panel512(ref qr, ref panel, quads, ref s); break;
+                case Int8Path.Avx2: Panel256(ref qr, ref panel, quads, ref s); break;
+                default: PanelScalar(ref qr, ref panel, quads, ref s); break;
+            }
+
+            int columns = Math.Min(Int8Matrix.PanelColumns, n - j);
+            Dequantize(sums.Slice(0, columns), scale, zeroPoint, w.ColumnSums.AsSpan(j, columns), w.Scales.AsSpan(j, columns),
+                bias.Slice(j, columns), y.Slice(j, columns));
+            panel = ref Unsafe.Add(ref panel, quads * Int8Matrix.QuadRowBytes);
+        }
+    }
+
+    /// <summary>y = (float)(sums - z * columnSums) * (scale * scales) + bias, fused: the same operations 8 lanes at a time and one by one.</summary>
+    private static void Dequantize(ReadOnlySpan<int> sums, float scale, int zeroPoint, ReadOnlySpan<int> columnSums,
+        ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var s = Vector256.Create(scale);
+            var z = Vector256.Create(zeroPoint);
+            for (; j + 8 <= y.Length; j += 8)
+            {
+                Vector256<int> exact = Vector256.Create(sums.Slice(j, 8)) - z * Vector256.Create(columnSums.Slice(j, 8));
+                Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(exact), s * Vector256.Create(scales.Slice(j, 8)), Vector256.Create(bias.Slice(j, 8)))
+                    .CopyTo(y.Slice(j, 8));
+            }
+        }
+
+        for (; j < y.Length; j++)
+            y[j] = MathF.FusedMultiplyAdd(sums[j] - zeroPoint * columnSums[j], scale * scales[j], bias[j]);
+    }
+
+    /// <summary>The 4 levels q[4r .. 4r+3] in every 32-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Quad(ref byte q, int r) => Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref q, 4 * r));
+
+    /// <summary>One panel's 64 sums with vpdpbusd: 8 accumulators of 8 columns, one instruction per 32 products.</summary>
+    private static void PanelVnni(ref byte q, ref byte panel, int quads, ref int sums)
+    {
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int r = 0; r < quads; r++)
+        {
+            Vector256<byte> x = Vector256.Create(Quad(ref q, r)).AsByte();
+            ref sbyte w = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref panel, r * Int8Matrix.QuadRowBytes));
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, Vector256.LoadUnsafe(ref w));
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, Vector256.LoadUnsafe(ref w, 32));
+            a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, Vector256.LoadUnsafe(ref w, 64));
+            a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, Vector256.LoadUnsafe(ref w, 96));
+            a4 = AvxVnni.MultiplyWideningAndAdd(a4, x, Vector256.LoadUnsafe(ref w, 128));
+            a5 = AvxVnni.MultiplyWideningAndAdd(a5, x, Vector256.LoadUnsafe(ref w, 160));
+            a6 = AvxVnni.MultiplyWideningAndAdd(a6, x, Vector256.LoadUnsafe(ref w, 192));
+            a7 = AvxVnni.MultiplyWideningAndAdd(a7, x, Vector256.LoadUnsafe(ref w, 224));
+        }
+
+        a0.StoreUnsafe(ref sums); a1.StoreUnsafe(ref sums, 8); a2.StoreUnsafe(ref sums, 16); a3.StoreUnsafe(ref sums, 24);
+        a4.StoreUnsafe(ref sums, 32); a5.StoreUnsafe(ref sums, 40); a6.StoreUnsafe(ref sums, 48); a7.StoreUnsafe(ref sums, 56);
+    }
+
+    /// <summary>4 u8 x s8 products summed into each int32 lane without VNNI: pairs into int16 (never saturating here), pairs of those into int32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> DotQuads(Vector512<byte> x, Vector512<sbyte> w) =>
+        Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, w), Vector512<short>.One);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> DotQuads(Vector256<byte> x, Vector256<sbyte> w) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, w), Vector256<short>.One);
+
+    /// <summary>One panel's 64 sums on AVX-512BW: 4 accumulators of 16 columns.</summary>
+    private static void Panel512(ref byte q, ref byte panel, int quads, ref int sums)
+    {
+        Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int r = 0; r < quads; r++)
+        {
+            Vector512<byte> x = Vector512.Create(Quad(ref q, r)).AsByte();
+            ref sbyte w = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref panel, r * Int8Matrix.QuadRowBytes));
+            a0 += DotQuads(x, Vector512.LoadUnsafe(ref w));
+            a1 += DotQuads(x, Vector512.LoadUnsafe(ref w, 64));
+            a2 += DotQuads(x, Vector512.LoadUnsafe(ref w, 128));
+            a3 += DotQuads(x, Vector512.LoadUnsafe(ref w, 192));
+        }
+
+        a0.StoreUnsafe(ref sums); a1.StoreUnsafe(ref sums, 16); a2.StoreUnsafe(ref sums, 32); a3.StoreUnsafe(ref sums, 48);
+    }
+
+    /// <summary>One panel's 64 sums on AVX2: 8 accumulators of 8 columns.</summary>
+    private static void Panel256(ref byte q, ref byte panel, int quads, ref int sums)
+    {
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int r = 0; r < quads; r++)
+        {
+            Vector256<byte> x = Vector256.Create(Quad(ref q, r)).AsByte();
+            ref sbyte w = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref panel, r * Int8Matrix.QuadRowBytes));
+            a0 += DotQuads(x, Vector256.LoadUnsafe(ref w));
+            a1 += DotQuads(x, Vector256.LoadUnsafe(ref w, 32));
+            a2 += DotQuads(x, Vector256.LoadUnsafe(ref w, 64));
+            a3 += DotQuads(x, Vector256.LoadUnsafe(ref w, 96));
+            a4 += DotQuads(x, Vector256.LoadUnsafe(ref w, 128));
+            a5 += DotQuads(x, Vector256.LoadUnsafe(ref w, 160));
+            a6 += DotQuads(x, Vector256.LoadUnsafe(ref w, 192));
+            a7 += DotQuads(x, Vector256.LoadUnsafe(ref w, 224));
+        }
+
+        a0.StoreUnsafe(ref sums); a1.StoreUnsafe(ref sums, 8); a2.StoreUnsafe(ref sums, 16); a3.StoreUnsafe(ref sums, 24);
+        a4.StoreUnsafe(ref sums, 32); a5.StoreUnsafe(ref sums, 40); a6.StoreUnsafe(ref sums, 48); a7.StoreUnsafe(ref sums, 56);
+    }
+
+    /// <summary>One panel's 64 sums in scalar int32 arithmetic.</summary>
+    private static void PanelScalar(ref byte q, ref byte panel, int quads, ref int sums)
+    {
+        for (int c = 0; c < Int8Matrix.PanelColumns; c++)
+        {
+            int sum = 0;
+            for (int r = 0; r < quads; r++)
+            {
+                ref byte w = ref Unsafe.Add(ref panel, r * Int8Matrix.QuadRowBytes + 4 * c);
+                for (int t = 0; t < 4; t++) sum += Unsafe.Add(ref q, 4 * r + t) * (sbyte)Unsafe.Add(ref w, t);
+            }
+
+            Unsafe.Add(ref sums, c) = sum;
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using FastNet.Inference;
+using FastNet.Tests.Data;
+using FastNet.Tests.Training;
+using FastNet.Threading;
+using FastNet.Training;
+
+namespace FastNet.Tests.Inference;
+
+/// <summary>Precision.Int8: the predictor against a double-precision model of the quantization, against FP32, and on real data.</summary>
+public sealed class PredictorInt8Tests
+{
+    private static readonly PredictorOptions Int8 = new() { Precision = Precision.Int8 };
+
+    private static Network Net() => new NetworkBuilder(37).Dense(70, Activation.Relu).Dense(33, Activation.Tanh).Dense(129, Activation.LeakyRelu).Dense(10).Build(seed: 3);
+
+    /// <summary>
+    /// The documented quantization in double, from the definitions: per output column scale_j = max |w| / 127 and
+    /// q_w = round(w / scale_j); per input row [lo, hi] = [min(0, min x), max(0, max x)], s = (hi - lo) / 127,
+    /// z = round(-lo / s), q_x = clamp(round(x / s) + z, 0, 127); y = s scale_j sum (q_x - z) q_w + b, then the activation.
+    /// </summary>
+    private static double[] Reference(Network net, float[] input)
+    {
+        double[] x = Array.ConvertAll(input, v => (double)v);
+        foreach (DenseLayer layer in net.Layers.Cast<DenseLayer>())
+        {
+            int k = layer.Inputs, n = layer.Outputs;
+            double lo = Math.Min(0, x.Min()), hi = Math.Max(0, x.Max());
+            double s = hi > lo ? (hi - lo) / 127 : 1;
+            double z = Math.Round(-lo / s, MidpointRounding.ToEven);
+            double[] qx = x.Select(v => Math.Clamp(Math.Round(v / s, MidpointRounding.ToEven) + z, 0, 127)).ToArray();
+            var y = new double[n];
+            for (int j = 0; j < n; j++)
+            {
+                double largest = Enumerable.Range(0, k).Max(i => Math.Abs((double)layer.Weights[i * n + j]));
+                double scale = largest > 0 ? largest / 127 : 1;
+                double sum = 0;
+                for (int i = 0; i < k; i++) sum += (qx[i] - z) * Math.Round(layer.Weights[i * n + j] / scale, MidpointRounding.ToEven);
+                y[j] = ReferenceNetwork.Activate(layer.Activation, s * scale * sum + layer.Biases[j]);
+            }
+
+            x = y;
+        }
+
+        return x;
+    }
+
+    [Fact]
+    public void BatchOneFollowsTheDocumentedQuantizationAndStaysNearFloat32()
+    {
+        Network net = Net();
+        using Predictor int8 = net.CreatePredictor(Int8), fp32 = net.CreatePredictor();
+        var rng = new Random(4);
+        float[] y = new float[10], exact = new float[10];
+        double worst = 0;
+        for (int trial = 0; trial < 50; trial++)
+        {
+            float[] x = TestData.Uniform(rng, 37, -2f, 2f);
+            double[] expected = Reference(net, x);
+            int8.Predict(x, y);
+            fp32.Predict(x, exact);
+            // float32 scaling against double can move a value across a rounding boundary of the next layer's levels
+            // now and then: one level of one input, a small fraction of the output's scale.
+            for (int j = 0; j < 10; j++) Assert.Equal(expected[j], y[j], 1e-3 + 1e-3 * Math.Abs(expected[j]));
+            for (int j = 0; j < 10; j++) worst = Math.Max(worst, Math.Abs(y[j] - exact[j]) / (1 + Math.Abs(exact[j])));
+        }
+
+        // Four layers of 7-bit inputs and int8 weights: a few percent of quantization error, where a wrong result is far off.
+        Assert.True(worst < 0.15, $"Int8 is {worst:G3} (relative) from float32");
+        Assert.True(worst > 0, "Int8 gave exactly the float32 outputs: nothing was quantized");
+    }
+
+    [Fact]
+    public void BatchesGiveEveryRowTheBitsOfItsBatchOneCallAtAnyThreadCount()
+    {
+        Network net = Net();
+        using Predictor predictor = net.CreatePredictor(Int8);
+        const int count = 600;   // more than one block of 256
+        float[] x = TestData.Uniform(new Random(5), count * 37, -2f, 2f);
+        float[] one = new float[count * 10], serial = new float[count * 10], parallel = new float[count * 10];
+        for (int r = 0; r < count; r++) predictor.Predict(x.AsSpan(r * 37, 37), one.AsSpan(r * 10, 10));
+        predictor.PredictBatch(x, serial, maxThreads: 1);
+        predictor.PredictBatch(x, parallel, maxThreads: -1);
+        Assert.Equal(one, serial);
+        Assert.Equal(one, parallel);
+    }
+
+    [Fact]
+    public void CallsAllocateNothingAndGruNetworksAreRefused()
+    {
+        using Predictor predictor = Net().CreatePredictor(Int8);
+        float[] x = TestData.Uniform(new Random(6), 64 * 37), y = new float[64 * 10];
+        predictor.Predict(x.AsSpan(0, 37), y.AsSpan(0, 10));
+        predictor.PredictBatch(x, y);
+        Assert.Equal(0, TestData.AllocatedBytes(() =>
+        {
+            for (int i = 0; i < 100; i++) predictor.Predict(x.AsSpan(0, 37), y.AsSpan(0, 10));
+            predictor.PredictBatch(x, y);
+        }, WorkerPool.Shared.WorkerAllocatedBytes));
+
+        Network gru = new NetworkBuilder(12).Gru(4, steps: 3).Dense(2).Build();
+        Assert.Contains("layer 0 is a GruLayer", Assert.Throws<NotSupportedException>(() => gru.CreatePredictor(Int8)).Message);
+    }
+
+    [Fact]
+    public void NonFiniteResultsAreReportedNotHidden()
+    {
+        Network net = new NetworkBuilder(4).Dense(3).Build(seed: 1);
+        net.Layers[0].Parameters[0] = 3e38f;
+        net.Layers[0].Parameters[3] = 3e38f;   // weights (0, 0) and (1, 0): their sum overflows float32
+        using Predictor predictor = net.CreatePredictor(Int8);
+        Assert.Throws<ArithmeticException>(() => predictor.Predict([1f, 1f, 0f, 0f], new float[3]));
+        using Predictor unchecked_ = net.CreatePredictor(Int8 with { CheckInputs = false });
+        Assert.Throws<ArithmeticException>(() => unchecked_.Predict([float.NaN, 1f, 0f, 0f], new float[3]));
+    }
+
+    /// <summary>T1 trained on Fashion-MNIST as the t1-fashion workload does: Int8 within 0.3 points of float32 (the bar).</summary>
+    [SkippableFact]
+    public void OnFashionMnistInt8KeepsTheAccuracyOfFloat32()
+    {
+        var (train, test) = FashionMnist.LoadOrSkip();
+        Network net = new NetworkBuilder(784).Dense(128, Activation.Relu).Dense(10).Build(seed: 1);
+        new Trainer(net, Loss.SoftmaxCrossEntropy, new Sgd(0.1f), batchSize: 64, seed: 1) { DropLastPartialBatch = true }.Fit(train, epochs: 10);
+        using Predictor fp32 = net.CreatePredictor(), int8 = net.CreatePredictor(Int8);
+        float[] a = new float[test.Count * 10], b = new float[test.Count * 10];
+        fp32.PredictBatch(test.Features, a);
+        int8.PredictBatch(test.Features, b);
+        int right32 = 0, right8 = 0, changed = 0;
+        for (int i = 0; i < test.Count; i++)
+        {
+            int c32 = TensorIndexOfMax(a.AsSpan(i * 10, 10)), c8 = TensorIndexOfMax(b.AsSpan(i * 10, 10));
+            right32 += c32 == test.Labels[i] ? 1 : 0;
+            right8 += c8 == test.Labels[i] ? 1 : 0;
+            changed += c32 != c8 ? 1 : 0;
+        }
+
+        double points = 100.0 * Math.Abs(right32 - right8) / test.Count;
+        Console.WriteLine($"Fashion-MNIST T1: FP32 {100.0 * right32 / test.Count:F2}%, Int8 {100.0 * right8 / test.Count:F2}%, {changed} of {test.Count} predictions changed");
+        Assert.True(points <= 0.3, $"Int8 accuracy differs from FP32 by {points:F2} points");
+        Assert.True(changed > 0, "no prediction changed: the Int8 predictor did not quantize");
+    }
+
+    private static int TensorIndexOfMax(ReadOnlySpan<float> values) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values);
+}
