@@ -1,3 +1,4 @@
+using FastNet.Kernels;
 using FastNet.Threading;
 
 namespace FastNet.Inference;
@@ -13,12 +14,15 @@ internal sealed unsafe class Int8BatchJob(int maxTasks, int rowBytes) : IParalle
     /// <summary>Rows below which one more task costs more (waking a worker) than it saves.</summary>
     private const int MinRowsPerTask = 8;
 
-    private readonly byte[] _quantized = new byte[maxTasks * rowBytes];
+    private readonly byte[] _quantized = new byte[maxTasks * Int8Gemv.RowBlock * rowBytes];
     private Int8Dense? _layer;
     private float* _x;
     private float* _y;
     private int _rows;
     private int _tasks;
+
+    /// <summary>Quantized rows per task: a block of <see cref="Int8Gemv.RowBlock"/>.</summary>
+    private int TaskBytes => Int8Gemv.RowBlock * rowBytes;
 
     /// <summary>y = layer(x) for <paramref name="rows"/> rows, on up to <paramref name="maxThreads"/> threads (-1: every core).</summary>
     public void Run(Int8Dense layer, ReadOnlySpan<float> x, Span<float> y, int rows, int maxThreads)
@@ -49,6 +53,6 @@ internal sealed unsafe class Int8BatchJob(int maxTasks, int rowBytes) : IParalle
         Int8Dense layer = _layer!;
         var x = new ReadOnlySpan<float>(_x, _rows * layer.Inputs);
         var y = new Span<float>(_y, _rows * layer.Outputs);
-        layer.Forward(x, y, _rows * task / _tasks, _rows * (task + 1) / _tasks, _quantized.AsSpan(task * rowBytes, rowBytes));
+        layer.Forward(x, y, _rows * task / _tasks, _rows * (task + 1) / _tasks, _quantized.AsSpan(task * TaskBytes, TaskBytes));
     }
 }

@@ -28,15 +28,44 @@ internal sealed class Int8Dense(Int8Matrix weights, float[] biases, Activation a
     public static Int8Dense Quantize(DenseLayer layer) =>
         new(Int8Matrix.Quantize(layer.Weights, layer.Inputs, layer.Outputs), layer.Biases.ToArray(), layer.Activation);
 
-    /// <summary>Rows <paramref name="first"/> .. <paramref name="end"/>-1 of x [rows x Inputs] into y [rows x Outputs]; <paramref name="quantized"/> holds one quantized row.</summary>
+    /// <summary>
+    /// Rows <paramref name="first"/> .. <paramref name="end"/>-1 of x [rows x Inputs] into y [rows x Outputs]; <paramref name="quantized"/>
+    /// holds <see cref="Int8Gemv.RowBlock"/> quantized rows. Rows go in blocks of that many, the rest one by one (the
+    /// same bits either way). A row holding NaN or infinity gives a row of NaN (whatever the activation), so a bad
+    /// input always reaches the outputs of the last layer, where the predictor looks for it.
+    /// </summary>
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int first, int end, Span<byte> quantized)
     {
-        int k = Inputs, n = Outputs;
-        Span<byte> q = quantized.Slice(0, QuantizedRowBytes);
-        for (int r = first; r < end; r++)
+        int k = Inputs, n = Outputs, stride = QuantizedRowBytes;
+        Span<float> scales = stackalloc float[Int8Gemv.RowBlock];
+        Span<int> zeroPoints = stackalloc int[Int8Gemv.RowBlock];
+        int r = first;
+        for (; r + Int8Gemv.RowBlock <= end; r += Int8Gemv.RowBlock)
+        {
+            bool finite = true;
+            for (int i = 0; i < Int8Gemv.RowBlock; i++)
+            {
+                (scales[i], zeroPoints[i]) = Int8Activations.Quantize(x.Slice((r + i) * k, k), quantized.Slice(i * stride, stride));
+                finite &= !float.IsNaN(scales[i]);
+            }
+
+            if (!finite) break;   // the rows one by one below: they handle a bad row on its own
+            Span<float> rows = y.Slice(r * n, Int8Gemv.RowBlock * n);
+            Int8Gemv.MultiplyRows(quantized, stride, scales, zeroPoints, Weights, Biases, rows);
+            if (Activation != Activation.None) Activations.Forward(Activation, rows, rows);
+        }
+
+        Span<byte> q = quantized.Slice(0, stride);
+        for (; r < end; r++)
         {
             (float scale, int zeroPoint) = Int8Activations.Quantize(x.Slice(r * k, k), q);
             Span<float> row = y.Slice(r * n, n);
+            if (float.IsNaN(scale))
+            {
+                row.Fill(float.NaN);
+                continue;
+            }
+
             Int8Gemv.MultiplyRow(q, scale, zeroPoint, Weights, Biases, row);
             if (Activation != Activation.None) Activations.Forward(Activation, row, row);
         }

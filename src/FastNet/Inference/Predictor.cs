@@ -20,7 +20,9 @@ namespace FastNet.Inference;
 /// </para>
 /// <para>
 /// Non-finite numbers never pass as an answer: inputs are checked for NaN and infinity (an
-/// <see cref="ArgumentException"/> names the first bad value; <see cref="PredictorOptions.CheckInputs"/> turns that off),
+/// <see cref="ArgumentException"/> names the first bad value; <see cref="PredictorOptions.CheckInputs"/> turns that off;
+/// with <see cref="Precision.Int8"/> the scan runs only when an output is not finite, since the first layer's
+/// quantization already finds any NaN or infinity and turns its row's outputs to NaN),
 /// and a prediction whose outputs are not finite (parameters that overflow on this input) throws an
 /// <see cref="ArithmeticException"/> instead of returning, say, class 0.
 /// </para>
@@ -183,9 +185,10 @@ public sealed class Predictor : IDisposable
     private ReadOnlySpan<float> ForwardOne(ThreadState state, ReadOnlySpan<float> input)
     {
         Guard.SameLength(input.Length, InputSize, nameof(input), nameof(InputSize));
-        if (_checkInputs) NonFinite.ThrowIfAny(input, InputSize, nameof(input), "feature");
-        input = Normalize(state, input);
-        ReadOnlySpan<float> output = _bf16 is null ? Forward(state, input, 1, maxThreads: 1) : ForwardBFloat16(state.Workspace, input);
+        if (_checkInputs && _int8 is null) NonFinite.ThrowIfAny(input, InputSize, nameof(input), "feature");
+        ReadOnlySpan<float> normalized = Normalize(state, input);
+        ReadOnlySpan<float> output = _bf16 is null ? Forward(state, normalized, 1, maxThreads: 1) : ForwardBFloat16(state.Workspace, normalized);
+        if (_checkInputs && _int8 is not null && NonFinite.IndexOf(output) >= 0) NonFinite.ThrowIfAny(input, InputSize, nameof(input), "feature");
         CheckOutputs(output, 0);
         return output;
     }
@@ -282,8 +285,9 @@ public sealed class Predictor : IDisposable
             int rows = Math.Min(BatchBlock, count - first);
             ReadOnlySpan<float> blockInputs = inputs.Slice(first * d, rows * d);
             // Checked block by block, just before the GEMM reads the same rows: they are then in cache for it.
-            if (_checkInputs) NonFinite.ThrowIfAny(blockInputs, d, nameof(inputs), "feature", first);
+            if (_checkInputs && _int8 is null) NonFinite.ThrowIfAny(blockInputs, d, nameof(inputs), "feature", first);
             ReadOnlySpan<float> block = Forward(state, Normalize(state, blockInputs), rows, maxThreads);
+            if (_checkInputs && _int8 is not null && NonFinite.IndexOf(block) >= 0) NonFinite.ThrowIfAny(blockInputs, d, nameof(inputs), "feature", first);
             CheckOutputs(block, first);
             Span<float> blockOutputs = outputs.Slice(first * o, rows * o);
             block.CopyTo(blockOutputs);

@@ -1,7 +1,7 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FastNet.Kernels;
 
@@ -29,7 +29,7 @@ internal static class Int8Activations
     public static (float Scale, int ZeroPoint) Quantize(ReadOnlySpan<float> x, Span<byte> q)
     {
         Guard.MinLength(q.Length, x.Length, nameof(q));
-        float low = MathF.Min(0f, TensorPrimitives.Min(x)), high = MathF.Max(0f, TensorPrimitives.Max(x));
+        (float low, float high) = Range(x);
         q.Slice(x.Length).Clear();
         if (!float.IsFinite(high - low))
         {
@@ -71,8 +71,70 @@ internal static class Int8Activations
         return (scale, zeroPoint);
     }
 
+    /// <summary>
+    /// [min(0, min x), max(0, max x)] in one pass; NaN when x holds NaN (checked apart: the raw min and max instructions
+    /// return their second operand when one is NaN, so a NaN could be dropped).
+    /// </summary>
+    private static (float Low, float High) Range(ReadOnlySpan<float> x)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        float low = 0f, high = 0f;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= 32)
+        {
+            // Four independent chains of each: one chain would wait for the previous min (a few cycles) every 8 values.
+            Vector256<float> lo0 = default, lo1 = default, lo2 = default, lo3 = default, hi0 = default, hi1 = default, hi2 = default, hi3 = default;
+            Vector256<float> ordered = Vector256<float>.AllBitsSet;   // lanes stay all ones while no NaN passed (NaN != NaN)
+            for (; i + 32 <= x.Length; i += 32)
+            {
+                Vector256<float> v0 = Vector256.LoadUnsafe(ref xr, (nuint)i), v1 = Vector256.LoadUnsafe(ref xr, (nuint)i + 8);
+                Vector256<float> v2 = Vector256.LoadUnsafe(ref xr, (nuint)i + 16), v3 = Vector256.LoadUnsafe(ref xr, (nuint)i + 24);
+                lo0 = Vector256.MinNative(lo0, v0); lo1 = Vector256.MinNative(lo1, v1); lo2 = Vector256.MinNative(lo2, v2); lo3 = Vector256.MinNative(lo3, v3);
+                hi0 = Vector256.MaxNative(hi0, v0); hi1 = Vector256.MaxNative(hi1, v1); hi2 = Vector256.MaxNative(hi2, v2); hi3 = Vector256.MaxNative(hi3, v3);
+                ordered &= Vector256.Equals(v0, v0) & Vector256.Equals(v1, v1) & Vector256.Equals(v2, v2) & Vector256.Equals(v3, v3);
+            }
+
+            Vector256<float> lo = Vector256.MinNative(Vector256.MinNative(lo0, lo1), Vector256.MinNative(lo2, lo3));
+            Vector256<float> hi = Vector256.MaxNative(Vector256.MaxNative(hi0, hi1), Vector256.MaxNative(hi2, hi3));
+            (low, high) = (HorizontalMin(lo), HorizontalMax(hi));
+            if (ordered.AsUInt32() != Vector256<uint>.AllBitsSet) return (float.NaN, float.NaN);   // as bits: all-ones is a NaN float
+        }
+
+        for (; i < x.Length; i++)
+        {
+            float v = Unsafe.Add(ref xr, i);
+            if (float.IsNaN(v)) return (float.NaN, float.NaN);
+            low = MathF.Min(low, v);
+            high = MathF.Max(high, v);
+        }
+
+        return (low, high);   // an infinity makes high - low infinite: the caller's check
+    }
+
+    private static float HorizontalMin(Vector256<float> v)
+    {
+        float m = v.GetElement(0);
+        for (int i = 1; i < Vector256<float>.Count; i++) m = MathF.Min(m, v.GetElement(i));
+        return m;
+    }
+
+    private static float HorizontalMax(Vector256<float> v)
+    {
+        float m = v.GetElement(0);
+        for (int i = 1; i < Vector256<float>.Count; i++) m = MathF.Max(m, v.GetElement(i));
+        return m;
+    }
+
     /// <summary>round(x * (1 / scale)) + zeroPoint, clamped to [0, 127]: the scalar loop's arithmetic, 8 lanes at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Level(Vector256<float> x, Vector256<float> inverse, Vector256<int> zeroPoint, Vector256<int> max) =>
-        Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Round(x * inverse)) + zeroPoint, Vector256<int>.Zero), max);
+        Vector256.Min(Vector256.Max(RoundToInt32(x * inverse) + zeroPoint, Vector256<int>.Zero), max);
+
+    /// <summary>
+    /// To the nearest integer, ties to even: one vcvtps2dq on x86 (which rounds by MXCSR, nearest-even unless code changes
+    /// it, and .NET never does), else a round and a conversion. |x| &lt;= 128 here: nothing overflows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> RoundToInt32(Vector256<float> x) =>
+        Avx.IsSupported ? Avx.ConvertToVector256Int32(x) : Vector256.ConvertToInt32Native(Vector256.Round(x));
 }

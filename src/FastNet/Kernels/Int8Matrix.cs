@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FastNet.Kernels;
 
 /// <summary>
@@ -26,14 +28,29 @@ internal sealed class Int8Matrix
     /// </summary>
     public const int MaxInputs = 131_072;
 
-    private Int8Matrix(int k, int n, float[] scales, byte[] packed, int[] columnSums)
+    private readonly byte[] _storage;   // pinned; the packed bytes start at _offset, on a cache-line boundary
+    private readonly int _offset;
+
+    private Int8Matrix(int k, int n, float[] scales, int[] columnSums)
     {
         Inputs = k;
         Outputs = n;
         Scales = scales;
-        Packed = packed;
         ColumnSums = columnSums;
+        // Aligned so that no 32- or 64-byte load of a quad row straddles two cache lines (managed arrays are only
+        // 8-byte aligned; a split load costs about as much as two).
+        _storage = GC.AllocateArray<byte>(PackedLength + GemmBlocking.Alignment - 1, pinned: true);
+        _offset = AlignmentOffset(_storage);
     }
+
+    private static unsafe int AlignmentOffset(byte[] pinned)
+    {
+        int misalignment = (int)((nint)Unsafe.AsPointer(ref pinned[0]) % GemmBlocking.Alignment);
+        return misalignment == 0 ? 0 : GemmBlocking.Alignment - misalignment;
+    }
+
+    /// <summary>Bytes of the packed weights: whole panels of whole quad rows.</summary>
+    private int PackedLength => PaddedOutputs / PanelColumns * QuadRows * QuadRowBytes;
 
     /// <summary>k: rows of W, the layer's inputs.</summary>
     public int Inputs { get; }
@@ -50,8 +67,8 @@ internal sealed class Int8Matrix
     /// <summary>Per column j, the float32 value of one step of q[., j].</summary>
     public float[] Scales { get; }
 
-    /// <summary>The int8 weights (stored as bytes) in the panel layout described on the class.</summary>
-    public byte[] Packed { get; }
+    /// <summary>The int8 weights (stored as bytes) in the panel layout described on the class, from a cache-line boundary.</summary>
+    public Span<byte> Packed => _storage.AsSpan(_offset, PackedLength);
 
     /// <summary>Per column j, sum_i q[i, j]: what a zero point z on the inputs subtracts, z * ColumnSums[j].</summary>
     public int[] ColumnSums { get; }
@@ -90,9 +107,8 @@ internal sealed class Int8Matrix
                 throw new ArgumentException($"Scale {j} is {scales[j]}: scales must be positive and finite.", nameof(scales));
         }
 
-        int quadRows = (k + 3) / 4, panels = (n + PanelColumns - 1) / PanelColumns;
-        byte[] packed = new byte[panels * quadRows * QuadRowBytes];
-        int[] columnSums = new int[n];
+        var matrix = new Int8Matrix(k, n, scales.ToArray(), new int[n]);
+        Span<byte> packed = matrix.Packed;
         for (int i = 0; i < k; i++)
         {
             for (int j = 0; j < n; j++)
@@ -100,12 +116,12 @@ internal sealed class Int8Matrix
                 sbyte q = values[i * n + j];
                 if (q == sbyte.MinValue)
                     throw new ArgumentException($"Weight ({i}, {j}) is -128: int8 weights are symmetric, in [-127, 127].", nameof(values));
-                packed[Offset(i, j, quadRows)] = (byte)q;
-                columnSums[j] += q;
+                packed[Offset(i, j, matrix.QuadRows)] = (byte)q;
+                matrix.ColumnSums[j] += q;
             }
         }
 
-        return new Int8Matrix(k, n, scales.ToArray(), packed, columnSums);
+        return matrix;
     }
 
     /// <summary>q[i, j], the int8 value of weight (i, j).</summary>

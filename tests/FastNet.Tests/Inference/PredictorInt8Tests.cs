@@ -113,6 +113,24 @@ public sealed class PredictorInt8Tests
         Assert.Throws<ArithmeticException>(() => unchecked_.Predict([float.NaN, 1f, 0f, 0f], new float[3]));
     }
 
+    /// <summary>Int8 scans the inputs only when an output is not finite: a bad input must still be named, through every layer and activation.</summary>
+    [Fact]
+    public void BadInputsAreNamedThoughTheScanRunsOnlyOnNonFiniteOutputs()
+    {
+        using Predictor predictor = Net().CreatePredictor(Int8);
+        float[] x = TestData.Uniform(new Random(7), 37);
+        x[20] = float.NaN;
+        Assert.Contains("feature 20", Assert.Throws<ArgumentException>(() => predictor.Predict(x, new float[10])).Message);
+        x[20] = float.NegativeInfinity;
+        Assert.Contains("feature 20", Assert.Throws<ArgumentException>(() => predictor.Predict(x, new float[10])).Message);
+
+        float[] batch = TestData.Uniform(new Random(8), 400 * 37), outputs = new float[400 * 10];
+        batch[300 * 37 + 5] = float.PositiveInfinity;
+        string message = Assert.Throws<ArgumentException>(() => predictor.PredictBatch(batch, outputs)).Message;
+        Assert.Contains("sample 300", message);
+        Assert.Contains("feature 5", message);
+    }
+
     /// <summary>T1 trained on Fashion-MNIST as the t1-fashion workload does: Int8 within 0.3 points of float32 (the bar).</summary>
     [SkippableFact]
     public void OnFashionMnistInt8KeepsTheAccuracyOfFloat32()

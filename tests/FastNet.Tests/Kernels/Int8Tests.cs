@@ -83,6 +83,33 @@ public sealed class Int8Tests
         }
     }
 
+    /// <summary>Four rows at once (AVX-VNNI's weight-sharing kernel where available): each row the bits of its own row product.</summary>
+    [Theory]
+    [InlineData(37, 10)]
+    [InlineData(784, 128)]
+    [InlineData(5, 200)]
+    public void BlocksOfRowsGiveTheBitsOfSingleRows(int k, int n)
+    {
+        var rng = new Random(k + n);
+        Int8Matrix w = Int8Matrix.FromValues(RandomWeights(rng, k * n), TestData.Uniform(rng, n, 0.001f, 0.1f), k, n);
+        float[] bias = TestData.Uniform(rng, n, -1f, 1f);
+        int stride = w.QuadRows * 4 + 8;   // rows need not be packed tightly
+        byte[] q = Enumerable.Range(0, Int8Gemv.RowBlock * stride).Select(i => i % stride < k ? (byte)rng.Next(0, 128) : (byte)0).ToArray();
+        float[] scales = [0.01f, 0.2f, 1.5f, 0.003f];
+        int[] zeroPoints = [0, 17, 127, 64];
+        foreach (Int8Path path in Enum.GetValues<Int8Path>().Where(Int8Gemv.IsSupported))
+        {
+            var rows = new float[Int8Gemv.RowBlock * n];
+            Int8Gemv.MultiplyRows(q, stride, scales, zeroPoints, w, bias, rows, path);
+            for (int r = 0; r < Int8Gemv.RowBlock; r++)
+            {
+                var one = new float[n];
+                Int8Gemv.MultiplyRow(q.AsSpan(r * stride, stride), scales[r], zeroPoints[r], w, bias, one, Int8Path.Portable);
+                Assert.Equal(one, rows[(r * n)..((r + 1) * n)]);
+            }
+        }
+    }
+
     /// <summary>
     /// The extremes: every input at the top level 127 against weights all +127 and all -127 in the widest layer allowed
     /// (no int16 pair saturates, no int32 sum overflows: 127 * 127 * 131,072 = 2,114,060,288), and the largest zero point.
@@ -192,5 +219,15 @@ public sealed class Int8Tests
         var q = new byte[8];
         Assert.True(float.IsNaN(Int8Activations.Quantize([1f, float.NaN, 2f], q).Scale));
         Assert.True(float.IsNaN(Int8Activations.Quantize([1f, float.PositiveInfinity], q).Scale));
+        // In the vector blocks too, at each place within a block (the raw min/max instructions could drop a NaN).
+        var wide = new byte[100];
+        for (int at = 0; at < 40; at++)
+        {
+            float[] x = TestData.Uniform(new Random(at), 100);
+            x[at] = float.NaN;
+            Assert.True(float.IsNaN(Int8Activations.Quantize(x, wide).Scale), $"NaN at {at}");
+            x[at] = float.NegativeInfinity;
+            Assert.True(float.IsNaN(Int8Activations.Quantize(x, wide).Scale), $"-infinity at {at}");
+        }
     }
 }
