@@ -36,7 +36,7 @@ switch (args.FirstOrDefault())
     case "load":            // S1: the service under wrk, FastNet vs ONNX Runtime: load [results-subfolder] [seconds per run] [T1|T2]
         ServiceLoadHarness.Run(args.Length > 1 && args[1] != "." ? args[1] : null, args.Length > 2 ? int.Parse(args[2]) : 10, args.Length > 3 ? args[3] : "T1");
         return;
-    case "precision":       // I4 (bfloat16): batch-1 FP32 against BF16 weights: precision [results-subfolder]
+    case "precision":       // I4: FP32, BF16 and Int8 predictors and ONNX Runtime FP32/int8, batch 1 and 1024, + Fashion accuracy: precision [results-subfolder]
         PrecisionHarness.Run(args.Length > 1 ? args[1] : null);
         return;
     case "breakdown":       // each operation of a T1 training step on its own
