@@ -28,13 +28,16 @@ namespace FastNet.Inference;
 /// </para>
 /// <para>
 /// Results: a batch-1 prediction and the same row inside a batch go through different summation orders
-/// (GEMV versus the blocked GEMM), so they agree to float rounding (a few ulps), not bit for bit. Each path on
+/// (GEMV versus the blocked GEMM), so they agree to float rounding (a few ulps), not bit for bit (except with
+/// <see cref="Precision.Int8"/>, below). Each path on
 /// its own is deterministic: the same input gives the same bits on any thread, at any thread count.
 /// </para>
 /// <para>
 /// The model's metadata applies to every call: raw inputs are normalized (<see cref="ModelMetadata.InputNormalization"/>)
 /// and outputs transformed (<see cref="ModelMetadata.OutputTransform"/>). With <see cref="Precision.BFloat16"/> the
-/// weights are rounded to bfloat16 once, here; both paths then compute with those rounded values.
+/// weights are rounded to bfloat16 once, here; both paths then compute with those rounded values. With
+/// <see cref="Precision.Int8"/> they are quantized once, here, and both paths run the same per-row integer arithmetic:
+/// a row of a batch gets exactly the bits of its batch-1 call.
 /// </para>
 /// </remarks>
 public sealed class Predictor : IDisposable
@@ -57,7 +60,7 @@ public sealed class Predictor : IDisposable
 
     /// <summary>
     /// What one thread uses for calls of up to <c>rows</c> inputs: a workspace, a normalized copy of the inputs, a row of
-    /// scratch, and with Int8 layers the job that runs them (one quantized row per task).
+    /// scratch, and with Int8 layers the job that runs them (each task quantizes its rows into its own buffer).
     /// </summary>
     private sealed class ThreadState(Network network, int rows, bool normalizes, Int8Dense[]? int8)
     {
