@@ -39,6 +39,9 @@ switch (args.FirstOrDefault())
     case "precision":       // I4: FP32, BF16 and Int8 predictors and ONNX Runtime FP32/int8, batch 1 and 1024, + Fashion accuracy: precision [results-subfolder]
         PrecisionHarness.Run(args.Length > 1 ? args[1] : null);
         return;
+    case "precision-mnist": // I4 accuracy of the demo's saved MNIST model in FP32, BF16, Int8: precision-mnist [results-subfolder] [model] [idx-folder]
+        PrecisionMnistHarness.Run(args.Length > 1 ? args[1] : null, args.Length > 2 ? args[2] : null, args.Length > 3 ? args[3] : null);
+        return;
     case "breakdown":       // each operation of a T1 training step on its own
         Breakdown.Run(args.Length > 1 ? int.Parse(args[1]) : 1);
         return;
