@@ -191,8 +191,7 @@ public sealed class Predictor : IDisposable
         if (_checkInputs && _int8 is null) NonFinite.ThrowIfAny(input, InputSize, nameof(input), "feature");
         ReadOnlySpan<float> normalized = Normalize(state, input);
         ReadOnlySpan<float> output = _bf16 is null ? Forward(state, normalized, 1, maxThreads: 1) : ForwardBFloat16(state.Workspace, normalized);
-        if (_checkInputs && _int8 is not null && NonFinite.IndexOf(output) >= 0) NonFinite.ThrowIfAny(input, InputSize, nameof(input), "feature");
-        CheckOutputs(output, 0);
+        CheckOutputs(output, 0, input, nameof(input));
         return output;
     }
 
@@ -243,10 +242,16 @@ public sealed class Predictor : IDisposable
         else if (_outputTransform == OutputTransform.LogSoftmax) Softmax.LogForward(outputs, outputs, rows, OutputSize, scratch);
     }
 
-    private void CheckOutputs(ReadOnlySpan<float> outputs, int firstRow)
+    /// <summary>
+    /// Throws when an output is not finite: an <see cref="ArgumentException"/> naming the bad input where Int8 deferred
+    /// the input scan to this moment (<paramref name="inputs"/>, the raw rows, under the caller's <paramref name="name"/>),
+    /// else an <see cref="ArithmeticException"/>. One scan of the outputs on the path where all is well.
+    /// </summary>
+    private void CheckOutputs(ReadOnlySpan<float> outputs, int firstRow, ReadOnlySpan<float> inputs, string name)
     {
         int i = NonFinite.IndexOf(outputs);
         if (i < 0) return;
+        if (_checkInputs && _int8 is not null) NonFinite.ThrowIfAny(inputs, InputSize, name, "feature", firstRow);
         throw new ArithmeticException(
             $"The prediction for input {firstRow + i / OutputSize} is not finite (output {i % OutputSize} is {outputs[i]}): the model's " +
             $"parameters overflow on this input{(_checkInputs ? "" : ", or the input itself holds NaN or infinity (input checks are off)")}.");
@@ -290,8 +295,7 @@ public sealed class Predictor : IDisposable
             // Checked block by block, just before the GEMM reads the same rows: they are then in cache for it.
             if (_checkInputs && _int8 is null) NonFinite.ThrowIfAny(blockInputs, d, nameof(inputs), "feature", first);
             ReadOnlySpan<float> block = Forward(state, Normalize(state, blockInputs), rows, maxThreads);
-            if (_checkInputs && _int8 is not null && NonFinite.IndexOf(block) >= 0) NonFinite.ThrowIfAny(blockInputs, d, nameof(inputs), "feature", first);
-            CheckOutputs(block, first);
+            CheckOutputs(block, first, blockInputs, nameof(inputs));
             Span<float> blockOutputs = outputs.Slice(first * o, rows * o);
             block.CopyTo(blockOutputs);
             TransformOutputs(blockOutputs, rows, state.Row);

@@ -96,8 +96,8 @@ internal static class Int8Activations
 
             Vector256<float> lo = Vector256.MinNative(Vector256.MinNative(lo0, lo1), Vector256.MinNative(lo2, lo3));
             Vector256<float> hi = Vector256.MaxNative(Vector256.MaxNative(hi0, hi1), Vector256.MaxNative(hi2, hi3));
-            (low, high) = (HorizontalMin(lo), HorizontalMax(hi));
             if (ordered.AsUInt32() != Vector256<uint>.AllBitsSet) return (float.NaN, float.NaN);   // as bits: all-ones is a NaN float
+            (low, high) = AcrossLanes(lo, hi);
         }
 
         for (; i < x.Length; i++)
@@ -111,18 +111,17 @@ internal static class Int8Activations
         return (low, high);   // an infinity makes high - low infinite: the caller's check
     }
 
-    private static float HorizontalMin(Vector256<float> v)
+    /// <summary>The smallest lane of <paramref name="low"/> and the largest of <paramref name="high"/> (no lane is NaN).</summary>
+    private static (float Low, float High) AcrossLanes(Vector256<float> low, Vector256<float> high)
     {
-        float m = v.GetElement(0);
-        for (int i = 1; i < Vector256<float>.Count; i++) m = MathF.Min(m, v.GetElement(i));
-        return m;
-    }
+        float min = low.GetElement(0), max = high.GetElement(0);
+        for (int i = 1; i < Vector256<float>.Count; i++)
+        {
+            min = MathF.Min(min, low.GetElement(i));
+            max = MathF.Max(max, high.GetElement(i));
+        }
 
-    private static float HorizontalMax(Vector256<float> v)
-    {
-        float m = v.GetElement(0);
-        for (int i = 1; i < Vector256<float>.Count; i++) m = MathF.Max(m, v.GetElement(i));
-        return m;
+        return (min, max);
     }
 
     /// <summary>round(x * (1 / scale)) + zeroPoint, clamped to [0, 127]: the scalar loop's arithmetic, 8 lanes at a time.</summary>
