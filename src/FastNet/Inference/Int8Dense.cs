@@ -29,6 +29,17 @@ internal sealed class Int8Dense(Int8Matrix weights, float[] biases, Activation a
         new(Int8Matrix.Quantize(layer.Weights, layer.Inputs, layer.Outputs), layer.Biases.ToArray(), layer.Activation);
 
     /// <summary>
+    /// A GRU's input projection as a dense layer without activation: x_t W_ih^T + [b_ir + b_hr, b_iz + b_hz, b_in]
+    /// (<see cref="GruLayer.FoldBiases"/>), [F x 3H], quantized per gate unit (per row of PyTorch's weight_ih).
+    /// </summary>
+    public static Int8Dense QuantizeInputProjection(GruLayer layer)
+    {
+        var bias = new float[3 * layer.HiddenSize];
+        layer.FoldBiases(bias);
+        return new(Int8Matrix.Quantize(layer.TransposedInputWeights(), layer.Features, bias.Length), bias, Activation.None);
+    }
+
+    /// <summary>
     /// Rows <paramref name="first"/> .. <paramref name="end"/>-1 of x [rows x Inputs] into y [rows x Outputs]; <paramref name="quantized"/>
     /// holds <see cref="Int8Gemv.RowBlock"/> quantized rows. Rows go in blocks of that many, the rest one by one (the
     /// same bits either way). A row holding NaN or infinity gives a row of NaN (whatever the activation), so a bad

@@ -9,8 +9,9 @@ public enum Precision
     /// <summary>
     /// Dense weights rounded to bfloat16 (to nearest, ties to even): batch-1 calls stream half the bytes and widen
     /// each weight to float32 with a shift (<see cref="Kernels.BFloat16"/>); biases and activations stay float32.
-    /// Batch calls multiply the same rounded values in the float32 GEMM. Dense layers only so far: a network with a
-    /// GRU layer is refused.
+    /// Batch calls multiply the same rounded values in the float32 GEMM. In a GRU layer the input weights (W_ih) are
+    /// rounded and its recurrent weights stay float32 (a step's recurrence is small beside the projections, and rounding
+    /// error there would compound over the steps).
     /// </summary>
     BFloat16 = 1,
 
@@ -19,8 +20,10 @@ public enum Precision
     /// layer's input row quantized when it arrives, to 7 bits over the row's own range (with a zero point); products
     /// summed exactly in int32, then scaled back to float32, where bias and activation apply. A quarter of the weight
     /// bytes, and integer dot-product instructions (AVX-VNNI, AVX-512BW, AVX2; scalar elsewhere) that all give the same
-    /// bits. Batch calls run the same per-row arithmetic, so a row's result does not depend on its batch or on the
-    /// thread count. Dense layers only so far: a network with a GRU layer is refused.
+    /// bits. Batch calls run the same per-row arithmetic, so in a dense network a row's result does not depend on its
+    /// batch or on the thread count. In a GRU layer the input projection x_t W_ih^T is quantized the same way (each step
+    /// of each sample is one row; weights per gate unit) and the recurrence stays float32, as in
+    /// <see cref="Float32"/>: its GEMM makes a batch row agree with its batch-1 call to float rounding, not bit for bit.
     /// </summary>
     Int8 = 2,
 }

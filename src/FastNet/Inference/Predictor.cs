@@ -37,7 +37,8 @@ namespace FastNet.Inference;
 /// and outputs transformed (<see cref="ModelMetadata.OutputTransform"/>). With <see cref="Precision.BFloat16"/> the
 /// weights are rounded to bfloat16 once, here; both paths then compute with those rounded values. With
 /// <see cref="Precision.Int8"/> they are quantized once, here, and both paths run the same per-row integer arithmetic:
-/// a row of a batch gets exactly the bits of its batch-1 call.
+/// in a network of dense layers a row of a batch gets exactly the bits of its batch-1 call (a GRU's float32 recurrence
+/// agrees to rounding, as above).
 /// </para>
 /// </remarks>
 public sealed class Predictor : IDisposable
@@ -51,11 +52,14 @@ public sealed class Predictor : IDisposable
     private readonly bool _checkInputs;
     private readonly InputNormalization? _normalization;
     private readonly OutputTransform _outputTransform;
-    private readonly Bf16Dense[]? _bf16;   // with Precision.BFloat16: each dense layer's weights in bfloat16
-    private readonly Int8Dense[]? _int8;   // with Precision.Int8: each dense layer quantized
+    private readonly Bf16Dense[]? _bf16;   // with Precision.BFloat16: each dense layer's weights (a GRU's input projection) in bfloat16
+    private readonly Int8Dense[]? _int8;   // with Precision.Int8: each dense layer (a GRU's input projection) quantized
     private volatile bool _disposed;
 
-    /// <summary>A dense layer for the bfloat16 batch-1 path: weights [inputs x outputs] in bfloat16 (<see cref="BFloat16.PackRows"/>), the rest as trained.</summary>
+    /// <summary>
+    /// A dense layer for the bfloat16 batch-1 path: weights [inputs x outputs] in bfloat16 (<see cref="BFloat16.PackRows"/>),
+    /// the rest as trained. For a GRU, its input projection: W_ih^T [F x 3H], the folded biases, no activation.
+    /// </summary>
     private sealed record Bf16Dense(ushort[] Weights, int Inputs, int Outputs, float[] Biases, Activation Activation);
 
     /// <summary>
@@ -88,34 +92,56 @@ public sealed class Predictor : IDisposable
     }
 
     /// <summary>
-    /// The bfloat16 copy of every dense layer's weights; the network's own weights are set to the same rounded values,
-    /// so batch calls (float32 GEMM) compute with exactly the weights the batch-1 path reads.
+    /// The bfloat16 copy of every dense layer's weights and of every GRU's input weights; the network's own weights are set
+    /// to the same rounded values, so batch calls (float32 GEMM) compute with exactly the weights the batch-1 path reads.
+    /// A GRU's recurrent weights stay float32: they are a step's whole work at batch 1, and bfloat16 rounding there would
+    /// compound over the steps.
     /// </summary>
     private static Bf16Dense[] RoundToBFloat16(Network network)
     {
         var layers = new Bf16Dense[network.Layers.Count];
         for (int l = 0; l < layers.Length; l++)
         {
-            if (network.Layers[l] is not DenseLayer dense)
-                throw new NotSupportedException($"Precision.BFloat16 covers dense layers; layer {l} is a {network.Layers[l].GetType().Name}. Use Precision.Float32 for this network.");
-            ushort[] packed = BFloat16.PackRows(dense.Weights, dense.Inputs, dense.Outputs);
-            Span<float> rounded = dense.Weights;
-            for (int i = 0; i < rounded.Length; i++) rounded[i] = BFloat16.ToSingle(BFloat16.FromSingle(rounded[i]));
-            layers[l] = new Bf16Dense(packed, dense.Inputs, dense.Outputs, dense.Biases.ToArray(), dense.Activation);
+            switch (network.Layers[l])
+            {
+                case DenseLayer dense:
+                    RoundInPlace(dense.Weights);
+                    layers[l] = new Bf16Dense(BFloat16.PackRows(dense.Weights, dense.Inputs, dense.Outputs), dense.Inputs, dense.Outputs, dense.Biases.ToArray(), dense.Activation);
+                    break;
+                case GruLayer gru:
+                    RoundInPlace(gru.InputWeights);
+                    var bias = new float[3 * gru.HiddenSize];
+                    gru.FoldBiases(bias);
+                    layers[l] = new Bf16Dense(BFloat16.PackRows(gru.TransposedInputWeights(), gru.Features, bias.Length), gru.Features, bias.Length, bias, Activation.None);
+                    break;
+                default:
+                    throw new NotSupportedException($"Precision.BFloat16 covers dense and GRU layers; layer {l} is a {network.Layers[l].GetType().Name}. Use Precision.Float32 for this network.");
+            }
         }
 
         return layers;
+
+        static void RoundInPlace(Span<float> weights)
+        {
+            for (int i = 0; i < weights.Length; i++) weights[i] = BFloat16.ToSingle(BFloat16.FromSingle(weights[i]));
+        }
     }
 
-    /// <summary>Every layer quantized to int8 (<see cref="Int8Dense"/>); the network's float32 weights stay as they are, unused.</summary>
+    /// <summary>
+    /// Every dense layer, and every GRU's input projection, quantized to int8 (<see cref="Int8Dense"/>); the network's
+    /// float32 weights stay as they are, unused there. A GRU's recurrence stays float32 (see <see cref="Precision.Int8"/>).
+    /// </summary>
     private static Int8Dense[] QuantizeToInt8(Network network)
     {
         var layers = new Int8Dense[network.Layers.Count];
         for (int l = 0; l < layers.Length; l++)
         {
-            if (network.Layers[l] is not DenseLayer dense)
-                throw new NotSupportedException($"Precision.Int8 covers dense layers; layer {l} is a {network.Layers[l].GetType().Name}. Use Precision.Float32 for this network.");
-            layers[l] = Int8Dense.Quantize(dense);
+            layers[l] = network.Layers[l] switch
+            {
+                DenseLayer dense => Int8Dense.Quantize(dense),
+                GruLayer gru => Int8Dense.QuantizeInputProjection(gru),
+                Layer other => throw new NotSupportedException($"Precision.Int8 covers dense and GRU layers; layer {l} is a {other.GetType().Name}. Use Precision.Float32 for this network."),
+            };
         }
 
         return layers;
@@ -202,14 +228,28 @@ public sealed class Predictor : IDisposable
         for (int l = 0; l < _int8.Length; l++)
         {
             Span<float> y = state.Workspace.Output(l, rows);
-            state.Int8!.Run(_int8[l], x, y, rows, maxThreads);
+            if (_network.Layers[l] is GruLayer gru)
+            {
+                // Every (sample, step) row of F features is one row of the input projection.
+                var scratch = (GruWorkspace)state.Workspace.Scratch(l)!;
+                state.Int8!.Run(_int8[l], x, gru.InputProjections(scratch, rows), rows * gru.Steps, maxThreads);
+                gru.Recur(scratch, rows, y, default, maxThreads);
+            }
+            else
+            {
+                state.Int8!.Run(_int8[l], x, y, rows, maxThreads);
+            }
+
             x = y;
         }
 
         return x;
     }
 
-    /// <summary>The batch-1 forward pass over bfloat16 weights: per layer y = act(x W + b), into the workspace's outputs.</summary>
+    /// <summary>
+    /// The batch-1 forward pass over bfloat16 weights: per dense layer y = act(x W + b), into the workspace's outputs; per
+    /// GRU the input projection of each step, x_t W_ih^T + b, then the float32 recurrence.
+    /// </summary>
     private ReadOnlySpan<float> ForwardBFloat16(Workspace workspace, ReadOnlySpan<float> x)
     {
         Bf16Dense[] layers = _bf16!;
@@ -217,13 +257,30 @@ public sealed class Predictor : IDisposable
         {
             Bf16Dense layer = layers[l];
             Span<float> y = workspace.Output(l, 1);
-            BFloat16.MultiplyRow(x, layer.Weights, layer.Inputs, layer.Outputs, y);
-            TensorPrimitives.Add(y, layer.Biases, y);
-            if (layer.Activation != Activation.None) Activations.Forward(layer.Activation, y, y);
+            if (_network.Layers[l] is GruLayer gru)
+            {
+                var scratch = (GruWorkspace)workspace.Scratch(l)!;
+                Span<float> projections = gru.InputProjections(scratch, 1);
+                for (int step = 0; step < gru.Steps; step++)
+                    MultiplyAdd(layer, x.Slice(step * layer.Inputs, layer.Inputs), projections.Slice(step * layer.Outputs, layer.Outputs));
+                gru.Recur(scratch, 1, y, default, maxThreads: 1);
+            }
+            else
+            {
+                MultiplyAdd(layer, x, y);
+                if (layer.Activation != Activation.None) Activations.Forward(layer.Activation, y, y);
+            }
+
             x = y;
         }
 
         return x;
+
+        static void MultiplyAdd(Bf16Dense layer, ReadOnlySpan<float> x, Span<float> y)
+        {
+            BFloat16.MultiplyRow(x, layer.Weights, layer.Inputs, layer.Outputs, y);
+            TensorPrimitives.Add(y, layer.Biases, y);
+        }
     }
 
     /// <summary>The inputs, normalized into the thread's buffer when the model has a normalization.</summary>

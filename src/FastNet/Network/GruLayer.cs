@@ -181,22 +181,53 @@ public sealed class GruLayer : Layer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private void Run(GruWorkspace ws, ReadOnlySpan<float> x, int batch, Span<float> y, ReadOnlySpan<float> h0, int maxThreads)
     {
-        int t = Steps, f = Features, h = HiddenSize, g = Gates3;
-        ws.LastBatch = batch;
+        int t = Steps, f = Features, g = Gates3;
         ReadOnlySpan<float> wihT = _frozenInputWeightsTransposed ?? TransposeInto(InputWeights, g, f, ws.InputWeightsTransposed);
-        ReadOnlySpan<float> whhT = _frozenRecurrentWeightsTransposed ?? TransposeInto(RecurrentWeights, g, h, ws.RecurrentWeightsTransposed);
-
-        // b_hr and b_hz only ever appear added to b_ir and b_iz, so they join the input projection's bias; b_hn sits
-        // inside r * (W_hn h + b_hn) and is added by the gate pass. The per-step GEMM then needs no bias pass.
         Span<float> bias = ws.FoldedBias;
-        TensorPrimitives.Add(InputBiases[..(2 * h)], RecurrentBiases[..(2 * h)], bias[..(2 * h)]);
-        InputBiases[(2 * h)..].CopyTo(bias[(2 * h)..]);
-        ReadOnlySpan<float> recurrentBiasN = RecurrentBiases[(2 * h)..];
+        FoldBiases(bias);
 
         // Input projections of every step at once: [batch*T x F] x [F x 3H] + bias.
-        Span<float> projections = ws.ProjectionsAndDeltas.Slice(0, batch * t * g);
+        Span<float> projections = InputProjections(ws, batch);
         Gemm.Multiply(x, f, wihT, g, projections, g, batch * t, g, f, epilogue: new GemmEpilogue(bias), maxThreads: maxThreads);
+        Recur(ws, batch, y, h0, maxThreads);
+    }
 
+    /// <summary>
+    /// The bias of the input projections with the recurrent r and z biases folded in: [b_ir + b_hr, b_iz + b_hz, b_in],
+    /// [3H]. b_hr and b_hz only ever appear added to b_ir and b_iz, so they join the input projection's bias; b_hn sits
+    /// inside r * (W_hn h + b_hn) and is added by the gate pass. The per-step GEMM then needs no bias pass.
+    /// </summary>
+    internal void FoldBiases(Span<float> bias)
+    {
+        int h = HiddenSize;
+        TensorPrimitives.Add(InputBiases[..(2 * h)], RecurrentBiases[..(2 * h)], bias[..(2 * h)]);
+        InputBiases[(2 * h)..].CopyTo(bias[(2 * h)..]);
+    }
+
+    /// <summary>W_ih^T [F x 3H] row-major, a new array: the input projection as a right operand (x W_ih^T).</summary>
+    internal float[] TransposedInputWeights()
+    {
+        var transposed = new float[Features * Gates3];
+        TransposeInto(InputWeights, Gates3, Features, transposed);
+        return transposed;
+    }
+
+    /// <summary>Where <see cref="Recur"/> reads the input projections x_t W_ih^T + folded bias of each (sample, step): [batch*T x 3H], sample-major.</summary>
+    internal Span<float> InputProjections(GruWorkspace ws, int batch) => ws.ProjectionsAndDeltas.Slice(0, batch * Steps * Gates3);
+
+    /// <summary>
+    /// The recurrence, once <see cref="InputProjections"/> hold x_t W_ih^T + <see cref="FoldBiases"/> for every step
+    /// (computed in float32 by the forward pass, or in lower precision by a predictor): each step one GEMM
+    /// [batch x H] x [H x 3H], then the gate arithmetic.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
+    internal void Recur(GruWorkspace ws, int batch, Span<float> y, ReadOnlySpan<float> h0, int maxThreads)
+    {
+        int t = Steps, h = HiddenSize, g = Gates3;
+        ws.LastBatch = batch;
+        ReadOnlySpan<float> whhT = _frozenRecurrentWeightsTransposed ?? TransposeInto(RecurrentWeights, g, h, ws.RecurrentWeightsTransposed);
+        ReadOnlySpan<float> recurrentBiasN = RecurrentBiases[(2 * h)..];
+        ReadOnlySpan<float> projections = InputProjections(ws, batch);
         Span<float> states = ws.HiddenStates;
         if (h0.IsEmpty) states[..(batch * h)].Clear();
         else h0.CopyTo(states);

@@ -13,13 +13,22 @@ public sealed class PredictorPrecisionTests
 
     private static Network Net() => new NetworkBuilder(37).Dense(70, Activation.Relu).Dense(33, Activation.Tanh).Dense(129, Activation.LeakyRelu).Dense(10).Build(seed: 3);
 
-    /// <summary>The network's parameters with every dense weight rounded to bfloat16 (biases as they are), in double.</summary>
+    private static Network GruNet() => new NetworkBuilder(5 * 9).Gru(24, steps: 5).Dense(17, Activation.Relu).Dense(4).Build(seed: 11);
+
+    /// <summary>
+    /// The network's parameters with every dense weight and every GRU input weight (weight_ih, the first 3H x F of
+    /// the layer's parameters) rounded to bfloat16, in double; biases and GRU recurrent weights as they are.
+    /// </summary>
     private static double[] RoundedParameters(Network net)
     {
         double[] parameters = Array.ConvertAll(net.Parameters.ToArray(), v => (double)v);
-        foreach (DenseLayer layer in net.Layers.Cast<DenseLayer>())
-            for (int i = 0; i < layer.Weights.Length; i++)
-                parameters[layer.ParameterOffset + i] = BFloat16.ToSingle(BFloat16.FromSingle(layer.Weights[i]));
+        foreach (Layer layer in net.Layers)
+        {
+            Span<float> weights = layer is GruLayer gru ? gru.InputWeights : ((DenseLayer)layer).Weights;
+            for (int i = 0; i < weights.Length; i++)
+                parameters[layer.ParameterOffset + i] = BFloat16.ToSingle(BFloat16.FromSingle(weights[i]));
+        }
+
         return parameters;
     }
 
@@ -40,37 +49,56 @@ public sealed class PredictorPrecisionTests
         }
     }
 
+    /// <summary>A GRU's input weights are rounded, its recurrent weights not: batch 1 against the double reference GRU over exactly those.</summary>
     [Fact]
-    public void BatchesUseTheSameRoundedWeightsInTheFloat32Gemm()
+    public void GruBatchOneRoundsTheInputWeightsOnly()
     {
-        Network net = Net();
-        Network rounded = net.Clone();
-        foreach (DenseLayer layer in rounded.Layers.Cast<DenseLayer>())
+        Network net = GruNet();
+        double[] rounded = RoundedParameters(net);
+        using Predictor predictor = net.CreatePredictor(Bf16);
+        var rng = new Random(14);
+        var y = new float[4];
+        for (int trial = 0; trial < 30; trial++)
         {
-            Span<float> w = layer.Weights;
-            for (int i = 0; i < w.Length; i++) w[i] = BFloat16.ToSingle(BFloat16.FromSingle(w[i]));
+            float[] x = TestData.Uniform(rng, net.InputSize, -2f, 2f);
+            double[] expected = ReferenceNetwork.Forward(net, rounded, x, 1);
+            predictor.Predict(x, y);
+            for (int j = 0; j < 4; j++) Assert.Equal(expected[j], y[j], 2e-5 + 2e-5 * Math.Abs(expected[j]));
         }
-
-        float[] x = TestData.Uniform(new Random(5), 300 * 37, -2f, 2f), expected = new float[300 * 10], actual = new float[300 * 10];
-        using (Predictor fp32 = rounded.CreatePredictor()) fp32.PredictBatch(x, expected, maxThreads: 1);
-        using (Predictor bf16 = net.CreatePredictor(Bf16)) bf16.PredictBatch(x, actual, maxThreads: 1);
-        Assert.Equal(expected, actual);
-        Assert.NotEqual(net.Parameters.ToArray(), rounded.Parameters.ToArray());   // the source network keeps its float32 weights
     }
 
     [Fact]
-    public void BatchOneAllocatesNothingAndGruNetworksAreRefused()
+    public void BatchesUseTheSameRoundedWeightsInTheFloat32Gemm()
     {
-        using Predictor predictor = Net().CreatePredictor(Bf16);
-        float[] x = new float[37], y = new float[10];
-        predictor.Predict(x, y);
-        Assert.Equal(0, TestData.AllocatedBytes(() =>
+        foreach (Network net in new[] { Net(), GruNet() })
         {
-            for (int i = 0; i < 100; i++) predictor.Predict(x, y);
-        }));
+            Network rounded = net.Clone();
+            double[] values = RoundedParameters(net);
+            Span<float> parameters = rounded.Parameters;
+            for (int i = 0; i < parameters.Length; i++) parameters[i] = (float)values[i];
 
-        Network gru = new NetworkBuilder(12).Gru(4, steps: 3).Dense(2).Build();
-        Assert.Contains("layer 0 is a GruLayer", Assert.Throws<NotSupportedException>(() => gru.CreatePredictor(Bf16)).Message);
+            int d = net.InputSize, o = net.OutputSize;
+            float[] x = TestData.Uniform(new Random(5), 300 * d, -2f, 2f), expected = new float[300 * o], actual = new float[300 * o];
+            using (Predictor fp32 = rounded.CreatePredictor()) fp32.PredictBatch(x, expected, maxThreads: 1);
+            using (Predictor bf16 = net.CreatePredictor(Bf16)) bf16.PredictBatch(x, actual, maxThreads: 1);
+            Assert.Equal(expected, actual);
+            Assert.NotEqual(net.Parameters.ToArray(), rounded.Parameters.ToArray());   // the source network keeps its float32 weights
+        }
+    }
+
+    [Fact]
+    public void BatchOneAllocatesNothing()
+    {
+        foreach (Network net in new[] { Net(), GruNet() })
+        {
+            using Predictor predictor = net.CreatePredictor(Bf16);
+            float[] x = new float[net.InputSize], y = new float[net.OutputSize];
+            predictor.Predict(x, y);
+            Assert.Equal(0, TestData.AllocatedBytes(() =>
+            {
+                for (int i = 0; i < 100; i++) predictor.Predict(x, y);
+            }));
+        }
     }
 
     /// <summary>

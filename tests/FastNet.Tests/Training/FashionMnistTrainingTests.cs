@@ -1,3 +1,6 @@
+using System.Numerics.Tensors;
+using FastNet.Data;
+using FastNet.Inference;
 using FastNet.Tests.Data;
 using FastNet.Training;
 
@@ -36,5 +39,22 @@ public class FashionMnistSequenceTests
         TrainingHistory history = trainer.Fit(train, epochs: 3, validation: test);
         double accuracy = history.Epochs[^1].ValidationAccuracy;
         Assert.True(accuracy >= 0.85, $"test accuracy {accuracy:P2} after 3 epochs");
+
+        // The same model through a predictor in each precision (Int8 and BF16 round the GRU's input projection, not its
+        // recurrence): Int8 within 0.3 points of float32 and BF16 within 0.05, the bars of the dense models.
+        double fp32 = PredictorAccuracy(net, Precision.Float32, test), bf16 = PredictorAccuracy(net, Precision.BFloat16, test), int8 = PredictorAccuracy(net, Precision.Int8, test);
+        Console.WriteLine($"Fashion-MNIST GRU: FP32 {fp32:P2}, BF16 {bf16:P2}, Int8 {int8:P2}");
+        Assert.True(Math.Abs(bf16 - fp32) <= 0.0005, $"BF16 {bf16:P2} against FP32 {fp32:P2}");
+        Assert.True(Math.Abs(int8 - fp32) <= 0.003, $"Int8 {int8:P2} against FP32 {fp32:P2}");
+    }
+
+    private static double PredictorAccuracy(Network net, Precision precision, Dataset test)
+    {
+        using Predictor predictor = net.CreatePredictor(new PredictorOptions { Precision = precision });
+        float[] outputs = new float[test.Count * 10];
+        predictor.PredictBatch(test.Features, outputs);
+        int right = 0;
+        for (int i = 0; i < test.Count; i++) right += TensorPrimitives.IndexOfMax(outputs.AsSpan(i * 10, 10)) == test.Labels[i] ? 1 : 0;
+        return (double)right / test.Count;
     }
 }
