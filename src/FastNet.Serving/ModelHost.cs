@@ -96,7 +96,7 @@ public sealed class ModelHost : IDisposable
                     result = new ModelReloadedEventArgs(loaded, null, changed: true);
                 }
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException or ArgumentException)
             {
                 _logger.LogError("Rejected a new version of {Path}: {Error} Still serving version {Version} (SHA-256 {Hash}).", ModelPath, e.Message, old.Version, old.Sha256);
                 result = new ModelReloadedEventArgs(old, e, changed: false);
@@ -112,10 +112,10 @@ public sealed class ModelHost : IDisposable
     {
         byte[] bytes = File.ReadAllBytes(ModelPath);
         string hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        Network network = Path.GetExtension(ModelPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase)
-            ? OnnxImport.Read(new MemoryStream(bytes))
-            : Serialization.ModelFile.Read(new MemoryStream(bytes));
-        Predictor predictor = network.CreatePredictor(_options.PredictorOptions);
+        // A FastNet file may hold a predictor's bfloat16 or int8 weights: it loads in that precision.
+        Predictor predictor = Path.GetExtension(ModelPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase)
+            ? OnnxImport.Read(new MemoryStream(bytes)).CreatePredictor(_options.PredictorOptions)
+            : Predictor.Read(new MemoryStream(bytes), _options.PredictorOptions);
         WarmUp(predictor, _options.WarmupCalls);
         return new LoadedModel(predictor, version, ModelPath, hash, DateTimeOffset.UtcNow);
     }

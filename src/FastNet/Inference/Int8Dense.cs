@@ -32,11 +32,15 @@ internal sealed class Int8Dense(Int8Matrix weights, float[] biases, Activation a
     /// A GRU's input projection as a dense layer without activation: x_t W_ih^T + [b_ir + b_hr, b_iz + b_hz, b_in]
     /// (<see cref="GruLayer.FoldBiases"/>), [F x 3H], quantized per gate unit (per row of PyTorch's weight_ih).
     /// </summary>
-    public static Int8Dense QuantizeInputProjection(GruLayer layer)
+    public static Int8Dense QuantizeInputProjection(GruLayer layer) =>
+        InputProjection(layer, Int8Matrix.Quantize(layer.TransposedInputWeights(), layer.Features, 3 * layer.HiddenSize));
+
+    /// <summary>A GRU's input projection from its quantized W_ih^T [F x 3H] (as <see cref="QuantizeInputProjection"/> makes or a model file holds) and the layer's biases.</summary>
+    public static Int8Dense InputProjection(GruLayer layer, Int8Matrix transposedInputWeights)
     {
         var bias = new float[3 * layer.HiddenSize];
         layer.FoldBiases(bias);
-        return new(Int8Matrix.Quantize(layer.TransposedInputWeights(), layer.Features, bias.Length), bias, Activation.None);
+        return new(transposedInputWeights, bias, Activation.None);
     }
 
     /// <summary>

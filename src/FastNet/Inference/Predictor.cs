@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using FastNet.Kernels;
+using FastNet.Serialization;
 
 namespace FastNet.Inference;
 
@@ -76,6 +77,14 @@ public sealed class Predictor : IDisposable
     }
 
     internal Predictor(Network network, PredictorOptions? options = null)
+        : this(network, options, quantized: null)
+    {
+    }
+
+    /// <param name="network">The model; copied.</param>
+    /// <param name="options">The options.</param>
+    /// <param name="quantized">With Int8, the layers as a model file stored them (the network's weights are their dequantized values); null to quantize the network's weights.</param>
+    private Predictor(Network network, PredictorOptions? options, Int8Dense[]? quantized)
     {
         ArgumentNullException.ThrowIfNull(network);
         Options = options ?? PredictorOptions.Default;
@@ -83,7 +92,7 @@ public sealed class Predictor : IDisposable
         _network = network.Clone();
         if (!Enum.IsDefined(Options.Precision)) throw new ArgumentOutOfRangeException(nameof(options), Options.Precision, "Unknown precision.");
         if (Options.Precision == Precision.BFloat16) _bf16 = RoundToBFloat16(_network);
-        if (Options.Precision == Precision.Int8) _int8 = QuantizeToInt8(_network);
+        if (Options.Precision == Precision.Int8) _int8 = quantized ?? QuantizeToInt8(_network);
         _network.Freeze();   // private and never written again: layers may precompute (a GRU's transposed weights)
         _normalization = _network.Metadata.InputNormalization;
         _outputTransform = _network.Metadata.OutputTransform;
@@ -147,16 +156,73 @@ public sealed class Predictor : IDisposable
         return layers;
     }
 
-    /// <summary>Loads a model file into a predictor.</summary>
+    /// <summary>
+    /// Loads a model file into a predictor: a float32 model computes in float32; a file saved by a bfloat16 or int8
+    /// predictor (<see cref="Save"/>, <see cref="ModelFile.Quantize"/>) gives a predictor of that precision, with the
+    /// results of the one that saved it.
+    /// </summary>
     /// <exception cref="InvalidDataException">The file is not a valid model.</exception>
-    public static Predictor Load(string path) => new(Network.Load(path));
+    public static Predictor Load(string path) => FromStored(ModelFile.LoadStored(path), PredictorOptions.Default);
 
-    /// <summary>Loads a model file into a predictor with <paramref name="options"/>.</summary>
+    /// <summary>
+    /// Loads a model file into a predictor with <paramref name="options"/>. A float32 model is rounded or quantized to
+    /// <see cref="PredictorOptions.Precision"/> here; a file in bfloat16 or int8 keeps its precision (the predictor's
+    /// <see cref="Options"/> say so), and asking it for another one than float32, the default, is an error.
+    /// </summary>
     /// <exception cref="InvalidDataException">The file is not a valid model.</exception>
+    /// <exception cref="ArgumentException">The file holds weights of another precision than the options ask for.</exception>
     public static Predictor Load(string path, PredictorOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new(Network.Load(path), options);
+        return FromStored(ModelFile.LoadStored(path), options);
+    }
+
+    /// <summary>Reads a model (the model-file format) from a stream into a predictor, as <see cref="Load(string)"/> does.</summary>
+    /// <exception cref="InvalidDataException">The data is not a valid model.</exception>
+    public static Predictor Read(Stream stream) => FromStored(ModelFile.ReadStored(stream), PredictorOptions.Default);
+
+    /// <summary>Reads a model (the model-file format) from a stream into a predictor, as <see cref="Load(string, PredictorOptions)"/> does.</summary>
+    /// <exception cref="InvalidDataException">The data is not a valid model.</exception>
+    /// <exception cref="ArgumentException">The data holds weights of another precision than the options ask for.</exception>
+    public static Predictor Read(Stream stream, PredictorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return FromStored(ModelFile.ReadStored(stream), options);
+    }
+
+    private static Predictor FromStored(ModelFile.StoredModel stored, PredictorOptions options)
+    {
+        if (stored.Precision == Precision.Float32) return new Predictor(stored.Network, options);
+        if (options.Precision != Precision.Float32 && options.Precision != stored.Precision)
+        {
+            throw new ArgumentException(
+                $"The model holds {stored.Precision} weights: it loads as a {stored.Precision} predictor, not {options.Precision} (round or quantize the float32 model instead).", nameof(options));
+        }
+
+        return new Predictor(stored.Network, options with { Precision = stored.Precision }, stored.Int8);
+    }
+
+    /// <summary>
+    /// Saves the model as this predictor computes with it (atomically, see <see cref="AtomicFile"/>): float32 weights
+    /// as they are; with <see cref="Precision.BFloat16"/> or <see cref="Precision.Int8"/> the rounded or quantized weights
+    /// (int8 values and their scales), which take a half or about a quarter of the bytes, the rest float32; the
+    /// metadata too. <see cref="Load(string)"/> gives back a predictor with bitwise the same results. The model-file
+    /// checks (sizes, checksum) cover every section. A bfloat16 or int8 file loads only as a predictor: keep the
+    /// float32 model to train further or to export.
+    /// </summary>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        AtomicFile.Write(path, Write, "the model");
+    }
+
+    /// <summary>Writes what <see cref="Save"/> saves to a stream.</summary>
+    public void Write(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ModelFile.Write(_network, Options.Precision, _int8, stream);
     }
 
     /// <summary>The options this predictor was created with.</summary>

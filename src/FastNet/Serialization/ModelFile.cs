@@ -1,22 +1,27 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
+using FastNet.Inference;
+using FastNet.Kernels;
 
 namespace FastNet.Serialization;
 
 /// <summary>
-/// The FastNet model file, version 3. All integers little-endian:
+/// The FastNet model file, version 4. All integers little-endian:
 /// <code>
 /// offset  size        field
 /// 0       8           magic "FNETMODL"
-/// 8       4           format version (2)
+/// 8       4           format version (4)
 /// 12      4           layer count L (1 .. 4096)
 /// 16      4           input size (floats per sample)
 /// 20      16 * L      per layer: kind (uint32), then three uint32 fields
 ///                       kind 0, dense: outputs, activation (0 none, 1 ReLU, 2 sigmoid, 3 tanh, 4 leaky ReLU), 0
 ///                       kind 1, GRU:   hidden size, steps, flags (bit 0: returns the whole sequence)
 /// ..      8           parameter count P (must match the architecture)
-/// ..      4 * P       parameters, float32, in Network.Parameters order (layer by layer, each in its own order)
+/// ..      4           precision of the stored weights (0 float32, 1 bfloat16, 2 int8: <see cref="Precision"/>)
+/// ..      W           parameters in Network.Parameters order (layer by layer, each in its own order): with precision 0,
+///                       4 * P bytes of float32; else as a predictor of that precision holds them, weights rounded or
+///                       quantized, the rest float32 (<see cref="StoredWeights"/>, e.g. int8 W [k x n], n scales, n biases)
 /// ..      4           metadata byte count S (at most 16 MiB)
 /// ..      S           metadata (<see cref="Network.Metadata"/>):
 ///                       flags (uint32: bit 0 input name, 1 output name, 2 class labels, 3 input normalization)
@@ -26,15 +31,17 @@ namespace FastNet.Serialization;
 ///                       input size), n float32 means, n float32 scales
 /// ..      8           XxHash64 of every byte before it
 /// </code>
-/// Older versions still load (with empty metadata): version 2 had no metadata section; version 1 (dense layers
-/// only) had 8 bytes per layer, outputs and activation.
+/// Older versions still load (with empty metadata): version 3 had no precision field (float32); version 2 had no
+/// metadata section; version 1 (dense layers only) had 8 bytes per layer, outputs and activation.
+/// <see cref="Network"/> files are float32; a file in bfloat16 or int8 (written by <see cref="Predictor.Save"/> or
+/// <see cref="Quantize"/>) holds a predictor's weights and loads only as one (<see cref="Predictor.Load(string)"/>).
 /// Readers check everything before trusting it: magic, version, sizes (against limits and against the
 /// stream length, before allocating), then the checksum.
 /// </summary>
 public static class ModelFile
 {
     /// <summary>The format version this code writes and the newest it reads.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     private static ReadOnlySpan<byte> Magic => "FNETMODL"u8;
     private const int MaxLayers = 4096;
@@ -47,6 +54,12 @@ public static class ModelFile
     /// <summary>Bytes per layer in the layer table of a format version.</summary>
     private static int LayerEntryBytes(uint version) => version == 1 ? 8 : 16;
 
+    /// <summary>Bytes after the layer table: the parameter count, and from version 4 the precision.</summary>
+    private static int CountBytes(uint version) => version >= 4 ? 12 : 8;
+
+    /// <summary>What a file holds: the network (its weights as stored, widened or dequantized to float32), their precision, and for int8 the quantized layers.</summary>
+    internal sealed record StoredModel(Network Network, Precision Precision, Int8Dense[]? Int8);
+
     /// <summary>
     /// Saves atomically (<see cref="AtomicFile"/>): a crash mid-save leaves the old file (or none) but never a torn one.
     /// </summary>
@@ -58,14 +71,33 @@ public static class ModelFile
     }
 
     /// <summary>Loads a model file.</summary>
-    /// <exception cref="InvalidDataException">The file is not a valid model (the message says what is wrong).</exception>
-    public static Network Load(string path)
+    /// <exception cref="InvalidDataException">The file is not a valid model (the message says what is wrong), or it holds a predictor's bfloat16 or int8 weights.</exception>
+    public static Network Load(string path) => ToNetwork(LoadStored(path));
+
+    /// <summary>
+    /// Quantizes a model file in one call: loads the float32 model at <paramref name="sourcePath"/>, rounds or quantizes its
+    /// weights as a predictor of <paramref name="precision"/> does, and saves them (atomically) at
+    /// <paramref name="destinationPath"/>, which <see cref="Predictor.Load(string)"/> then loads as that predictor, with the
+    /// same results as quantizing at load. An int8 file takes about a quarter of the float32 bytes, a bfloat16 one half.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The source is not a valid float32 model file.</exception>
+    /// <exception cref="NotSupportedException">The precision does not cover one of the model's layers.</exception>
+    public static void Quantize(string sourcePath, string destinationPath, Precision precision)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(destinationPath);
+        if (!Enum.IsDefined(precision)) throw new ArgumentOutOfRangeException(nameof(precision), precision, "Unknown precision.");
+        using Predictor predictor = new(Load(sourcePath), new PredictorOptions { Precision = precision });
+        predictor.Save(destinationPath);
+    }
+
+    /// <summary>Loads a model file in whatever precision it holds.</summary>
+    internal static StoredModel LoadStored(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         try
         {
-            return Read(stream);
+            return ReadStored(stream);
         }
         catch (InvalidDataException e)
         {
@@ -73,14 +105,27 @@ public static class ModelFile
         }
     }
 
-    /// <summary>Writes a network in the model format.</summary>
+    /// <summary>The network of a float32 file; a file of lower precision is refused with a message that says where it loads.</summary>
+    private static Network ToNetwork(StoredModel stored) => stored.Precision == Precision.Float32 ? stored.Network
+        : throw new InvalidDataException($"the file holds a predictor's {stored.Precision} weights, not a float32 network to train or export: load it with Predictor.Load (or save the float32 network too).");
+
+    /// <summary>Writes a network in the model format (float32).</summary>
     public static void Write(Network network, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(network);
+        Write(network, Precision.Float32, null, stream);
+    }
+
+    /// <summary>
+    /// Writes a network with its weights in <paramref name="precision"/>: float32 as they are; bfloat16 as the network
+    /// holds them (already rounded by the predictor); int8 from <paramref name="int8"/>, the predictor's quantized layers.
+    /// </summary>
+    internal static void Write(Network network, Precision precision, Int8Dense[]? int8, Stream stream)
+    {
         ArgumentNullException.ThrowIfNull(stream);
         var hash = new XxHash64();
         int layers = network.Layers.Count, entry = LayerEntryBytes(Version);
-        var header = new byte[FixedHeaderBytes + entry * layers + 8];
+        var header = new byte[FixedHeaderBytes + entry * layers + CountBytes(Version)];
         Magic.CopyTo(header);
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), Version);
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(12), (uint)layers);
@@ -102,10 +147,11 @@ public static class ModelFile
         }
 
         BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(FixedHeaderBytes + entry * layers), (ulong)network.ParameterCount);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(FixedHeaderBytes + entry * layers + 8), (uint)precision);
         stream.Write(header);
         hash.Append(header);
 
-        ReadOnlySpan<byte> parameters = ParameterBytes(network.Parameters);
+        ReadOnlySpan<byte> parameters = precision == Precision.Float32 ? ParameterBytes(network.Parameters) : StoredWeights.Encode(network, precision, int8);
         stream.Write(parameters);
         hash.Append(parameters);
         byte[] metadata = ModelMetadataEncoding.Encode(network.Metadata);
@@ -122,8 +168,12 @@ public static class ModelFile
     }
 
     /// <summary>Reads a network, validating as described on <see cref="ModelFile"/>.</summary>
+    /// <exception cref="InvalidDataException">The data is not a valid model, or it holds a predictor's bfloat16 or int8 weights.</exception>
+    public static Network Read(Stream stream) => ToNetwork(ReadStored(stream));
+
+    /// <summary>Reads a model in whatever precision it holds, validating as described on <see cref="ModelFile"/>.</summary>
     /// <exception cref="InvalidDataException">The data is not a valid model.</exception>
-    public static Network Read(Stream stream)
+    internal static StoredModel ReadStored(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanSeek)
@@ -153,11 +203,15 @@ public static class ModelFile
         hash.Append(fixedHeader);
 
         int entry = LayerEntryBytes(version);
-        byte[] layerBytes = new byte[entry * layerCount + 8];   // at most 64 KiB: bounded by MaxLayers
+        byte[] layerBytes = new byte[entry * layerCount + CountBytes(version)];   // at most 64 KiB: bounded by MaxLayers
         ReadExactly(stream, layerBytes, "the layer table");
         hash.Append(layerBytes);
+        uint precisionCode = version >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(layerBytes.AsSpan((int)(entry * layerCount + 8))) : 0;
+        if (!Enum.IsDefined((Precision)precisionCode))
+            throw new InvalidDataException($"the weights' precision code {precisionCode} is unknown (0 float32, 1 bfloat16, 2 int8).");
+        var precision = (Precision)precisionCode;
         var specs = new List<LayerSpec>((int)layerCount);
-        long parameterCount = 0, width = inputSize;
+        long parameterCount = 0, width = inputSize, storedBytes = 0;
         for (int l = 0; l < layerCount; l++)
         {
             ReadOnlySpan<byte> at = layerBytes.AsSpan(entry * l, entry);
@@ -167,6 +221,10 @@ public static class ModelFile
             // width stays below MaxWidth x MaxSteps < 2^44: no overflow in what follows.
             if (spec.Problem((int)width) is string problem) throw new InvalidDataException($"layer {l}: {problem}");
             parameterCount += spec.ParameterCount((int)width);
+            long quantizedInputs = spec is GruSpec gru ? width / gru.Steps : width;   // k of the layer's int8 matrix
+            if (precision == Precision.Int8 && quantizedInputs > Int8Matrix.MaxInputs)
+                throw new InvalidDataException($"layer {l} multiplies {quantizedInputs} inputs, more than an int8 layer takes ({Int8Matrix.MaxInputs}).");
+            storedBytes += StoredWeights.LayerBytes(spec, width, precision);
             width = spec.OutputSize((int)width);
             if (width > MaxWidth) throw new InvalidDataException($"layer {l} gives {width} floats per sample, more than {MaxWidth}.");
             if (parameterCount > Array.MaxLength)
@@ -179,17 +237,29 @@ public static class ModelFile
             throw new InvalidDataException($"the file declares {declared} parameters but its layers need {parameterCount}.");
         // Check the claimed size against what is there before allocating it.
         long metadataHeader = version >= 3 ? 4 : 0;
-        long expected = 4 * parameterCount + metadataHeader + 8, remaining = stream.Length - stream.Position;
+        long expected = storedBytes + metadataHeader + 8, remaining = stream.Length - stream.Position;
         if (remaining < expected)
-            throw new InvalidDataException($"the file is truncated: {parameterCount} parameters{(version >= 3 ? ", the metadata size" : "")} and a checksum need {expected} more bytes, {remaining} are left.");
+            throw new InvalidDataException($"the file is truncated: {parameterCount} parameters{(precision == Precision.Float32 ? "" : $" in {precision} ({storedBytes} bytes)")}{(version >= 3 ? ", the metadata size" : "")} and a checksum need {expected} more bytes, {remaining} are left.");
         if (version < 3 && remaining > expected)
             throw new InvalidDataException($"the file has {remaining - expected} unexpected bytes after the checksum.");
 
         var network = new Network((int)inputSize, specs);
-        Span<byte> parameters = MemoryMarshal.AsBytes(network.Parameters);
-        ReadExactly(stream, parameters, "the parameters");
-        hash.Append(parameters);   // the file's little-endian bytes
-        if (!BitConverter.IsLittleEndian) ReverseFloats(network.Parameters);
+        byte[]? stored = null;   // lower precision: decoded only once the checksum has vouched for it
+        if (precision == Precision.Float32)
+        {
+            Span<byte> parameters = MemoryMarshal.AsBytes(network.Parameters);
+            ReadExactly(stream, parameters, "the parameters");
+            hash.Append(parameters);   // the file's little-endian bytes
+            if (!BitConverter.IsLittleEndian) ReverseFloats(network.Parameters);
+        }
+        else
+        {
+            if (storedBytes > Array.MaxLength)
+                throw new InvalidDataException($"the {precision} parameters take {storedBytes} bytes, more than FastNet reads into one array.");
+            stored = new byte[storedBytes];
+            ReadExactly(stream, stored, "the parameters");
+            hash.Append(stored);
+        }
 
         byte[]? metadataBytes = null;
         if (version >= 3)
@@ -213,6 +283,7 @@ public static class ModelFile
         ReadExactly(stream, checksum, "the checksum");
         if (BinaryPrimitives.ReadUInt64LittleEndian(checksum) != hash.GetCurrentHashAsUInt64())
             throw new InvalidDataException("the checksum does not match: the file is corrupted.");
+        Int8Dense[]? int8 = stored is null ? null : StoredWeights.Decode(stored, network, precision);
         if (metadataBytes is not null)
         {
             // Decoded only now: a corrupted file is reported as such, not as whatever its damaged bytes seem to say.
@@ -221,7 +292,7 @@ public static class ModelFile
             network.Metadata = metadata;
         }
 
-        return network;
+        return new StoredModel(network, precision, int8);
     }
 
     private static LayerSpec ReadLayer(int l, ReadOnlySpan<byte> entry)

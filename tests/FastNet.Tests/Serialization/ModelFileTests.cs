@@ -49,7 +49,7 @@ public sealed class ModelFileTests : IDisposable
         for (int trial = 0; trial < 20; trial++)
         {
             byte[] copy = (byte[])bytes.Clone();
-            int at = rng.Next(20 + 16 * 4 + 8, bytes.Length);   // past the header: parameters or the checksum itself
+            int at = rng.Next(20 + 16 * 4 + 8 + 4, bytes.Length);   // past the header (and its precision field): parameters or the checksum itself
             copy[at] ^= (byte)(1 << rng.Next(8));
             Assert.Contains("checksum", Error(copy));
         }

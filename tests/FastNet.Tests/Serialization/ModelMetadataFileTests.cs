@@ -71,8 +71,9 @@ public sealed class ModelMetadataFileTests
         Network net = Classifier();
         net.Metadata = Full(4);
         byte[] bytes = Bytes(net);
-        int metadataStart = bytes.Length - 8 - BitConverter.ToInt32(bytes.AsSpan(20 + 16 * 2 + 8 + 4 * net.ParameterCount)) ;
-        Assert.Equal(20 + 16 * 2 + 8 + 4 * net.ParameterCount + 4, metadataStart);
+        int parametersStart = 20 + 16 * 2 + 8 + 4;   // header, layer table, parameter count, precision
+        int metadataStart = bytes.Length - 8 - BitConverter.ToInt32(bytes.AsSpan(parametersStart + 4 * net.ParameterCount));
+        Assert.Equal(parametersStart + 4 * net.ParameterCount + 4, metadataStart);
 
         // Any flipped bit of the metadata fails the checksum.
         byte[] flipped = (byte[])bytes.Clone();

@@ -99,6 +99,20 @@ public sealed class ModelHostTests : IDisposable
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))), host.Current.Sha256);
     }
 
+    /// <summary>A file saved by an Int8 predictor is served as that predictor, whatever precision the options leave at default.</summary>
+    [Fact]
+    public void AQuantizedFileIsServedInItsPrecision()
+    {
+        string path = PathOf("model-int8.fnet");
+        Network net = Model(3);
+        using Predictor int8 = net.CreatePredictor(new PredictorOptions { Precision = Precision.Int8 });
+        int8.Save(path);
+        using ModelHost host = Host(path);
+        Assert.Equal(Precision.Int8, host.Current.Predictor.Options.Precision);
+        float[] x = TestData.Uniform(new Random(2), 12, 0, 1);
+        Assert.Equal(Predict(int8, x), Predict(host.Current.Predictor, x));
+    }
+
     [Fact]
     public void AMissingFileFailsAtStart()
     {

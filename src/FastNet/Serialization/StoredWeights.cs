@@ -1,0 +1,178 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using FastNet.Inference;
+using FastNet.Kernels;
+
+namespace FastNet.Serialization;
+
+/// <summary>
+/// The parameter section of a model file whose weights are stored in a predictor's precision (<see cref="Precision.BFloat16"/>
+/// or <see cref="Precision.Int8"/>), layer by layer in <see cref="Network.Parameters"/> order. What each precision
+/// rounds is stored rounded; everything else is float32 as trained:
+/// <code>
+/// dense [k inputs x n outputs]   weights [k x n]: bfloat16 (uint16 each), or int8 (one byte each, in [-127, 127])
+///                                  followed by n float32 scales (one per output column);
+///                                biases: n float32
+/// GRU (F features, H hidden)     weight_ih [3H x F]: bfloat16, or int8 followed by 3H float32 scales (one per row, a gate unit);
+///                                weight_hh [3H x H], bias_ih [3H], bias_hh [3H]: float32
+/// </code>
+/// Weight (i, j) of an int8 tensor is scale * q. All little-endian.
+/// </summary>
+internal static class StoredWeights
+{
+    /// <summary>Bytes of one layer's stored parameters, given its input width (the shape in the layer table).</summary>
+    public static long LayerBytes(LayerSpec spec, long inputWidth, Precision precision)
+    {
+        if (precision == Precision.Float32) return 4 * spec.ParameterCount((int)inputWidth);
+        long weightBytes = precision == Precision.BFloat16 ? 2 : 1;
+        switch (spec)
+        {
+            case DenseSpec dense:
+            {
+                long k = inputWidth, n = dense.Outputs;
+                return k * n * weightBytes + (precision == Precision.Int8 ? 4 * n : 0) + 4 * n;
+            }
+
+            case GruSpec gru:
+            {
+                long f = inputWidth / gru.Steps, h = gru.HiddenSize, g = 3 * h;
+                return g * f * weightBytes + (precision == Precision.Int8 ? 4 * g : 0) + 4 * (g * h + 2 * g);
+            }
+
+            default:
+                throw new NotSupportedException($"No stored encoding for {spec.GetType().Name}.");
+        }
+    }
+
+    /// <summary>
+    /// The section for <paramref name="network"/> in <paramref name="precision"/>: bfloat16 weights are the network's own
+    /// (already rounded, so this is exact); int8 ones come from <paramref name="int8"/>, the predictor's quantized layers.
+    /// </summary>
+    public static byte[] Encode(Network network, Precision precision, Int8Dense[]? int8)
+    {
+        long total = 0, width = network.InputSize;
+        foreach (Layer layer in network.Layers)
+        {
+            total += LayerBytes(layer.Spec, width, precision);
+            width = layer.OutputSize;
+        }
+
+        var bytes = new byte[total];
+        int at = 0;
+        for (int l = 0; l < network.Layers.Count; l++)
+        {
+            Layer layer = network.Layers[l];
+            Split(layer, out Span<float> weights, out Span<float> rest);
+            if (precision == Precision.BFloat16)
+            {
+                foreach (float w in weights) at = WriteUInt16(bytes, at, BFloat16.FromSingle(w));
+            }
+            else
+            {
+                Int8Matrix q = int8![l].Weights;
+                // A dense layer's matrix is its W [k x n]; a GRU's is W_ih^T [F x 3H], stored back as weight_ih [3H x F].
+                bool transposed = layer is GruLayer;
+                int rows = transposed ? q.Outputs : q.Inputs, cols = transposed ? q.Inputs : q.Outputs;
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < cols; j++)
+                        bytes[at++] = (byte)(transposed ? q.Value(j, i) : q.Value(i, j));
+                foreach (float scale in q.Scales) at = WriteSingle(bytes, at, scale);
+            }
+
+            foreach (float value in rest) at = WriteSingle(bytes, at, value);
+        }
+
+        return bytes;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="network"/>'s parameters from a section checked by its checksum: bfloat16 weights widened to
+    /// float32, int8 weights as scale * q (what they stand for; the predictor computes with the integers). Returns the
+    /// int8 layers for <see cref="Precision.Int8"/>, else null.
+    /// </summary>
+    /// <exception cref="InvalidDataException">An int8 value is -128, or a scale is not positive and finite.</exception>
+    public static Int8Dense[]? Decode(ReadOnlySpan<byte> bytes, Network network, Precision precision)
+    {
+        Int8Dense[]? int8 = precision == Precision.Int8 ? new Int8Dense[network.Layers.Count] : null;
+        int at = 0;
+        for (int l = 0; l < network.Layers.Count; l++)
+        {
+            Layer layer = network.Layers[l];
+            var gru = layer as GruLayer;
+            Split(layer, out Span<float> weights, out Span<float> rest);
+            Int8Matrix? matrix = null;
+            if (precision == Precision.BFloat16)
+            {
+                for (int i = 0; i < weights.Length; i++, at += 2) weights[i] = BFloat16.ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[at..]));
+            }
+            else
+            {
+                // Stored [rows x cols] with one scale per output: per column for a dense W, per row for a GRU's weight_ih.
+                int rows = gru is null ? ((DenseLayer)layer).Inputs : 3 * gru.HiddenSize;
+                int cols = gru is null ? ((DenseLayer)layer).Outputs : gru.Features;
+                ReadOnlySpan<sbyte> values = MemoryMarshal.Cast<byte, sbyte>(bytes.Slice(at, rows * cols));
+                at += rows * cols;
+                var scales = new float[gru is null ? cols : rows];
+                for (int j = 0; j < scales.Length; j++, at += 4) scales[j] = BinaryPrimitives.ReadSingleLittleEndian(bytes[at..]);
+                sbyte[] packed = gru is null ? values.ToArray() : Transposed(values, rows, cols);
+                try
+                {
+                    matrix = gru is null ? Int8Matrix.FromValues(packed, scales, rows, cols) : Int8Matrix.FromValues(packed, scales, cols, rows);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new InvalidDataException($"layer {l}'s int8 weights are not valid: {e.Message}", e);
+                }
+
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < cols; j++)
+                        weights[i * cols + j] = scales[gru is null ? j : i] * values[i * cols + j];
+            }
+
+            for (int i = 0; i < rest.Length; i++, at += 4) rest[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[at..]);
+            if (int8 is not null)
+                int8[l] = gru is null ? new Int8Dense(matrix!, ((DenseLayer)layer).Biases.ToArray(), ((DenseLayer)layer).Activation) : Int8Dense.InputProjection(gru, matrix!);
+        }
+
+        return int8;
+    }
+
+    /// <summary>
+    /// A layer's parameters as stored: first the tensor the precision rounds (a dense W, a GRU's weight_ih), then the
+    /// float32 rest in the layer's order (biases; weight_hh and both biases).
+    /// </summary>
+    private static void Split(Layer layer, out Span<float> weights, out Span<float> rest)
+    {
+        Span<float> all = layer.Parameters;
+        int count = layer switch
+        {
+            DenseLayer dense => dense.Weights.Length,
+            GruLayer gru => gru.InputWeights.Length,
+            _ => throw new NotSupportedException($"No stored encoding for {layer.GetType().Name}."),
+        };
+        weights = all[..count];
+        rest = all[count..];
+    }
+
+    /// <summary>The transpose of a row-major [rows x cols] matrix.</summary>
+    private static sbyte[] Transposed(ReadOnlySpan<sbyte> values, int rows, int cols)
+    {
+        var transposed = new sbyte[values.Length];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                transposed[j * rows + i] = values[i * cols + j];
+        return transposed;
+    }
+
+    private static int WriteUInt16(byte[] bytes, int at, ushort value)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(at), value);
+        return at + 2;
+    }
+
+    private static int WriteSingle(byte[] bytes, int at, float value)
+    {
+        BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(at), value);
+        return at + 4;
+    }
+}
