@@ -48,27 +48,73 @@ internal static class Int8Activations
         float inverse = 1f / scale;
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref byte qr = ref MemoryMarshal.GetReference(q);
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Avx512BW.IsSupported && x.Length >= 64)
+        {
+            var inv = Vector512.Create(inverse);
+            var zero = Vector512.Create(zeroPoint);
+            for (int i = 0; ; i += 64)   // as below, by 64
+            {
+                int at = Math.Min(i, x.Length - 64);
+                Levels(ref Unsafe.Add(ref xr, at), inv, zero).StoreUnsafe(ref qr, (nuint)at);
+                if (at == x.Length - 64) break;
+            }
+
+            return (scale, zeroPoint);
+        }
+
+        if (Avx2.IsSupported && x.Length >= 32)
         {
             var inv = Vector256.Create(inverse);
             var zero = Vector256.Create(zeroPoint);
-            var max = Vector256.Create(MaxLevel);
-            for (; i + 32 <= x.Length; i += 32)
+            // Blocks of 32; the last block ends at the row's end and overlaps the one before (the overlapping levels
+            // are computed twice, the same way): no scalar tail.
+            for (int i = 0; ; i += 32)
             {
-                Vector256<int> q0 = Level(Vector256.LoadUnsafe(ref xr, (nuint)i), inv, zero, max);
-                Vector256<int> q1 = Level(Vector256.LoadUnsafe(ref xr, (nuint)i + 8), inv, zero, max);
-                Vector256<int> q2 = Level(Vector256.LoadUnsafe(ref xr, (nuint)i + 16), inv, zero, max);
-                Vector256<int> q3 = Level(Vector256.LoadUnsafe(ref xr, (nuint)i + 24), inv, zero, max);
-                // Values are in [0, 127]: the truncating narrows keep them, and Narrow keeps element order.
-                Vector256<byte> bytes = Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).AsByte();
-                bytes.StoreUnsafe(ref qr, (nuint)i);
+                int at = Math.Min(i, x.Length - 32);
+                Levels(ref Unsafe.Add(ref xr, at), inv, zero).StoreUnsafe(ref qr, (nuint)at);
+                if (at == x.Length - 32) break;
             }
+
+            return (scale, zeroPoint);
         }
 
-        for (; i < x.Length; i++)
+        for (int i = 0; i < x.Length; i++)
             Unsafe.Add(ref qr, i) = (byte)Math.Clamp((int)MathF.Round(Unsafe.Add(ref xr, i) * inverse) + zeroPoint, 0, MaxLevel);
         return (scale, zeroPoint);
+    }
+
+    /// <summary>
+    /// The levels of 32 values, clamp(round(x * (1 / scale)) + zeroPoint, 0, 127), in order: the scalar loop's arithmetic.
+    /// vcvtps2dq rounds to nearest even (MXCSR's default, which .NET never changes) and cannot overflow (|x / scale| &lt;= 128
+    /// here); the saturating packs to int16 and then to [0, 255] are exact on these values and do the clamp at 0, a byte
+    /// minimum the clamp at 127; the packs interleave the 128-bit lanes, which one permutation puts back in order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Levels(ref float x, Vector256<float> inverse, Vector256<int> zeroPoint)
+    {
+        Vector256<int> q0 = Avx.ConvertToVector256Int32(Vector256.LoadUnsafe(ref x) * inverse) + zeroPoint;
+        Vector256<int> q1 = Avx.ConvertToVector256Int32(Vector256.LoadUnsafe(ref x, 8) * inverse) + zeroPoint;
+        Vector256<int> q2 = Avx.ConvertToVector256Int32(Vector256.LoadUnsafe(ref x, 16) * inverse) + zeroPoint;
+        Vector256<int> q3 = Avx.ConvertToVector256Int32(Vector256.LoadUnsafe(ref x, 24) * inverse) + zeroPoint;
+        // Per 128-bit lane: [q0 lo, q1 lo | q0 hi, q1 hi] as int16, then bytes [q0 lo, q1 lo, q2 lo, q3 lo | q0 hi, q1 hi, q2 hi, q3 hi].
+        Vector256<byte> packed = Avx2.PackUnsignedSaturate(Avx2.PackSignedSaturate(q0, q1), Avx2.PackSignedSaturate(q2, q3));
+        packed = Avx2.Min(packed, Vector256.Create((byte)MaxLevel));
+        // 4-byte groups are now in the order q0 lo, q1 lo, q2 lo, q3 lo, q0 hi, q1 hi, q2 hi, q3 hi: gather 0, 4, 1, 5, 2, 6, 3, 7.
+        return Avx2.PermuteVar8x32(packed.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsByte();
+    }
+
+    /// <summary><see cref="Levels(ref float, Vector256{float}, Vector256{int})"/> of 64 values: the packs interleave four 128-bit lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> Levels(ref float x, Vector512<float> inverse, Vector512<int> zeroPoint)
+    {
+        Vector512<int> q0 = Avx512F.ConvertToVector512Int32(Vector512.LoadUnsafe(ref x) * inverse) + zeroPoint;
+        Vector512<int> q1 = Avx512F.ConvertToVector512Int32(Vector512.LoadUnsafe(ref x, 16) * inverse) + zeroPoint;
+        Vector512<int> q2 = Avx512F.ConvertToVector512Int32(Vector512.LoadUnsafe(ref x, 32) * inverse) + zeroPoint;
+        Vector512<int> q3 = Avx512F.ConvertToVector512Int32(Vector512.LoadUnsafe(ref x, 48) * inverse) + zeroPoint;
+        Vector512<byte> packed = Avx512BW.PackUnsignedSaturate(Avx512BW.PackSignedSaturate(q0, q1), Avx512BW.PackSignedSaturate(q2, q3));
+        packed = Avx512BW.Min(packed, Vector512.Create((byte)MaxLevel));
+        // 4-byte group 4L + m holds vector m's values of lane L; in order, group 4m + L must come first.
+        return Avx512F.PermuteVar16x32(packed.AsInt32(), Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)).AsByte();
     }
 
     /// <summary>
@@ -79,28 +125,54 @@ internal static class Int8Activations
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         float low = 0f, high = 0f;
-        int i = 0;
+        if (Vector512.IsHardwareAccelerated && x.Length >= 64)
+        {
+            // As below, by 64: four chains of 16.
+            Vector512<float> lo0 = default, lo1 = default, lo2 = default, lo3 = default, hi0 = default, hi1 = default, hi2 = default, hi3 = default;
+            Vector512<float> ordered = Vector512<float>.AllBitsSet;
+            for (int i = 0; ; i += 64)
+            {
+                int at = Math.Min(i, x.Length - 64);
+                ref float block = ref Unsafe.Add(ref xr, at);
+                Vector512<float> v0 = Vector512.LoadUnsafe(ref block), v1 = Vector512.LoadUnsafe(ref block, 16);
+                Vector512<float> v2 = Vector512.LoadUnsafe(ref block, 32), v3 = Vector512.LoadUnsafe(ref block, 48);
+                lo0 = Vector512.MinNative(lo0, v0); lo1 = Vector512.MinNative(lo1, v1); lo2 = Vector512.MinNative(lo2, v2); lo3 = Vector512.MinNative(lo3, v3);
+                hi0 = Vector512.MaxNative(hi0, v0); hi1 = Vector512.MaxNative(hi1, v1); hi2 = Vector512.MaxNative(hi2, v2); hi3 = Vector512.MaxNative(hi3, v3);
+                ordered &= Vector512.Equals(v0, v0) & Vector512.Equals(v1, v1) & Vector512.Equals(v2, v2) & Vector512.Equals(v3, v3);
+                if (at == x.Length - 64) break;
+            }
+
+            Vector512<float> lo = Vector512.MinNative(Vector512.MinNative(lo0, lo1), Vector512.MinNative(lo2, lo3));
+            Vector512<float> hi = Vector512.MaxNative(Vector512.MaxNative(hi0, hi1), Vector512.MaxNative(hi2, hi3));
+            if (ordered.AsUInt32() != Vector512<uint>.AllBitsSet) return (float.NaN, float.NaN);
+            return AcrossLanes(Vector256.MinNative(lo.GetLower(), lo.GetUpper()), Vector256.MaxNative(hi.GetLower(), hi.GetUpper()));
+        }
+
         if (Vector256.IsHardwareAccelerated && x.Length >= 32)
         {
             // Four independent chains of each: one chain would wait for the previous min (a few cycles) every 8 values.
             Vector256<float> lo0 = default, lo1 = default, lo2 = default, lo3 = default, hi0 = default, hi1 = default, hi2 = default, hi3 = default;
             Vector256<float> ordered = Vector256<float>.AllBitsSet;   // lanes stay all ones while no NaN passed (NaN != NaN)
-            for (; i + 32 <= x.Length; i += 32)
+            // Blocks of 32, the last one ending at the row's end (it may overlap the one before: min and max do not mind).
+            for (int i = 0; ; i += 32)
             {
-                Vector256<float> v0 = Vector256.LoadUnsafe(ref xr, (nuint)i), v1 = Vector256.LoadUnsafe(ref xr, (nuint)i + 8);
-                Vector256<float> v2 = Vector256.LoadUnsafe(ref xr, (nuint)i + 16), v3 = Vector256.LoadUnsafe(ref xr, (nuint)i + 24);
+                int at = Math.Min(i, x.Length - 32);
+                ref float block = ref Unsafe.Add(ref xr, at);
+                Vector256<float> v0 = Vector256.LoadUnsafe(ref block), v1 = Vector256.LoadUnsafe(ref block, 8);
+                Vector256<float> v2 = Vector256.LoadUnsafe(ref block, 16), v3 = Vector256.LoadUnsafe(ref block, 24);
                 lo0 = Vector256.MinNative(lo0, v0); lo1 = Vector256.MinNative(lo1, v1); lo2 = Vector256.MinNative(lo2, v2); lo3 = Vector256.MinNative(lo3, v3);
                 hi0 = Vector256.MaxNative(hi0, v0); hi1 = Vector256.MaxNative(hi1, v1); hi2 = Vector256.MaxNative(hi2, v2); hi3 = Vector256.MaxNative(hi3, v3);
                 ordered &= Vector256.Equals(v0, v0) & Vector256.Equals(v1, v1) & Vector256.Equals(v2, v2) & Vector256.Equals(v3, v3);
+                if (at == x.Length - 32) break;
             }
 
             Vector256<float> lo = Vector256.MinNative(Vector256.MinNative(lo0, lo1), Vector256.MinNative(lo2, lo3));
             Vector256<float> hi = Vector256.MaxNative(Vector256.MaxNative(hi0, hi1), Vector256.MaxNative(hi2, hi3));
             if (ordered.AsUInt32() != Vector256<uint>.AllBitsSet) return (float.NaN, float.NaN);   // as bits: all-ones is a NaN float
-            (low, high) = AcrossLanes(lo, hi);
+            return AcrossLanes(lo, hi);   // an infinity makes high - low infinite: the caller's check
         }
 
-        for (; i < x.Length; i++)
+        for (int i = 0; i < x.Length; i++)
         {
             float v = Unsafe.Add(ref xr, i);
             if (float.IsNaN(v)) return (float.NaN, float.NaN);
@@ -111,29 +183,17 @@ internal static class Int8Activations
         return (low, high);   // an infinity makes high - low infinite: the caller's check
     }
 
-    /// <summary>The smallest lane of <paramref name="low"/> and the largest of <paramref name="high"/> (no lane is NaN).</summary>
+    /// <summary>
+    /// The smallest lane of <paramref name="low"/> and the largest of <paramref name="high"/> (no lane is NaN), by halving:
+    /// 8 lanes to 4, 2, 1. Where the raw instructions differ from MathF (which of +0 and -0 wins) the range does not change.
+    /// </summary>
     private static (float Low, float High) AcrossLanes(Vector256<float> low, Vector256<float> high)
     {
-        float min = low.GetElement(0), max = high.GetElement(0);
-        for (int i = 1; i < Vector256<float>.Count; i++)
-        {
-            min = MathF.Min(min, low.GetElement(i));
-            max = MathF.Max(max, high.GetElement(i));
-        }
-
-        return (min, max);
+        Vector128<float> lo = Vector128.MinNative(low.GetLower(), low.GetUpper()), hi = Vector128.MaxNative(high.GetLower(), high.GetUpper());
+        lo = Vector128.MinNative(lo, Vector128.Shuffle(lo, Vector128.Create(2, 3, 0, 1)));
+        hi = Vector128.MaxNative(hi, Vector128.Shuffle(hi, Vector128.Create(2, 3, 0, 1)));
+        lo = Vector128.MinNative(lo, Vector128.Shuffle(lo, Vector128.Create(1, 0, 3, 2)));
+        hi = Vector128.MaxNative(hi, Vector128.Shuffle(hi, Vector128.Create(1, 0, 3, 2)));
+        return (lo.ToScalar(), hi.ToScalar());
     }
-
-    /// <summary>round(x * (1 / scale)) + zeroPoint, clamped to [0, 127]: the scalar loop's arithmetic, 8 lanes at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Level(Vector256<float> x, Vector256<float> inverse, Vector256<int> zeroPoint, Vector256<int> max) =>
-        Vector256.Min(Vector256.Max(RoundToInt32(x * inverse) + zeroPoint, Vector256<int>.Zero), max);
-
-    /// <summary>
-    /// To the nearest integer, ties to even: one vcvtps2dq on x86 (which rounds by MXCSR, nearest-even unless code changes
-    /// it, and .NET never does), else a round and a conversion. |x| &lt;= 128 here: nothing overflows.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> RoundToInt32(Vector256<float> x) =>
-        Avx.IsSupported ? Avx.ConvertToVector256Int32(x) : Vector256.ConvertToInt32Native(Vector256.Round(x));
 }

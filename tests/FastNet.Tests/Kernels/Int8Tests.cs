@@ -180,8 +180,14 @@ public sealed class Int8Tests
     [MemberData(nameof(Rows))]
     public void ActivationsQuantizeToSevenBitsOverTheRowsRange(string kind)
     {
+        // Vector blocks are 64 values on AVX-512, else (and below 64) 32: 31 is scalar only; 32 and 64 one block; 33, 63,
+        // 65, 101 and 130 end with a block that overlaps the one before.
+        foreach (int k in new[] { 101, 31, 32, 33, 63, 64, 65, 130 }) QuantizesToSevenBitsOverTheRowsRange(kind, k);
+    }
+
+    private static void QuantizesToSevenBitsOverTheRowsRange(string kind, int k)
+    {
         var rng = new Random(kind.Length);
-        int k = 101;   // 3 blocks of 32 and a scalar tail of 5
         float[] x = kind switch
         {
             "mixed" => TestData.Uniform(rng, k, -3f, 1f),
@@ -192,7 +198,7 @@ public sealed class Int8Tests
             _ => TestData.Uniform(rng, k, -1e-30f, 1e-30f),
         };
         x[10] = 0f;
-        var q = new byte[104];
+        var q = new byte[(k + 3) / 4 * 4];
         Array.Fill(q, (byte)0xAB);
         (float scale, int zeroPoint) = Int8Activations.Quantize(x, q);
 
@@ -205,11 +211,11 @@ public sealed class Int8Tests
         {
             Assert.InRange(q[i], 0, 127);
             Assert.True(Math.Abs(x[i] - scale * (double)(q[i] - zeroPoint)) <= scale * 0.5001, $"x[{i}] = {x[i]} -> {q[i]}");
-            // The vector blocks and the scalar tail round the same way: round(x * (1 / scale)) + z, ties to even.
+            // The vector blocks and the scalar loop round the same way: round(x * (1 / scale)) + z, ties to even.
             Assert.Equal(Math.Clamp((int)MathF.Round(x[i] * (1f / scale)) + zeroPoint, 0, 127), q[i]);
         }
 
-        Assert.Equal([0, 0, 0], q[101..]);   // the quad's padding
+        Assert.All(q[k..], level => Assert.Equal(0, level));   // the quad's padding
         if (kind == "constant") Assert.All(q[..k], level => Assert.True(level is 0 or 127));
     }
 
@@ -220,10 +226,11 @@ public sealed class Int8Tests
         Assert.True(float.IsNaN(Int8Activations.Quantize([1f, float.NaN, 2f], q).Scale));
         Assert.True(float.IsNaN(Int8Activations.Quantize([1f, float.PositiveInfinity], q).Scale));
         // In the vector blocks too, at each place within a block (the raw min/max instructions could drop a NaN).
-        var wide = new byte[100];
-        for (int at = 0; at < 40; at++)
+        foreach (int width in new[] { 50, 100 })   // blocks of 32 and of 64 (on AVX-512)
+        foreach (int at in Enumerable.Range(0, 40).Concat(Enumerable.Range(width - 10, 10)))   // and in the last block, which overlaps
         {
-            float[] x = TestData.Uniform(new Random(at), 100);
+            var wide = new byte[width];
+            float[] x = TestData.Uniform(new Random(at), width);
             x[at] = float.NaN;
             Assert.True(float.IsNaN(Int8Activations.Quantize(x, wide).Scale), $"NaN at {at}");
             x[at] = float.NegativeInfinity;
