@@ -77,7 +77,13 @@ internal static class InputCheckHarness
     internal static string HostDescription()
     {
         string cpu = "unknown CPU";
-        try { cpu = File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("model name", StringComparison.Ordinal)).Split(':', 2)[1].Trim(); }
+        try
+        {
+            // The name alone can hide the generation under a hypervisor ("AMD EPYC"): family and model tell Zen 3, 4 and 5 apart.
+            string[] info = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Length > 0).ToArray();
+            string Field(string name) => info.First(l => l.StartsWith(name, StringComparison.Ordinal) && l[name.Length..].TrimStart().StartsWith(':')).Split(':', 2)[1].Trim();
+            cpu = $"{Field("model name")} (family {Field("cpu family")} model {Field("model")})";
+        }
         catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException) { }
         string l2 = "?";
         try { l2 = File.ReadAllText("/sys/devices/system/cpu/cpu0/cache/index2/size").Trim(); }

@@ -42,6 +42,9 @@ switch (args.FirstOrDefault())
     case "precision-mnist": // I4 accuracy of the demo's saved MNIST model in FP32, BF16, Int8: precision-mnist [results-subfolder] [model] [idx-folder]
         PrecisionMnistHarness.Run(args.Length > 1 ? args[1] : null, args.Length > 2 ? args[2] : null, args.Length > 3 ? args[3] : null);
         return;
+    case "int8-paths":      // the int8 kernels on every path this CPU runs, 1 row and a block of rows: int8-paths [results-subfolder]
+        Int8PathHarness.Run(args.Length > 1 ? args[1] : null);
+        return;
     case "breakdown":       // each operation of a T1 training step on its own
         Breakdown.Run(args.Length > 1 ? int.Parse(args[1]) : 1);
         return;

@@ -34,12 +34,25 @@ internal enum Int8Path
 /// </remarks>
 internal static class Int8Gemv
 {
-    /// <summary>The path this process uses: AVX-VNNI where the CPU has it, else the widest multiply-add pair.</summary>
+    /// <summary>
+    /// The path this process uses: AVX-VNNI where the CPU has it, else the widest multiply-add pair; but on AMD CPUs
+    /// that have both AVX-VNNI and AVX-512BW (Zen 5) the 512-bit pair, which measured about 5% faster there at batch 1 and
+    /// in batches (bench/results/zen5-avx512/int8-paths.md). Intel's AVX-512 CPUs with AVX-VNNI keep vpdpbusd: the
+    /// Xeon of bench/results/xeon-avx512 was measured with it, not against the pair. Every path gives the same bits.
+    /// </summary>
     public static readonly Int8Path Path =
-        AvxVnni.IsSupported ? Int8Path.AvxVnni
-        : Avx512BW.IsSupported ? Int8Path.Avx512BW
+        Avx512BW.IsSupported && (!AvxVnni.IsSupported || IsAmd()) ? Int8Path.Avx512BW
+        : AvxVnni.IsSupported ? Int8Path.AvxVnni
         : Avx2.IsSupported ? Int8Path.Avx2
         : Int8Path.Portable;
+
+    /// <summary>Whether CPUID's vendor string is "AuthenticAMD" (its first four bytes, "Auth", in EBX, then "enti" in EDX, "cAMD" in ECX).</summary>
+    private static bool IsAmd()
+    {
+        if (!X86Base.IsSupported) return false;
+        (_, int ebx, int ecx, int edx) = X86Base.CpuId(0, 0);
+        return ebx == 0x68747541 && edx == 0x69746E65 && ecx == 0x444D4163;
+    }
 
     /// <summary>Whether this CPU (and the runtime's settings) can run <paramref name="path"/>.</summary>
     public static bool IsSupported(Int8Path path) => path switch
@@ -74,9 +87,9 @@ internal static class Int8Gemv
             ref int s = ref MemoryMarshal.GetReference(sums);
             switch (path)
             {
-                case Int8Path.AvxVnni: PanelVnni(ref qr, ref panel, quads, ref s); break;
+                case Int8Path.AvxVnni: Panel256<VnniDot>(ref qr, ref panel, quads, ref s); break;
                 case Int8Path.Avx512BW: Panel512(ref qr, ref panel, quads, ref s); break;
-                case Int8Path.Avx2: Panel256(ref qr, ref panel, quads, ref s); break;
+                case Int8Path.Avx2: Panel256<PairDot>(ref qr, ref panel, quads, ref s); break;
                 default: PanelScalar(ref qr, ref panel, quads, ref s); break;
             }
 
@@ -93,9 +106,9 @@ internal static class Int8Gemv
     /// <summary>
     /// <see cref="MultiplyRow(ReadOnlySpan{byte}, float, int, Int8Matrix, ReadOnlySpan{float}, Span{float})"/> for
     /// <see cref="RowBlock"/> rows at once, row r's levels at q[r * qStride ..] and outputs at y[r * n ..]: the same bits
-    /// as one row at a time (exact integer sums, the same scaling). With AVX-VNNI each weight load then feeds four
-    /// rows' dot products (the batch path is bound by the multiply-adds, not by the weights' bytes); elsewhere the rows
-    /// run one by one.
+    /// as one row at a time (exact integer sums, the same scaling). Each weight load feeds four rows' dot products, so a
+    /// batch is bound by the multiply-adds, not by streaming the weights from L2 once per row; the portable path runs the
+    /// rows one by one.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyRows(ReadOnlySpan<byte> q, int qStride, ReadOnlySpan<float> scales, ReadOnlySpan<int> zeroPoints,
@@ -111,7 +124,7 @@ internal static class Int8Gemv
         Guard.MinLength(scales.Length, RowBlock, nameof(scales));
         Guard.MinLength(zeroPoints.Length, RowBlock, nameof(zeroPoints));
         Guard.MinLength(y.Length, RowBlock * n, nameof(y));
-        if (path != Int8Path.AvxVnni)
+        if (path == Int8Path.Portable)
         {
             for (int r = 0; r < RowBlock; r++)
                 MultiplyRow(q.Slice(r * qStride), scales[r], zeroPoints[r], w, bias, y.Slice(r * n, n), path);
@@ -125,8 +138,20 @@ internal static class Int8Gemv
         for (int j = 0; j < n; j += Int8Matrix.PanelColumns)
         {
             int columns = Math.Min(Int8Matrix.PanelColumns, n - j);
-            for (int slice = 0; slice < columns; slice += 16)   // a last panel's slices past n hold only padding
-                SliceVnni4(ref qr, qStride, ref Unsafe.Add(ref panel, slice * 4), quads, ref sums[slice]);
+            // A last panel's slices past n hold only padding: skipped.
+            if (path == Int8Path.Avx512BW)
+            {
+                for (int slice = 0; slice < columns; slice += 32) Slice512x4(ref qr, qStride, ref Unsafe.Add(ref panel, slice * 4), quads, ref sums[slice]);
+            }
+            else if (path == Int8Path.AvxVnni)
+            {
+                for (int slice = 0; slice < columns; slice += 16) Slice256x4<VnniDot>(ref qr, qStride, ref Unsafe.Add(ref panel, slice * 4), quads, ref sums[slice]);
+            }
+            else
+            {
+                for (int slice = 0; slice < columns; slice += 16) Slice256x4<PairDot>(ref qr, qStride, ref Unsafe.Add(ref panel, slice * 4), quads, ref sums[slice]);
+            }
+
             for (int r = 0; r < RowBlock; r++)
             {
                 Dequantize(sums.Slice(r * Int8Matrix.PanelColumns, columns), scales[r], zeroPoints[r], w.ColumnSums.AsSpan(j, columns),
@@ -138,10 +163,12 @@ internal static class Int8Gemv
     }
 
     /// <summary>
-    /// 16 columns of a panel for 4 rows with vpdpbusd: 8 accumulators, and per quad row 2 weight loads and 4 broadcasts
-    /// feed 8 instructions (14 of the 16 registers VEX encodes). Row r's sums go to sums[r * 64 ..].
+    /// 16 columns of a panel for 4 rows, 256 bits wide: 8 accumulators, and per quad row 2 weight loads and 4 broadcasts
+    /// feed 8 dot products (with the temporaries of <see cref="PairDot"/>, 14 of the 16 registers VEX encodes). Row r's
+    /// sums go to sums[r * 64 ..].
     /// </summary>
-    private static void SliceVnni4(ref byte q, int qStride, ref byte slice, int quads, ref int sums)
+    private static void Slice256x4<TDot>(ref byte q, int qStride, ref byte slice, int quads, ref int sums)
+        where TDot : struct, IQuadDot
     {
         Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
         ref byte q1 = ref Unsafe.Add(ref q, qStride), q2 = ref Unsafe.Add(ref q1, qStride), q3 = ref Unsafe.Add(ref q2, qStride);
@@ -150,17 +177,17 @@ internal static class Int8Gemv
             ref sbyte w = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref slice, r * Int8Matrix.QuadRowBytes));
             Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref w), w1 = Vector256.LoadUnsafe(ref w, 32);
             Vector256<byte> x0 = Vector256.Create(Quad(ref q, r)).AsByte();
-            a00 = AvxVnni.MultiplyWideningAndAdd(a00, x0, w0);
-            a01 = AvxVnni.MultiplyWideningAndAdd(a01, x0, w1);
+            a00 = TDot.Add(a00, x0, w0);
+            a01 = TDot.Add(a01, x0, w1);
             Vector256<byte> x1 = Vector256.Create(Quad(ref q1, r)).AsByte();
-            a10 = AvxVnni.MultiplyWideningAndAdd(a10, x1, w0);
-            a11 = AvxVnni.MultiplyWideningAndAdd(a11, x1, w1);
+            a10 = TDot.Add(a10, x1, w0);
+            a11 = TDot.Add(a11, x1, w1);
             Vector256<byte> x2 = Vector256.Create(Quad(ref q2, r)).AsByte();
-            a20 = AvxVnni.MultiplyWideningAndAdd(a20, x2, w0);
-            a21 = AvxVnni.MultiplyWideningAndAdd(a21, x2, w1);
+            a20 = TDot.Add(a20, x2, w0);
+            a21 = TDot.Add(a21, x2, w1);
             Vector256<byte> x3 = Vector256.Create(Quad(ref q3, r)).AsByte();
-            a30 = AvxVnni.MultiplyWideningAndAdd(a30, x3, w0);
-            a31 = AvxVnni.MultiplyWideningAndAdd(a31, x3, w1);
+            a30 = TDot.Add(a30, x3, w0);
+            a31 = TDot.Add(a31, x3, w1);
         }
 
         const int row = Int8Matrix.PanelColumns;
@@ -168,6 +195,36 @@ internal static class Int8Gemv
         a10.StoreUnsafe(ref sums, row); a11.StoreUnsafe(ref sums, row + 8);
         a20.StoreUnsafe(ref sums, 2 * row); a21.StoreUnsafe(ref sums, 2 * row + 8);
         a30.StoreUnsafe(ref sums, 3 * row); a31.StoreUnsafe(ref sums, 3 * row + 8);
+    }
+
+    /// <summary>32 columns of a panel for 4 rows on AVX-512BW: <see cref="Slice256x4"/>'s scheme with 16-lane accumulators.</summary>
+    private static void Slice512x4(ref byte q, int qStride, ref byte slice, int quads, ref int sums)
+    {
+        Vector512<int> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        ref byte q1 = ref Unsafe.Add(ref q, qStride), q2 = ref Unsafe.Add(ref q1, qStride), q3 = ref Unsafe.Add(ref q2, qStride);
+        for (int r = 0; r < quads; r++)
+        {
+            ref sbyte w = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref slice, r * Int8Matrix.QuadRowBytes));
+            Vector512<sbyte> w0 = Vector512.LoadUnsafe(ref w), w1 = Vector512.LoadUnsafe(ref w, 64);
+            Vector512<byte> x0 = Vector512.Create(Quad(ref q, r)).AsByte();
+            a00 += DotQuads(x0, w0);
+            a01 += DotQuads(x0, w1);
+            Vector512<byte> x1 = Vector512.Create(Quad(ref q1, r)).AsByte();
+            a10 += DotQuads(x1, w0);
+            a11 += DotQuads(x1, w1);
+            Vector512<byte> x2 = Vector512.Create(Quad(ref q2, r)).AsByte();
+            a20 += DotQuads(x2, w0);
+            a21 += DotQuads(x2, w1);
+            Vector512<byte> x3 = Vector512.Create(Quad(ref q3, r)).AsByte();
+            a30 += DotQuads(x3, w0);
+            a31 += DotQuads(x3, w1);
+        }
+
+        const int row = Int8Matrix.PanelColumns;
+        a00.StoreUnsafe(ref sums); a01.StoreUnsafe(ref sums, 16);
+        a10.StoreUnsafe(ref sums, row); a11.StoreUnsafe(ref sums, row + 16);
+        a20.StoreUnsafe(ref sums, 2 * row); a21.StoreUnsafe(ref sums, 2 * row + 16);
+        a30.StoreUnsafe(ref sums, 3 * row); a31.StoreUnsafe(ref sums, 3 * row + 16);
     }
 
     /// <summary>y = (float)(sums - z * columnSums) * (scale * scales) + bias, fused: the same operations 8 lanes at a time and one by one.</summary>
@@ -195,22 +252,47 @@ internal static class Int8Gemv
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Quad(ref byte q, int r) => Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref q, 4 * r));
 
-    /// <summary>One panel's 64 sums with vpdpbusd: 8 accumulators of 8 columns, one instruction per 32 products.</summary>
-    private static void PanelVnni(ref byte q, ref byte panel, int quads, ref int sums)
+    /// <summary>
+    /// sum + the 4-product dot of each 32-bit lane (u8 x s8), 256 bits wide: with vpdpbusd (<see cref="VnniDot"/>) or with
+    /// a multiply-add pair (<see cref="PairDot"/>). A type parameter, so one kernel body serves both and the JIT compiles
+    /// each without a branch.
+    /// </summary>
+    private interface IQuadDot
+    {
+        static abstract Vector256<int> Add(Vector256<int> sum, Vector256<byte> x, Vector256<sbyte> w);
+    }
+
+    /// <summary>vpdpbusd (AVX-VNNI): one instruction per 32 products.</summary>
+    private readonly struct VnniDot : IQuadDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> sum, Vector256<byte> x, Vector256<sbyte> w) => AvxVnni.MultiplyWideningAndAdd(sum, x, w);
+    }
+
+    /// <summary>vpmaddubsw, vpmaddwd by ones and vpaddd (AVX2): the same exact sums in three instructions.</summary>
+    private readonly struct PairDot : IQuadDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> sum, Vector256<byte> x, Vector256<sbyte> w) => sum + DotQuads(x, w);
+    }
+
+    /// <summary>One panel's 64 sums, 256 bits wide: 8 accumulators of 8 columns.</summary>
+    private static void Panel256<TDot>(ref byte q, ref byte panel, int quads, ref int sums)
+        where TDot : struct, IQuadDot
     {
         Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         for (int r = 0; r < quads; r++)
         {
             Vector256<byte> x = Vector256.Create(Quad(ref q, r)).AsByte();
             ref sbyte w = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref panel, r * Int8Matrix.QuadRowBytes));
-            a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, Vector256.LoadUnsafe(ref w));
-            a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, Vector256.LoadUnsafe(ref w, 32));
-            a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, Vector256.LoadUnsafe(ref w, 64));
-            a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, Vector256.LoadUnsafe(ref w, 96));
-            a4 = AvxVnni.MultiplyWideningAndAdd(a4, x, Vector256.LoadUnsafe(ref w, 128));
-            a5 = AvxVnni.MultiplyWideningAndAdd(a5, x, Vector256.LoadUnsafe(ref w, 160));
-            a6 = AvxVnni.MultiplyWideningAndAdd(a6, x, Vector256.LoadUnsafe(ref w, 192));
-            a7 = AvxVnni.MultiplyWideningAndAdd(a7, x, Vector256.LoadUnsafe(ref w, 224));
+            a0 = TDot.Add(a0, x, Vector256.LoadUnsafe(ref w));
+            a1 = TDot.Add(a1, x, Vector256.LoadUnsafe(ref w, 32));
+            a2 = TDot.Add(a2, x, Vector256.LoadUnsafe(ref w, 64));
+            a3 = TDot.Add(a3, x, Vector256.LoadUnsafe(ref w, 96));
+            a4 = TDot.Add(a4, x, Vector256.LoadUnsafe(ref w, 128));
+            a5 = TDot.Add(a5, x, Vector256.LoadUnsafe(ref w, 160));
+            a6 = TDot.Add(a6, x, Vector256.LoadUnsafe(ref w, 192));
+            a7 = TDot.Add(a7, x, Vector256.LoadUnsafe(ref w, 224));
         }
 
         a0.StoreUnsafe(ref sums); a1.StoreUnsafe(ref sums, 8); a2.StoreUnsafe(ref sums, 16); a3.StoreUnsafe(ref sums, 24);
@@ -241,28 +323,6 @@ internal static class Int8Gemv
         }
 
         a0.StoreUnsafe(ref sums); a1.StoreUnsafe(ref sums, 16); a2.StoreUnsafe(ref sums, 32); a3.StoreUnsafe(ref sums, 48);
-    }
-
-    /// <summary>One panel's 64 sums on AVX2: 8 accumulators of 8 columns.</summary>
-    private static void Panel256(ref byte q, ref byte panel, int quads, ref int sums)
-    {
-        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        for (int r = 0; r < quads; r++)
-        {
-            Vector256<byte> x = Vector256.Create(Quad(ref q, r)).AsByte();
-            ref sbyte w = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref panel, r * Int8Matrix.QuadRowBytes));
-            a0 += DotQuads(x, Vector256.LoadUnsafe(ref w));
-            a1 += DotQuads(x, Vector256.LoadUnsafe(ref w, 32));
-            a2 += DotQuads(x, Vector256.LoadUnsafe(ref w, 64));
-            a3 += DotQuads(x, Vector256.LoadUnsafe(ref w, 96));
-            a4 += DotQuads(x, Vector256.LoadUnsafe(ref w, 128));
-            a5 += DotQuads(x, Vector256.LoadUnsafe(ref w, 160));
-            a6 += DotQuads(x, Vector256.LoadUnsafe(ref w, 192));
-            a7 += DotQuads(x, Vector256.LoadUnsafe(ref w, 224));
-        }
-
-        a0.StoreUnsafe(ref sums); a1.StoreUnsafe(ref sums, 8); a2.StoreUnsafe(ref sums, 16); a3.StoreUnsafe(ref sums, 24);
-        a4.StoreUnsafe(ref sums, 32); a5.StoreUnsafe(ref sums, 40); a6.StoreUnsafe(ref sums, 48); a7.StoreUnsafe(ref sums, 56);
     }
 
     /// <summary>One panel's 64 sums in scalar int32 arithmetic.</summary>

@@ -88,6 +88,7 @@ public sealed class Int8Tests
     [InlineData(37, 10)]
     [InlineData(784, 128)]
     [InlineData(5, 200)]
+    [InlineData(70, 104)]   // a last panel of 40 columns: a partial slice of 32 and of 16
     public void BlocksOfRowsGiveTheBitsOfSingleRows(int k, int n)
     {
         var rng = new Random(k + n);
@@ -134,6 +135,11 @@ public sealed class Int8Tests
         var y = new float[n];
         Int8Gemv.MultiplyRow(top, 1f, 0, w, new float[n], y, path);
         Assert.Equal([127f * 127 * k, -127f * 127 * k, 0f], y);   // both sums are exact in float32: 127 * 127 * 2^17 has 14 significant bits
+        var block = new byte[Int8Gemv.RowBlock * k];
+        Array.Fill(block, (byte)127);
+        var rows = new float[Int8Gemv.RowBlock * n];
+        Int8Gemv.MultiplyRows(block, k, [1f, 1f, 1f, 1f], [0, 0, 0, 0], w, new float[n], rows, path);
+        for (int r = 0; r < Int8Gemv.RowBlock; r++) Assert.Equal([127f * 127 * k, -127f * 127 * k, 0f], rows[(r * n)..((r + 1) * n)]);
 
         // All inputs at level 0 with zero point 127: the correction term alone, -127 * sum of the column.
         Int8Gemv.MultiplyRow(new byte[k], 1f, 127, w, new float[n], y, path);
