@@ -85,10 +85,7 @@ internal static class InputCheckHarness
             cpu = $"{Field("model name")} (family {Field("cpu family")} model {Field("model")})";
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException) { }
-        string l2 = "?";
-        try { l2 = File.ReadAllText("/sys/devices/system/cpu/cpu0/cache/index2/size").Trim(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         string isa = Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : "no AVX2";
-        return $"{cpu}, {isa} in use, L2 {l2} per core";
+        return $"{cpu}, {isa} in use; {FastNet.Kernels.GemmConfiguration.Current}";
     }
 }

@@ -50,6 +50,7 @@ switch (args.FirstOrDefault())
         return;
 }
 
+Console.WriteLine(FastNet.Kernels.GemmConfiguration.Current);   // the host's blocks, for the report's reader
 if (!OpenBlas.IsAvailable)
     Console.WriteLine("OpenBLAS (libopenblas.so.0) not found: its benchmarks are left out. Install Debian's libopenblas0-pthread to include them.");
 

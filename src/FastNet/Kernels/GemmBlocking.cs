@@ -1,14 +1,15 @@
 namespace FastNet.Kernels;
 
 /// <summary>
-/// Every cache-blocking constant of the GEMM in one place (BLIS/GotoBLAS scheme, row-major C[M x N]).
+/// Every cache-blocking size of the GEMM in one place (BLIS/GotoBLAS scheme, row-major C[M x N]); KC, NB and MB come
+/// from the host's caches (<see cref="GemmConfiguration"/>).
 /// </summary>
 /// <remarks>
 /// Loop nest of one task (a rectangle of C):
 /// <code>
 /// for pc in K by KC            // rank-KC update; the K order is the same for every thread count
 ///   for mb in M by MB          // A block (packed here when A is transposed and C wider than NB): L3
-///     for nb in N by NB        // B block packed into KC x NB: about half of the 1 MiB L2 of Zen4
+///     for nb in N by NB        // B block packed into KC x NB: about 9/16 of L2
 ///       for i in mb by MR      // A micro-panel, MR x KC: stays in L1
 ///         for j in nb by NR    // B micro-panel, KC x NR: streamed from L2
 ///           micro-kernel: C[MR x NR] += A-panel * B-panel
@@ -17,7 +18,7 @@ namespace FastNet.Kernels;
 internal static class GemmBlocking
 {
     /// <summary>Depth of one rank-k update. The A micro-panel (MR x KC) must sit in L1 beside a B micro-panel stream.</summary>
-    public const int KC = 384;
+    public static readonly int KC = GemmConfiguration.Current.DepthBlock;
 
     /// <summary>
     /// The depth of each rank-k update for a given K: K split into equal blocks of at most <see cref="KC"/>
@@ -31,11 +32,11 @@ internal static class GemmBlocking
         return Math.Min(KC, (depth + 7) & ~7);
     }
 
-    /// <summary>Columns of B packed at once: KC x NB floats (576 KiB) live in the 1 MiB L2.</summary>
-    public const int NB = 384;
+    /// <summary>Columns of B packed at once: KC x NB floats live in L2 (576 KiB of a 1 MiB L2).</summary>
+    public static readonly int NB = GemmConfiguration.Current.ColumnBlock;
 
     /// <summary>Rows of a packed transposed A per block (see <see cref="GemmDriver{TKernel}"/>): MB x KC floats (1.4 MiB) live in L3.</summary>
-    public const int MB = 960;
+    public static readonly int MB = GemmConfiguration.Current.RowBlock;
 
     /// <summary>At most this many rows go to the GEMV path: no packing, no threads.</summary>
     public const int GemvMaxRows = 2;

@@ -25,7 +25,7 @@ internal sealed unsafe class GemmPackBuffers
     public readonly float* B;
 
     /// <summary>Floats in <see cref="A"/>.</summary>
-    public const int AFloats = GemmBlocking.MB * GemmBlocking.KC;
+    public static readonly int AFloats = GemmBlocking.MB * GemmBlocking.KC;
 
     /// <summary>Packed MB x KC block of op(A).</summary>
     public readonly float* A;

@@ -1,0 +1,71 @@
+using FastNet.Kernels;
+
+namespace FastNet.Tests.Kernels;
+
+/// <summary>The GEMM's host description: cache sizes read from the CPU (checked against Linux's own reading), overrides, and the block sizes the documented rule gives.</summary>
+public sealed class GemmConfigurationTests
+{
+    private static CacheSizes Caches(long l1, long l2) => new(l1, l2, 32 << 20, "test");
+
+    /// <summary>The rule of GemmConfiguration's remarks, worked by hand: KC = 9/32 of L1d over MR floats (at most 384), NB = 9/16 of L2 over KC floats, in whole NR.</summary>
+    [Theory]
+    [InlineData("Avx512", 32 << 10, 1 << 20, 384, 384)]    // Zen 4: the constants this rule replaced
+    [InlineData("Avx512", 48 << 10, 1 << 20, 384, 384)]    // Zen 5: KC capped at 384
+    [InlineData("Avx2", 32 << 10, 512 << 10, 384, 192)]    // Zen 3
+    [InlineData("Avx512", 48 << 10, 2 << 20, 384, 768)]    // a 2 MiB L2 (Sapphire Rapids)
+    [InlineData("Avx512", 8 << 10, 64 << 10, 96, 64)]      // tiny overrides: 8192 * 9/32 / 24 = 96; 65536 * 9/16 / 384 = 96 -> 64 (whole NR)
+    [InlineData("Avx2", 8 << 10, 64 << 10, 96, 96)]
+    [InlineData("Avx512", 4 << 10, 4 << 10, 48, 64)]       // the smallest override: NB never below one micro-panel
+    public void BlocksFollowTheCaches(string path, long l1, long l2, int kc, int nb)
+    {
+        GemmConfiguration configuration = GemmConfiguration.Create(Enum.Parse<GemmPath>(path), Caches(l1, l2));
+        Assert.Equal(kc, configuration.DepthBlock);
+        Assert.Equal(nb, configuration.ColumnBlock);
+        Assert.Equal(0, configuration.ColumnBlock % configuration.MicroTileColumns);
+        Assert.Equal(0, configuration.RowBlock % configuration.MicroTileRows);
+    }
+
+    [Fact]
+    public void OverridesReplaceALevelAndBadOnesAreRefusedByName()
+    {
+        CacheSizes detected = Caches(48 << 10, 1 << 20);
+        CacheSizes both = CacheSizes.WithOverrides(detected, "8192", " 65536 ");
+        Assert.Equal((8192L, 65536L), (both.L1DataBytes, both.L2Bytes));
+        Assert.Contains("L2 from FASTNET_L2_BYTES", both.Source);
+        Assert.Equal(detected, CacheSizes.WithOverrides(detected, null, ""));
+        foreach (string bad in new[] { "12k", "0", "-4096", "4095", "1e6" })
+            Assert.Contains("FASTNET_L2_BYTES", Assert.Throws<InvalidOperationException>(() => CacheSizes.WithOverrides(detected, null, bad)).Message);
+        Assert.Contains("FASTNET_L1D_BYTES", Assert.Throws<InvalidOperationException>(() => CacheSizes.WithOverrides(detected, "x", null)).Message);
+    }
+
+    [Theory]
+    [InlineData("48K", 48L << 10)]
+    [InlineData("1024K", 1L << 20)]
+    [InlineData("32M", 32L << 20)]
+    [InlineData("512", 512L)]
+    public void SysfsSizesParse(string text, long bytes) => Assert.Equal(bytes, CacheSizes.ParseSize(text));
+
+    /// <summary>
+    /// What this process uses: the overrides where the environment sets them (CI reruns the GEMM and determinism tests
+    /// so), else what the CPU says, which must agree with Linux's own reading of the caches where it has one.
+    /// </summary>
+    [Fact]
+    public void TheProcessUsesTheHostsCachesOrTheOverrides()
+    {
+        GemmConfiguration current = GemmConfiguration.Current;
+        Assert.Equal(GemmBlocking.KC, current.DepthBlock);
+        Assert.Equal(GemmBlocking.NB, current.ColumnBlock);
+        Assert.Contains($"KC {current.DepthBlock}, NB {current.ColumnBlock}", current.ToString());
+        string? l1 = Environment.GetEnvironmentVariable("FASTNET_L1D_BYTES"), l2 = Environment.GetEnvironmentVariable("FASTNET_L2_BYTES");
+        if (!string.IsNullOrEmpty(l1)) Assert.Equal(long.Parse(l1), current.L1DataBytes);
+        if (!string.IsNullOrEmpty(l2)) Assert.Equal(long.Parse(l2), current.L2Bytes);
+
+        const string sysfs = "/sys/devices/system/cpu/cpu0/cache";
+        if (!Directory.Exists(sysfs)) return;
+        var levels = Directory.EnumerateDirectories(sysfs, "index*")
+            .Where(d => File.ReadAllText(Path.Combine(d, "type")).Trim() != "Instruction")
+            .ToDictionary(d => int.Parse(File.ReadAllText(Path.Combine(d, "level"))), d => CacheSizes.ParseSize(File.ReadAllText(Path.Combine(d, "size")).Trim()));
+        if (string.IsNullOrEmpty(l1)) Assert.Equal(levels[1], current.L1DataBytes);
+        if (string.IsNullOrEmpty(l2)) Assert.Equal(levels[2], current.L2Bytes);
+    }
+}
