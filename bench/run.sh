@@ -4,6 +4,7 @@
 #   bench/run.sh                      every suite, one report each: gemm, training, t1-fashion, inference, latency, gru, gru-latency, gru-fashion
 #   bench/run.sh SUITE [BDN args...]  one suite (gemm | training | t1-fashion | inference | latency | gru | gru-latency | gru-fashion), e.g. --job short
 #   bench/run.sh NAME --filter ...    any BenchmarkDotNet selection, reported as bench/results/NAME.md
+# With FASTNET_RESULTS=SUBFOLDER (a host class, e.g. zen5-avx512) the reports go to bench/results/SUBFOLDER/ instead.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 project=$root/bench/FastNet.Benchmarks
@@ -15,19 +16,22 @@ if [ $# -eq 0 ]; then
 fi
 
 name=$1; shift
+results=$root/bench/results${FASTNET_RESULTS:+/$FASTNET_RESULTS}
+env_prefix=${FASTNET_RESULTS:+FASTNET_RESULTS=$FASTNET_RESULTS }   # shown in each report's command line
+mkdir -p "$results"
 machine() {
-  echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;"\
+  echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1) (family $(lscpu | sed -n 's/^CPU family: *//p' | head -n 1) model $(lscpu | sed -n 's/^Model: *//p' | head -n 1)), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;"\
        "OpenBLAS: $(ls /usr/lib/x86_64-linux-gnu/libopenblas.so.0 >/dev/null 2>&1 && dpkg-query -W -f='${Package} ${Version}' 'libopenblas0-pthread' 2>/dev/null || echo absent)"
 }
 
 if [ "$name" = gru-fashion ]; then
   # Accuracy, not speed: the GRU workload trained for 3 epochs on Fashion-MNIST (Debian's dataset-fashion-mnist).
-  out=$root/bench/results/gru-fashion.md
+  out=$results/gru-fashion.md
   log=$(cd "$project" && dotnet run -c Release -- quick-train 1 1 3 gru)
   {
     echo "# gru-fashion"
     echo
-    echo "Command: \`bench/run.sh gru-fashion\`, which runs \`dotnet run -c Release --project bench/FastNet.Benchmarks -- quick-train 1 1 3 gru\` ($(date -u +%Y-%m-%d))"
+    echo "Command: \`${env_prefix}bench/run.sh gru-fashion\`, which runs \`dotnet run -c Release --project bench/FastNet.Benchmarks -- quick-train 1 1 3 gru\` ($(date -u +%Y-%m-%d))"
     echo
     echo "Fashion-MNIST (60,000 train / 10,000 test), each image read as 28 steps of 28 pixels: GRU(28 -> 128), last state,"
     echo "Dense(10), softmax cross-entropy, Adam lr 0.001, batch 64, seed 1, 1 thread, last partial batch dropped."
@@ -45,17 +49,18 @@ fi
 
 if [ "$name" = t1-fashion ]; then
   # Issue #3's accuracy-and-time bar: T1 trained 10 epochs on Fashion-MNIST on 2 threads, three runs (the machine is shared).
-  out=$root/bench/results/t1-fashion.md
+  out=$results/t1-fashion.md
   # Build first and stop the build servers, so that no compiler shares the two cores with the timed runs.
   (cd "$project" && dotnet build -c Release -v q -nologo >/dev/null && dotnet build-server shutdown >/dev/null)
   {
     echo "# t1-fashion"
     echo
-    echo "Command: \`bench/run.sh t1-fashion\`, which builds once, then runs \`dotnet run -c Release --no-build --project bench/FastNet.Benchmarks -- quick-train 2 1 10\` three times ($(date -u +%Y-%m-%d))"
+    echo "Command: \`${env_prefix}bench/run.sh t1-fashion\`, which builds once, then runs \`dotnet run -c Release --no-build --project bench/FastNet.Benchmarks -- quick-train 2 1 10\` three times ($(date -u +%Y-%m-%d))"
     echo
     echo "Fashion-MNIST (60,000 train / 10,000 test): T1 784-128(ReLU)-10, softmax cross-entropy, plain SGD lr 0.1, batch 64,"
     echo "seed 1, 2 threads, last partial batch dropped; each epoch ends with an evaluation of the 10,000 test images."
     echo "\"total\" is the wall time of \`Trainer.Fit\` for the 10 epochs, evaluations included, from a fresh process (JIT warm-up included)."
+    echo "Each epoch also shows what the runtime did meanwhile: time compiling methods (all threads), methods compiled, minor page faults."
     echo
     machine
     for run in 1 2 3; do
@@ -93,11 +98,11 @@ esac
 rm -rf "$artifacts/results"
 (cd "$project" && dotnet run -c Release -- "${filter[@]}" "$@")
 report=$(ls -t "$artifacts"/results/*-report-github.md | head -n 1)
-out=$root/bench/results/$name.md
+out=$results/$name.md
 {
   echo "# $name"
   echo
-  echo "Command: \`bench/run.sh $name${*:+ $*}\` ($(date -u +%Y-%m-%d))"
+  echo "Command: \`${env_prefix}bench/run.sh $name${*:+ $*}\` ($(date -u +%Y-%m-%d))"
   echo
   machine
   echo
