@@ -33,11 +33,17 @@ public static class BFloat16
     /// <summary>Columns of B in one packed group: 32 bfloat16 values, two per 32-bit lane.</summary>
     public const int PackedGroup = 32;
 
+    /// <summary>Rows of a wide B (n of at least 512) in one packed block: a block's values for one group of columns lie together.</summary>
+    public const int PackedRows = 8;
+
     /// <summary>
-    /// B [k x n] row-major, rounded to bfloat16 and packed for <see cref="MultiplyRow"/>: in each row every full group of 32
-    /// columns is stored as 16 pairs (column i, column i + 16), so one 32-bit lane widens to two floats with one shift
-    /// (the low column) and one mask (the high one), and both land in column order; the last n mod 32 columns stay as
-    /// they are.
+    /// B [k x n] row-major, rounded to bfloat16 and packed for <see cref="MultiplyRow"/>. Rows go in blocks: of
+    /// <see cref="PackedRows"/> when n is 512 or more (the last block may have fewer), else of one row; a block takes its
+    /// rows' values in place. Inside a block, each full group of 32 columns holds the block's rows one after another, and
+    /// each row's 32 values as 16 pairs (column i, column i + 16), so one 32-bit lane widens to two floats with one shift
+    /// (the low column) and one mask (the high one), both landing in column order; the last n mod 32 columns follow, row by
+    /// row, in order. A batch-1 product of a wide B then reads it front to back in one stream, 8 rows at a time (a
+    /// narrower B is read a column block at a time down all rows: row by row suits that).
     /// </summary>
     public static ushort[] PackRows(ReadOnlySpan<float> b, int k, int n)
     {
@@ -46,17 +52,21 @@ public static class BFloat16
         Guard.MinLength(b.Length, (long)k * n, nameof(b));
         var packed = new ushort[k * n];
         for (int p = 0; p < k; p++)
-            for (int j = 0; j < n; j++) packed[p * n + PackedColumn(j, n)] = FromSingle(b[p * n + j]);
+            for (int j = 0; j < n; j++) packed[PackedIndex(p, j, k, n)] = FromSingle(b[p * n + j]);
         return packed;
     }
 
-    /// <summary>Where column <paramref name="j"/> of a row of <paramref name="n"/> columns lies in <see cref="PackRows"/>' layout.</summary>
-    internal static int PackedColumn(int j, int n)
+    /// <summary>Rows per block of <see cref="PackRows"/>' layout for a B of <paramref name="n"/> columns.</summary>
+    private static int BlockRows(int n) => n >= WideColumns ? PackedRows : 1;
+
+    /// <summary>Where B[p, j] lies in <see cref="PackRows"/>' layout.</summary>
+    internal static int PackedIndex(int p, int j, int k, int n)
     {
-        int group = j / PackedGroup * PackedGroup;
-        if (group + PackedGroup > n) return j;   // the tail keeps its order
-        int i = j - group;
-        return group + (i < 16 ? 2 * i : 2 * (i - 16) + 1);
+        int height = BlockRows(n), block = p / height * height, rows = Math.Min(height, k - block), r = p - block;
+        int full = n / PackedGroup * PackedGroup;
+        if (j >= full) return block * n + full * rows + r * (n - full) + (j - full);
+        int group = j / PackedGroup * PackedGroup, i = j - group;
+        return block * n + group * rows + r * PackedGroup + (i < 16 ? 2 * i : 2 * (i - 16) + 1);
     }
 
     /// <summary>
@@ -91,14 +101,73 @@ public static class BFloat16
             for (; j + 32 <= n; j += 32) Group256(ref xr, ref br, k, n, j, ref yr);
         }
 
-        for (; j < n; j++)
+        // Without vectors (or for groups the vector paths left): column by column through the layout's index.
+        for (int full = n / PackedGroup * PackedGroup; j < full; j++)
         {
-            int column = PackedColumn(j, n);
             float sum = 0f;
-            for (int p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, p), ToSingle(Unsafe.Add(ref br, (nint)p * n + column)), sum);
+            for (int p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, p), ToSingle(Unsafe.Add(ref br, PackedIndex(p, j, k, n))), sum);
             Unsafe.Add(ref yr, j) = sum;
         }
+
+        if (j < n) Tail(ref xr, ref br, k, n, j, ref yr);
     }
+
+    /// <summary>
+    /// The last n mod 32 columns, from <paramref name="first"/> (in each block after its full groups, row by row; see
+    /// <see cref="PackRows"/>). With vectors, blocks of 8 columns down all rows, the sums in registers, the last block ending
+    /// at n (overlapping columns get the same bits twice); else in scalar arithmetic, rows outermost, so the columns' sums
+    /// are independent chains (one column at a time would wait out an FMA's latency per row). Either way each sum runs
+    /// in order of p with fused multiply-adds: the same bits.
+    /// </summary>
+    private static void Tail(ref float x, ref ushort b, int k, int n, int first, ref float y)
+    {
+        int tail = n - first, height = BlockRows(n);
+        if (Vector256.IsHardwareAccelerated && tail >= 8)
+        {
+            // Two blocks of 8 columns per pass: two independent chains hide the FMA latency (one would wait it out per row).
+            int last = tail - 8;
+            for (int c = 0; ; c += 16)
+            {
+                int at0 = Math.Min(c, last), at1 = Math.Min(c + 8, last);
+                Vector256<float> sum0 = default, sum1 = default;
+                for (int block = 0; block < k; block += height)
+                {
+                    int rows = Math.Min(height, k - block);
+                    ref ushort values = ref Unsafe.Add(ref b, (nint)block * n + (nint)first * rows);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        var xp = Vector256.Create(Unsafe.Add(ref x, block + r));
+                        ref ushort row = ref Unsafe.Add(ref values, r * tail);
+                        sum0 = Vector256.FusedMultiplyAdd(xp, Widen(Vector128.LoadUnsafe(ref Unsafe.Add(ref row, at0))), sum0);
+                        sum1 = Vector256.FusedMultiplyAdd(xp, Widen(Vector128.LoadUnsafe(ref Unsafe.Add(ref row, at1))), sum1);
+                    }
+                }
+
+                sum0.StoreUnsafe(ref Unsafe.Add(ref y, first + at0));
+                sum1.StoreUnsafe(ref Unsafe.Add(ref y, first + at1));
+                if (at1 == last) return;
+            }
+        }
+
+        for (int j = first; j < n; j++) Unsafe.Add(ref y, j) = 0f;
+        for (int block = 0; block < k; block += height)
+        {
+            int rows = Math.Min(height, k - block);
+            ref ushort values = ref Unsafe.Add(ref b, (nint)block * n + (nint)first * rows);
+            for (int r = 0; r < rows; r++)
+            {
+                float xp = Unsafe.Add(ref x, block + r);
+                ref ushort row = ref Unsafe.Add(ref values, r * tail);
+                for (int t = 0; t < tail; t++)
+                    Unsafe.Add(ref y, first + t) = MathF.FusedMultiplyAdd(xp, ToSingle(Unsafe.Add(ref row, t)), Unsafe.Add(ref y, first + t));
+            }
+        }
+    }
+
+    /// <summary>8 bfloat16 values as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Widen(Vector128<ushort> v) =>
+        Vector256.ShiftLeft(Vector256.Create(Vector128.WidenLower(v), Vector128.WidenUpper(v)), 16).AsSingle();
 
     /// <summary>A packed lane pair as floats: the low 16 bits shifted up (columns i), the high 16 bits masked (columns i + 16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -115,21 +184,20 @@ public static class BFloat16
         return (Vector256.ShiftLeft(pairs, 16).AsSingle(), (pairs & Vector256.Create(0xFFFF0000u)).AsSingle());
     }
 
-    /// <summary>From this width on, rows are streamed whole (<see cref="Wide512"/>), as the float32 GEMV does for wide B.</summary>
+    /// <summary>From this width on, B is streamed whole, 8 rows per pass (<see cref="Wide512"/>), as the float32 GEMV does for wide B.</summary>
     private const int WideColumns = 512;
 
     /// <summary>
-    /// For wide B: y += x[p..p+7] B[p..p+7, :] over all full groups, eight whole rows at a time, so B is read front to back
-    /// as eight sequential streams the prefetcher follows and y (a few KB) stays in L1; column blocks would walk B with a
-    /// stride of one row per step. Eight rather than four: y's load and store per group then serve twice the weights
-    /// (T2 batch-1 about 4% faster on Zen 5). The FMAs per element run in the same order (p ascending). Returns the
-    /// columns done.
+    /// For wide B: y += x[p..p+7] B[p..p+7, :] over all full groups, one block of 8 rows per pass, so B is read front to
+    /// back in one stream and y (a few KB) stays in L1, each load and store of it serving 8 rows' weights; column blocks
+    /// would walk B with a stride of a block per step. The FMAs per element run in the same order (p ascending). Returns
+    /// the columns done.
     /// </summary>
     private static int Wide512(ref float x, ref ushort b, int k, int n, ref float y)
     {
         int end = n / PackedGroup * PackedGroup;
         int p = 0;
-        for (; p + 8 <= k; p += 8)
+        for (; p + PackedRows <= k; p += PackedRows)
         {
             var x0 = Vector512.Create(Unsafe.Add(ref x, p));
             var x1 = Vector512.Create(Unsafe.Add(ref x, p + 1));
@@ -139,22 +207,21 @@ public static class BFloat16
             var x5 = Vector512.Create(Unsafe.Add(ref x, p + 5));
             var x6 = Vector512.Create(Unsafe.Add(ref x, p + 6));
             var x7 = Vector512.Create(Unsafe.Add(ref x, p + 7));
-            ref ushort r0 = ref Unsafe.Add(ref b, (nint)p * n);
-            ref ushort r1 = ref Unsafe.Add(ref r0, n), r2 = ref Unsafe.Add(ref r1, n), r3 = ref Unsafe.Add(ref r2, n);
-            ref ushort r4 = ref Unsafe.Add(ref r3, n), r5 = ref Unsafe.Add(ref r4, n), r6 = ref Unsafe.Add(ref r5, n), r7 = ref Unsafe.Add(ref r6, n);
+            ref ushort block = ref Unsafe.Add(ref b, (nint)p * n);
             for (int j = 0; j < end; j += PackedGroup)
             {
+                ref ushort g = ref Unsafe.Add(ref block, (nint)j * PackedRows);   // the block's 8 rows of this group, 32 values each
                 ref float at = ref Unsafe.Add(ref y, j);
                 Vector512<float> low = p == 0 ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref at);
                 Vector512<float> high = p == 0 ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref at, 16);
-                (Vector512<float> l0, Vector512<float> h0) = Unpack(ref r0, j);
-                (Vector512<float> l1, Vector512<float> h1) = Unpack(ref r1, j);
-                (Vector512<float> l2, Vector512<float> h2) = Unpack(ref r2, j);
-                (Vector512<float> l3, Vector512<float> h3) = Unpack(ref r3, j);
-                (Vector512<float> l4, Vector512<float> h4) = Unpack(ref r4, j);
-                (Vector512<float> l5, Vector512<float> h5) = Unpack(ref r5, j);
-                (Vector512<float> l6, Vector512<float> h6) = Unpack(ref r6, j);
-                (Vector512<float> l7, Vector512<float> h7) = Unpack(ref r7, j);
+                (Vector512<float> l0, Vector512<float> h0) = Unpack(ref g, 0);
+                (Vector512<float> l1, Vector512<float> h1) = Unpack(ref g, 32);
+                (Vector512<float> l2, Vector512<float> h2) = Unpack(ref g, 64);
+                (Vector512<float> l3, Vector512<float> h3) = Unpack(ref g, 96);
+                (Vector512<float> l4, Vector512<float> h4) = Unpack(ref g, 128);
+                (Vector512<float> l5, Vector512<float> h5) = Unpack(ref g, 160);
+                (Vector512<float> l6, Vector512<float> h6) = Unpack(ref g, 192);
+                (Vector512<float> l7, Vector512<float> h7) = Unpack(ref g, 224);
                 low = Vector512.FusedMultiplyAdd(x3, l3, Vector512.FusedMultiplyAdd(x2, l2, Vector512.FusedMultiplyAdd(x1, l1, Vector512.FusedMultiplyAdd(x0, l0, low))));
                 high = Vector512.FusedMultiplyAdd(x3, h3, Vector512.FusedMultiplyAdd(x2, h2, Vector512.FusedMultiplyAdd(x1, h1, Vector512.FusedMultiplyAdd(x0, h0, high))));
                 low = Vector512.FusedMultiplyAdd(x7, l7, Vector512.FusedMultiplyAdd(x6, l6, Vector512.FusedMultiplyAdd(x5, l5, Vector512.FusedMultiplyAdd(x4, l4, low))));
@@ -164,14 +231,16 @@ public static class BFloat16
             }
         }
 
-        for (; p < k; p++)
+        // The last block's rows, fewer than 8, one at a time.
+        int rows = k - p;
+        for (int r = 0; r < rows; r++, p++)
         {
             var xv = Vector512.Create(Unsafe.Add(ref x, p));
-            ref ushort row = ref Unsafe.Add(ref b, (nint)p * n);
+            ref ushort row = ref Unsafe.Add(ref b, (nint)(k - rows) * n + r * PackedGroup);
             for (int j = 0; j < end; j += PackedGroup)
             {
                 ref float at = ref Unsafe.Add(ref y, j);
-                (Vector512<float> l, Vector512<float> h) = Unpack(ref row, j);
+                (Vector512<float> l, Vector512<float> h) = Unpack(ref row, (nint)j * rows);
                 Vector512.FusedMultiplyAdd(xv, l, p == 0 ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref at)).StoreUnsafe(ref at);
                 Vector512.FusedMultiplyAdd(xv, h, p == 0 ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref at, 16)).StoreUnsafe(ref at, 16);
             }
@@ -180,7 +249,7 @@ public static class BFloat16
         return end;
     }
 
-    /// <summary>128 columns (4 groups): 8 accumulators of 16 floats.</summary>
+    /// <summary>128 columns (4 groups) of a B narrower than <see cref="WideColumns"/>, stored row by row: 8 accumulators of 16 floats.</summary>
     private static void Block512(ref float x, ref ushort b, int k, int n, int j, ref float y)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
@@ -224,27 +293,35 @@ public static class BFloat16
 
     /// <summary>
     /// 64 columns (2 groups) with 8 accumulators of 8 floats (the 16 ymm registers of AVX2 hold them and the loads). A
-    /// group's first 8 lanes hold columns 0-7 and 16-23, its next 8 lanes columns 8-15 and 24-31.
+    /// group's first 8 lanes hold columns 0-7 and 16-23, its next 8 lanes columns 8-15 and 24-31. Row p's group at column
+    /// j is at its block's start + j * rows + r * 32 (<see cref="PackRows"/>), its next group a block's rows * 32 further.
     /// </summary>
     private static void Block256(ref float x, ref ushort b, int k, int n, int j, ref float y)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        for (int p = 0; p < k; p++)
+        int height = BlockRows(n);
+        for (int block = 0; block < k; block += height)
         {
-            var xv = Vector256.Create(Unsafe.Add(ref x, p));
-            ref ushort row = ref Unsafe.Add(ref b, (nint)p * n + j);
-            (Vector256<float> c0, Vector256<float> c16) = Unpack256(ref row, 0);
-            (Vector256<float> c8, Vector256<float> c24) = Unpack256(ref row, 16);
-            (Vector256<float> c32, Vector256<float> c48) = Unpack256(ref row, 32);
-            (Vector256<float> c40, Vector256<float> c56) = Unpack256(ref row, 48);
-            a0 = Vector256.FusedMultiplyAdd(xv, c0, a0);
-            a1 = Vector256.FusedMultiplyAdd(xv, c8, a1);
-            a2 = Vector256.FusedMultiplyAdd(xv, c16, a2);
-            a3 = Vector256.FusedMultiplyAdd(xv, c24, a3);
-            a4 = Vector256.FusedMultiplyAdd(xv, c32, a4);
-            a5 = Vector256.FusedMultiplyAdd(xv, c40, a5);
-            a6 = Vector256.FusedMultiplyAdd(xv, c48, a6);
-            a7 = Vector256.FusedMultiplyAdd(xv, c56, a7);
+            int rows = Math.Min(height, k - block);
+            nint next = (nint)PackedGroup * rows;
+            ref ushort groups = ref Unsafe.Add(ref b, (nint)block * n + (nint)j * rows);
+            for (int r = 0; r < rows; r++)
+            {
+                var xv = Vector256.Create(Unsafe.Add(ref x, block + r));
+                ref ushort row = ref Unsafe.Add(ref groups, r * PackedGroup);
+                (Vector256<float> c0, Vector256<float> c16) = Unpack256(ref row, 0);
+                (Vector256<float> c8, Vector256<float> c24) = Unpack256(ref row, 16);
+                (Vector256<float> c32, Vector256<float> c48) = Unpack256(ref row, next);
+                (Vector256<float> c40, Vector256<float> c56) = Unpack256(ref row, next + 16);
+                a0 = Vector256.FusedMultiplyAdd(xv, c0, a0);
+                a1 = Vector256.FusedMultiplyAdd(xv, c8, a1);
+                a2 = Vector256.FusedMultiplyAdd(xv, c16, a2);
+                a3 = Vector256.FusedMultiplyAdd(xv, c24, a3);
+                a4 = Vector256.FusedMultiplyAdd(xv, c32, a4);
+                a5 = Vector256.FusedMultiplyAdd(xv, c40, a5);
+                a6 = Vector256.FusedMultiplyAdd(xv, c48, a6);
+                a7 = Vector256.FusedMultiplyAdd(xv, c56, a7);
+            }
         }
 
         ref float out0 = ref Unsafe.Add(ref y, j);
@@ -252,19 +329,26 @@ public static class BFloat16
         a4.StoreUnsafe(ref out0, 32); a5.StoreUnsafe(ref out0, 40); a6.StoreUnsafe(ref out0, 48); a7.StoreUnsafe(ref out0, 56);
     }
 
+    /// <summary>One group of 32 columns from column <paramref name="j"/>, as <see cref="Block256"/>.</summary>
     private static void Group256(ref float x, ref ushort b, int k, int n, int j, ref float y)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        for (int p = 0; p < k; p++)
+        int height = BlockRows(n);
+        for (int block = 0; block < k; block += height)
         {
-            var xv = Vector256.Create(Unsafe.Add(ref x, p));
-            ref ushort row = ref Unsafe.Add(ref b, (nint)p * n + j);
-            (Vector256<float> c0, Vector256<float> c16) = Unpack256(ref row, 0);
-            (Vector256<float> c8, Vector256<float> c24) = Unpack256(ref row, 16);
-            a0 = Vector256.FusedMultiplyAdd(xv, c0, a0);
-            a1 = Vector256.FusedMultiplyAdd(xv, c8, a1);
-            a2 = Vector256.FusedMultiplyAdd(xv, c16, a2);
-            a3 = Vector256.FusedMultiplyAdd(xv, c24, a3);
+            int rows = Math.Min(height, k - block);
+            ref ushort groups = ref Unsafe.Add(ref b, (nint)block * n + (nint)j * rows);
+            for (int r = 0; r < rows; r++)
+            {
+                var xv = Vector256.Create(Unsafe.Add(ref x, block + r));
+                ref ushort row = ref Unsafe.Add(ref groups, r * PackedGroup);
+                (Vector256<float> c0, Vector256<float> c16) = Unpack256(ref row, 0);
+                (Vector256<float> c8, Vector256<float> c24) = Unpack256(ref row, 16);
+                a0 = Vector256.FusedMultiplyAdd(xv, c0, a0);
+                a1 = Vector256.FusedMultiplyAdd(xv, c8, a1);
+                a2 = Vector256.FusedMultiplyAdd(xv, c16, a2);
+                a3 = Vector256.FusedMultiplyAdd(xv, c24, a3);
+            }
         }
 
         ref float out0 = ref Unsafe.Add(ref y, j);
