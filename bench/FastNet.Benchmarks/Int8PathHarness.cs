@@ -1,3 +1,4 @@
+using FastNet.Inference;
 using FastNet.Kernels;
 
 namespace FastNet.Benchmarks;
@@ -33,6 +34,7 @@ internal static class Int8PathHarness
         };
 
         var rng = new Random(1);
+        var blockTimes = new Dictionary<(int K, int N), double>();   // the path in use: microseconds per block of rows
         foreach ((int k, int n) in new[] { (784, 128), (128, 10), (784, 1024), (1024, 1024), (1024, 10) })
         {
             float[] values = Enumerable.Range(0, k * n).Select(_ => (float)(2 * rng.NextDouble() - 1)).ToArray();
@@ -47,9 +49,12 @@ internal static class Int8PathHarness
             double[] one = LatencyHarness.AlternatingMedians(calls, Rounds, single);
             double[] four = LatencyHarness.AlternatingMedians(calls / Int8Gemv.RowBlock, Rounds, block);
             double macs = (double)Int8Gemv.RowBlock * k * n;
+            blockTimes[(k, n)] = four[Array.IndexOf(paths, Int8Gemv.Path)];
             lines.Add($"| {k} x {n} | {k * n / 1024.0:N0} KiB | {string.Join(" | ", one.Select(t => t.ToString("F3")))} | " +
                 $"{string.Join(" | ", four.Select(t => t.ToString("F3")))} | {string.Join(" | ", four.Select(t => (macs / t / 1e3).ToString("F0")))} |");
         }
+
+        lines.AddRange(Breakdown(blockTimes));
 
         string folder = Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? "");
         Directory.CreateDirectory(folder);
@@ -57,5 +62,40 @@ internal static class Int8PathHarness
         File.WriteAllLines(path, lines);
         Console.WriteLine(string.Join(Environment.NewLine, lines));
         Console.WriteLine($"wrote {path}");
+    }
+
+    /// <summary>
+    /// Where a row of an Int8 PredictBatch (1024 rows, one thread) spends its time: the integer products (the path in
+    /// use, from the table above), quantizing each layer's input row (timed here), and the rest (dequantizing, bias and
+    /// activation, the layer loop), which is what the measured call leaves.
+    /// </summary>
+    private static IEnumerable<string> Breakdown(Dictionary<(int K, int N), double> blockTimes)
+    {
+        yield return "";
+        yield return $"## Where a batch row's time goes ({Int8Gemv.Path} path, PredictBatch of 1024 rows on one thread)";
+        yield return "";
+        yield return "| model | per row (us) | integer products (us) | quantizing inputs (us) | the rest (us) |";
+        yield return "|---|---:|---:|---:|---:|";
+        var rng = new Random(2);
+        foreach (InferenceModel model in new[] { InferenceModel.T1, InferenceModel.T2 })
+        {
+            using Predictor predictor = model.Build().CreatePredictor(new PredictorOptions { Precision = Precision.Int8 });
+            int[] widths = model.Widths;
+            float[] x = Enumerable.Range(0, 1024 * widths[0]).Select(_ => (float)rng.NextDouble()).ToArray(), y = new float[1024 * widths[^1]];
+            // Each layer's input row as it arrives: the model's inputs, then ReLU outputs (half zero).
+            float[][] rows = widths[..^1].Select((w, l) => Enumerable.Range(0, w).Select(_ => l == 0 ? (float)rng.NextDouble() : Math.Max(0f, (float)(2 * rng.NextDouble() - 1))).ToArray()).ToArray();
+            byte[][] levels = widths[..^1].Select(w => new byte[(w + 3) / 4 * 4]).ToArray();
+            double[] times = LatencyHarness.AlternatingMedians(model == InferenceModel.T1 ? 20 : 2, Rounds,
+                () => predictor.PredictBatch(x, y, maxThreads: 1),
+                () =>
+                {
+                    for (int i = 0; i < 1024; i++)
+                        for (int l = 0; l < rows.Length; l++) Int8Activations.Quantize(rows[l], levels[l]);
+                });
+            double perRow = times[0] / 1024, quantizing = times[1] / 1024;
+            double products = Enumerable.Range(0, widths.Length - 1).Sum(l => blockTimes[(widths[l], widths[l + 1])]) / Int8Gemv.RowBlock;
+            yield return $"| {model} | {perRow:F3} | {products:F3} ({100 * products / perRow:F0}%) | {quantizing:F3} ({100 * quantizing / perRow:F0}%) | " +
+                $"{perRow - products - quantizing:F3} ({100 * (perRow - products - quantizing) / perRow:F0}%) |";
+        }
     }
 }
