@@ -12,6 +12,7 @@ internal static unsafe class QuickHarness
 {
     public static void Run(string? filter)
     {
+        Console.WriteLine(GemmConfiguration.Current);
         double peak1 = MedianSeconds(() => FmaPeak.RunParallel(1), 15);
         double peak2 = MedianSeconds(() => FmaPeak.RunParallel(2), 15);
         double gf1 = FmaPeak.FlopsPerThread / peak1 / 1e9, gf2 = 2 * FmaPeak.FlopsPerThread / peak2 / 1e9;
