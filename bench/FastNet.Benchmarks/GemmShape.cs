@@ -29,6 +29,8 @@ public sealed class GemmShape
         new("256x1024x1024", 256, 1024, 1024),
         new("1024x1024x1024", 1024, 1024, 1024),
         new("1x784x128", 1, 128, 784),
+        new("1x128x10", 1, 10, 128),      // T1's output layer at batch 1
+        new("1x1024x10", 1, 10, 1024),    // T2's output layer at batch 1
         new("dW=XT*dY 784x64x128", 784, 128, 64, Transpose.Transposed, Transpose.None),
         new("dX=dY*WT 64x128x784", 64, 784, 128, Transpose.None, Transpose.Transposed),
     ];

@@ -70,22 +70,52 @@ internal static unsafe class Gemv
             StoreVector(yj + 6 * w, y6, alpha, beta); StoreVector(yj + 7 * w, y7, alpha, beta);
         }
 
-        for (; j + w <= n; j += w)
+        // The last columns, fewer than a block (a 10-class output layer is all of it): one vector at a time, each summed in
+        // four chains over p so that the FMA latency does not bound a narrow layer; the columns left after whole vectors
+        // come from one more vector ending at n (computed the same way, only its new lanes stored).
+        for (; j + w <= n; j += w) StoreVector(y + j, NarrowColumns(x, incX, b + j, ldb, k), alpha, beta);
+        if (j < n && n >= w)
         {
-            Vector<float> acc = default;
-            float* row = b + j;
-            float* xp = x;
-            for (int p = 0; p < k; p++, row += ldb, xp += incX)
-                acc = Vector.MultiplyAddEstimate(new Vector<float>(*xp), Vector.Load(row), acc);
-            StoreVector(y + j, acc, alpha, beta);
+            Vector<float> last = NarrowColumns(x, incX, b + (n - w), ldb, k);
+            for (; j < n; j++) StoreScalar(y + j, last[j - (n - w)], alpha, beta);
         }
 
         for (; j < n; j++)
         {
-            float acc = 0f;
-            for (int p = 0; p < k; p++) acc += x[p * incX] * b[p * ldb + j];
-            y[j] = beta == 0f ? alpha * acc : alpha * acc + beta * y[j];
+            float acc0 = 0f, acc1 = 0f, acc2 = 0f, acc3 = 0f;
+            int p = 0;
+            for (; p + 4 <= k; p += 4)
+            {
+                acc0 += x[p * incX] * b[p * ldb + j];
+                acc1 += x[(p + 1) * incX] * b[(p + 1) * ldb + j];
+                acc2 += x[(p + 2) * incX] * b[(p + 2) * ldb + j];
+                acc3 += x[(p + 3) * incX] * b[(p + 3) * ldb + j];
+            }
+
+            for (; p < k; p++) acc0 += x[p * incX] * b[p * ldb + j];
+            StoreScalar(y + j, (acc0 + acc1) + (acc2 + acc3), alpha, beta);
         }
+    }
+
+    /// <summary>
+    /// sum_p x[p] B[p, 0 .. w-1] for one vector of columns, in four chains (p mod 4) added pairwise at the end: four
+    /// independent FMAs per step instead of one waiting for the last.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
+    private static Vector<float> NarrowColumns(float* x, nint incX, float* row, nint ldb, int k)
+    {
+        Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        int p = 0;
+        for (; p + 4 <= k; p += 4, row += 4 * ldb, x += 4 * incX)
+        {
+            a0 = Vector.MultiplyAddEstimate(new Vector<float>(*x), Vector.Load(row), a0);
+            a1 = Vector.MultiplyAddEstimate(new Vector<float>(x[incX]), Vector.Load(row + ldb), a1);
+            a2 = Vector.MultiplyAddEstimate(new Vector<float>(x[2 * incX]), Vector.Load(row + 2 * ldb), a2);
+            a3 = Vector.MultiplyAddEstimate(new Vector<float>(x[3 * incX]), Vector.Load(row + 3 * ldb), a3);
+        }
+
+        for (; p < k; p++, row += ldb, x += incX) a0 = Vector.MultiplyAddEstimate(new Vector<float>(*x), Vector.Load(row), a0);
+        return (a0 + a1) + (a2 + a3);
     }
 
     /// <summary>From this many columns on, B is streamed row by row rather than in column blocks.</summary>
