@@ -1,3 +1,4 @@
+using FastNet.Threading;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -57,10 +58,21 @@ internal static class FmaPeak
         return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
     }
 
-    /// <summary>Runs the FMA loop on <paramref name="threads"/> threads at once.</summary>
+    /// <summary>
+    /// Runs the FMA loop on <paramref name="threads"/> threads at once, on FastNet's worker pool (the threads the GEMM
+    /// uses). Parallel.For over calls this short (about 0.4 ms) often ran both on one thread, the second pool worker
+    /// waking too late, and the 2-thread peak read as one thread's.
+    /// </summary>
     public static void RunParallel(int threads)
     {
         if (threads == 1) Run();
-        else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => Run());
+        else WorkerPool.Shared.Run(EveryTask, threads);
+    }
+
+    private static readonly FmaJob EveryTask = new();
+
+    private sealed class FmaJob : IParallelJob
+    {
+        public void Execute(int task) => Run();
     }
 }
