@@ -78,7 +78,8 @@ fi
 
 if [ "$name" = latency ] || [ "$name" = gru-latency ]; then
   # Not BenchmarkDotNet: per-call percentiles need every call timed. The harness writes its own report.
-  (cd "$project" && dotnet run -c Release -- "$name" "$@")
+  # gru-latency takes the results subfolder as its argument.
+  (cd "$project" && dotnet run -c Release -- "$name" ${FASTNET_RESULTS:+"$FASTNET_RESULTS"} "$@")
   exit 0
 fi
 

@@ -18,8 +18,8 @@ switch (args.FirstOrDefault())
     case "latency":         // I1 and I3: per-call latency percentiles -> bench/results/inference-latency.md
         LatencyHarness.Run();
         return;
-    case "gru-latency":     // batch-1 latency of the GRU sequence model -> bench/results/gru-latency.md
-        GruLatencyHarness.Run();
+    case "gru-latency":     // batch-1 latency of the GRU sequence model in FP32, BF16 and Int8: gru-latency [results-subfolder]
+        GruLatencyHarness.Run(args.Length > 1 ? args[1] : null);
         return;
     case "kernel":          // the AVX-512 micro-kernel alone against the FMA peak
         KernelBench.Run();
