@@ -9,9 +9,8 @@ public enum Precision
     /// <summary>
     /// Dense weights rounded to bfloat16 (to nearest, ties to even): batch-1 calls stream half the bytes and widen
     /// each weight to float32 with a shift (<see cref="Kernels.BFloat16"/>); biases and activations stay float32.
-    /// Batch calls multiply the same rounded values in the float32 GEMM. In a GRU layer the input weights (W_ih) are
-    /// rounded and its recurrent weights stay float32 (a step's recurrence is small beside the projections, and rounding
-    /// error there would compound over the steps).
+    /// Batch calls multiply the same rounded values in the float32 GEMM. In a GRU layer both weight matrices (W_ih and
+    /// W_hh) are rounded: the recurrent product, a step's W_hh streamed from cache, is most of a GRU's batch-1 call.
     /// </summary>
     BFloat16 = 1,
 

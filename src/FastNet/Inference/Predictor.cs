@@ -59,9 +59,10 @@ public sealed class Predictor : IDisposable
 
     /// <summary>
     /// A dense layer for the bfloat16 batch-1 path: weights [inputs x outputs] in bfloat16 (<see cref="BFloat16.PackRows"/>),
-    /// the rest as trained. For a GRU, its input projection: W_ih^T [F x 3H], the folded biases, no activation.
+    /// the rest as trained. For a GRU, its input projection: W_ih^T [F x 3H], the folded biases, no activation; and
+    /// <paramref name="Recurrent"/>, the product h W_hh^T over W_hh^T in bfloat16.
     /// </summary>
-    private sealed record Bf16Dense(ushort[] Weights, int Inputs, int Outputs, float[] Biases, Activation Activation);
+    private sealed record Bf16Dense(ushort[] Weights, int Inputs, int Outputs, float[] Biases, Activation Activation, GruLayer.RecurrentProduct? Recurrent = null);
 
     /// <summary>
     /// What one thread uses for calls of up to <c>rows</c> inputs: a workspace, a normalized copy of the inputs, a row of
@@ -101,10 +102,10 @@ public sealed class Predictor : IDisposable
     }
 
     /// <summary>
-    /// The bfloat16 copy of every dense layer's weights and of every GRU's input weights; the network's own weights are set
-    /// to the same rounded values, so batch calls (float32 GEMM) compute with exactly the weights the batch-1 path reads.
-    /// A GRU's recurrent weights stay float32: they are a step's whole work at batch 1, and bfloat16 rounding there would
-    /// compound over the steps.
+    /// The bfloat16 copy of every dense layer's weights and of both weight matrices of every GRU; the network's own weights
+    /// are set to the same rounded values, so batch calls (float32 GEMM) compute with exactly the weights the batch-1 path
+    /// reads. A GRU's recurrent product is most of its batch-1 call (a step's W_hh, 196 KB for H = 128, streams from L2
+    /// every step): in bfloat16 it streams half the bytes.
     /// </summary>
     private static Bf16Dense[] RoundToBFloat16(Network network)
     {
@@ -119,9 +120,13 @@ public sealed class Predictor : IDisposable
                     break;
                 case GruLayer gru:
                     RoundInPlace(gru.InputWeights);
+                    RoundInPlace(gru.RecurrentWeights);
                     var bias = new float[3 * gru.HiddenSize];
                     gru.FoldBiases(bias);
-                    layers[l] = new Bf16Dense(BFloat16.PackRows(gru.TransposedInputWeights(), gru.Features, bias.Length), gru.Features, bias.Length, bias, Activation.None);
+                    int hidden = gru.HiddenSize;
+                    ushort[] recurrent = BFloat16.PackRows(gru.TransposedRecurrentWeights(), hidden, bias.Length);
+                    layers[l] = new Bf16Dense(BFloat16.PackRows(gru.TransposedInputWeights(), gru.Features, bias.Length), gru.Features, bias.Length, bias, Activation.None,
+                        (state, product) => BFloat16.MultiplyRow(state, recurrent, hidden, 3 * hidden, product));
                     break;
                 default:
                     throw new NotSupportedException($"Precision.BFloat16 covers dense and GRU layers; layer {l} is a {network.Layers[l].GetType().Name}. Use Precision.Float32 for this network.");
@@ -314,7 +319,7 @@ public sealed class Predictor : IDisposable
 
     /// <summary>
     /// The batch-1 forward pass over bfloat16 weights: per dense layer y = act(x W + b), into the workspace's outputs; per
-    /// GRU the input projection of each step, x_t W_ih^T + b, then the float32 recurrence.
+    /// GRU the input projection of each step, x_t W_ih^T + b, then the recurrence with h W_hh^T over bfloat16 W_hh.
     /// </summary>
     private ReadOnlySpan<float> ForwardBFloat16(Workspace workspace, ReadOnlySpan<float> x)
     {
@@ -329,7 +334,7 @@ public sealed class Predictor : IDisposable
                 Span<float> projections = gru.InputProjections(scratch, 1);
                 for (int step = 0; step < gru.Steps; step++)
                     MultiplyAdd(layer, x.Slice(step * layer.Inputs, layer.Inputs), projections.Slice(step * layer.Outputs, layer.Outputs));
-                gru.Recur(scratch, 1, y, default, maxThreads: 1);
+                gru.Recur(scratch, 1, y, default, maxThreads: 1, layer.Recurrent);
             }
             else
             {

@@ -212,6 +212,17 @@ public sealed class GruLayer : Layer
         return transposed;
     }
 
+    /// <summary>W_hh^T [H x 3H] row-major, a new array: the recurrent product as a right operand (h W_hh^T).</summary>
+    internal float[] TransposedRecurrentWeights()
+    {
+        var transposed = new float[HiddenSize * Gates3];
+        TransposeInto(RecurrentWeights, Gates3, HiddenSize, transposed);
+        return transposed;
+    }
+
+    /// <summary>recurrent = h W_hh^T for one state h [H] into [3H]: a predictor's own product for batch 1 (bfloat16 weights).</summary>
+    internal delegate void RecurrentProduct(ReadOnlySpan<float> state, Span<float> recurrent);
+
     /// <summary>Where <see cref="Recur"/> reads the input projections x_t W_ih^T + folded bias of each (sample, step): [batch*T x 3H], sample-major.</summary>
     internal Span<float> InputProjections(GruWorkspace ws, int batch) => ws.ProjectionsAndDeltas.Slice(0, batch * Steps * Gates3);
 
@@ -220,8 +231,14 @@ public sealed class GruLayer : Layer
     /// (computed in float32 by the forward pass, or in lower precision by a predictor): each step one GEMM
     /// [batch x H] x [H x 3H], then the gate arithmetic.
     /// </summary>
+    /// <param name="ws">The workspace, its input projections filled.</param>
+    /// <param name="batch">Sequences.</param>
+    /// <param name="y">The layer's output.</param>
+    /// <param name="h0">The initial state, or empty for zeros.</param>
+    /// <param name="maxThreads">Most threads per GEMM.</param>
+    /// <param name="batchOneProduct">At batch 1, computes W_hh h instead of the float32 GEMM (null: the GEMM).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
-    internal void Recur(GruWorkspace ws, int batch, Span<float> y, ReadOnlySpan<float> h0, int maxThreads)
+    internal void Recur(GruWorkspace ws, int batch, Span<float> y, ReadOnlySpan<float> h0, int maxThreads, RecurrentProduct? batchOneProduct = null)
     {
         int t = Steps, h = HiddenSize, g = Gates3;
         ws.LastBatch = batch;
@@ -237,7 +254,8 @@ public sealed class GruLayer : Layer
             ReadOnlySpan<float> previous = states.Slice(step * batch * h, batch * h);
             Span<float> next = states.Slice((step + 1) * batch * h, batch * h);
             // W_hh h_{t-1} for the whole batch: [batch x H] x [H x 3H].
-            Gemm.Multiply(previous, h, whhT, g, recurrent, g, batch, g, h, maxThreads: maxThreads);
+            if (batch == 1 && batchOneProduct is not null) batchOneProduct(previous, recurrent);
+            else Gemm.Multiply(previous, h, whhT, g, recurrent, g, batch, g, h, maxThreads: maxThreads);
             Span<float> gates = ws.Gates.Slice((ws.ForTraining ? step : 0) * batch * 4 * h, batch * 4 * h);
             // Sample b's projection for this step is row b*T + step: rows T*3H apart.
             GruGates.Forward(projections[(step * g)..], t * g, recurrent, recurrentBiasN, previous, next, gates, batch, h);

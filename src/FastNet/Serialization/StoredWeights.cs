@@ -13,8 +13,10 @@ namespace FastNet.Serialization;
 /// dense [k inputs x n outputs]   weights [k x n]: bfloat16 (uint16 each), or int8 (one byte each, in [-127, 127])
 ///                                  followed by n float32 scales (one per output column);
 ///                                biases: n float32
-/// GRU (F features, H hidden)     weight_ih [3H x F]: bfloat16, or int8 followed by 3H float32 scales (one per row, a gate unit);
-///                                weight_hh [3H x H], bias_ih [3H], bias_hh [3H]: float32
+/// GRU (F features, H hidden)     bfloat16: weight_ih [3H x F] and weight_hh [3H x H] in bfloat16, then bias_ih [3H] and
+///                                  bias_hh [3H] in float32;
+///                                int8: weight_ih [3H x F] in int8 followed by 3H float32 scales (one per row, a gate
+///                                  unit), then weight_hh [3H x H], bias_ih, bias_hh in float32 (the recurrence stays float32)
 /// </code>
 /// Weight (i, j) of an int8 tensor is scale * q. All little-endian.
 /// </summary>
@@ -36,7 +38,9 @@ internal static class StoredWeights
             case GruSpec gru:
             {
                 long f = inputWidth / gru.Steps, h = gru.HiddenSize, g = 3 * h;
-                return g * f * weightBytes + (precision == Precision.Int8 ? 4 * g : 0) + 4 * (g * h + 2 * g);
+                return precision == Precision.BFloat16
+                    ? 2 * g * (f + h) + 4 * 2 * g
+                    : g * f + 4 * g + 4 * (g * h + 2 * g);
             }
 
             default:
@@ -62,7 +66,7 @@ internal static class StoredWeights
         for (int l = 0; l < network.Layers.Count; l++)
         {
             Layer layer = network.Layers[l];
-            Split(layer, out Span<float> weights, out Span<float> rest);
+            Split(layer, precision, out Span<float> weights, out Span<float> rest);
             if (precision == Precision.BFloat16)
             {
                 foreach (float w in weights) at = WriteUInt16(bytes, at, BFloat16.FromSingle(w));
@@ -99,7 +103,7 @@ internal static class StoredWeights
         {
             Layer layer = network.Layers[l];
             var gru = layer as GruLayer;
-            Split(layer, out Span<float> weights, out Span<float> rest);
+            Split(layer, precision, out Span<float> weights, out Span<float> rest);
             Int8Matrix? matrix = null;
             if (precision == Precision.BFloat16)
             {
@@ -138,16 +142,16 @@ internal static class StoredWeights
     }
 
     /// <summary>
-    /// A layer's parameters as stored: first the tensor the precision rounds (a dense W, a GRU's weight_ih), then the
-    /// float32 rest in the layer's order (biases; weight_hh and both biases).
+    /// A layer's parameters as stored: first what the precision rounds (a dense W; a GRU's weight_ih and, in bfloat16,
+    /// its weight_hh, which follows it), then the float32 rest in the layer's order.
     /// </summary>
-    private static void Split(Layer layer, out Span<float> weights, out Span<float> rest)
+    private static void Split(Layer layer, Precision precision, out Span<float> weights, out Span<float> rest)
     {
         Span<float> all = layer.Parameters;
         int count = layer switch
         {
             DenseLayer dense => dense.Weights.Length,
-            GruLayer gru => gru.InputWeights.Length,
+            GruLayer gru => gru.InputWeights.Length + (precision == Precision.BFloat16 ? gru.RecurrentWeights.Length : 0),
             _ => throw new NotSupportedException($"No stored encoding for {layer.GetType().Name}."),
         };
         weights = all[..count];

@@ -156,21 +156,32 @@ public sealed class QuantizedModelFileTests : IDisposable
     [Fact]
     public void BFloat16FilesHoldTheRoundedWeights()
     {
-        Network net = new NetworkBuilder(3).Dense(2).Build(seed: 6);
+        // Dense [3 x 2], then a GRU (2 features, H = 2, one step): W, b; weight_ih [6 x 2] and weight_hh [6 x 2] rounded, both biases float32.
+        Network net = new NetworkBuilder(3).Dense(2).Gru(2, steps: 1).Build(seed: 6);
         using Predictor predictor = net.CreatePredictor(Options(Precision.BFloat16));
         byte[] bytes = Bytes(predictor);
-        int at = 20 + 16 + 12;
+        int at = 20 + 16 * 2 + 12;
         Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at - 4)));
         var dense = (DenseLayer)net.Layers[0];
-        for (int i = 0; i < 6; i++, at += 2)
+        at = CheckRounded(bytes, at, dense.Weights);
+        at = CheckFloats(bytes, at, dense.Biases);
+        var gru = (GruLayer)net.Layers[1];
+        at = CheckRounded(bytes, at, gru.Parameters[..(gru.InputWeights.Length + gru.RecurrentWeights.Length)]);
+        at = CheckFloats(bytes, at, gru.Parameters[(gru.InputWeights.Length + gru.RecurrentWeights.Length)..]);
+        Assert.Equal(bytes.Length, at + 4 + BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(at)) + 8);
+    }
+
+    /// <summary>Each value's bfloat16: round to nearest even of the top 16 bits, computed here from the float's bits.</summary>
+    private static int CheckRounded(byte[] bytes, int at, ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
         {
-            // Round to nearest even of the top 16 bits, computed here from the float's bits.
-            uint bits = BitConverter.SingleToUInt32Bits(dense.Weights[i]);
-            ushort expected = (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
-            Assert.Equal(expected, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at)));
+            uint bits = BitConverter.SingleToUInt32Bits(v);
+            Assert.Equal((ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16), BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at)));
+            at += 2;
         }
 
-        CheckFloats(bytes, at, dense.Biases);
+        return at;
     }
 
     [Fact]
