@@ -7,7 +7,7 @@ namespace FastNet.Inference;
 /// (<see cref="Int8Matrix"/>), each input row quantized on the fly to 7 bits (<see cref="Int8Activations"/>), the
 /// products summed exactly in int32 (<see cref="Int8Gemv"/>); bias and activation in float32.
 /// </summary>
-internal sealed class Int8Dense(Int8Matrix weights, float[] biases, Activation activation)
+internal sealed class Int8Dense(Int8Matrix weights, float[] biases, Activation activation, Int8Dense? recurrent = null)
 {
     /// <summary>The quantized weights.</summary>
     public Int8Matrix Weights { get; } = weights;
@@ -16,6 +16,9 @@ internal sealed class Int8Dense(Int8Matrix weights, float[] biases, Activation a
     public float[] Biases { get; } = biases;
 
     public Activation Activation { get; } = activation;
+
+    /// <summary>For a GRU's input projection, the layer's recurrent product h W_hh^T [H x 3H] quantized the same way (no bias); else null.</summary>
+    public Int8Dense? Recurrent { get; } = recurrent;
 
     public int Inputs => Weights.Inputs;
 
@@ -30,17 +33,23 @@ internal sealed class Int8Dense(Int8Matrix weights, float[] biases, Activation a
 
     /// <summary>
     /// A GRU's input projection as a dense layer without activation: x_t W_ih^T + [b_ir + b_hr, b_iz + b_hz, b_in]
-    /// (<see cref="GruLayer.FoldBiases"/>), [F x 3H], quantized per gate unit (per row of PyTorch's weight_ih).
+    /// (<see cref="GruLayer.FoldBiases"/>), [F x 3H], quantized per gate unit (per row of PyTorch's weight_ih), with the
+    /// recurrent product (W_hh per gate unit; each step's state row quantized like any input row) as <see cref="Recurrent"/>.
     /// </summary>
     public static Int8Dense QuantizeInputProjection(GruLayer layer) =>
-        InputProjection(layer, Int8Matrix.Quantize(layer.TransposedInputWeights(), layer.Features, 3 * layer.HiddenSize));
+        InputProjection(layer, Int8Matrix.Quantize(layer.TransposedInputWeights(), layer.Features, 3 * layer.HiddenSize),
+            Int8Matrix.Quantize(layer.TransposedRecurrentWeights(), layer.HiddenSize, 3 * layer.HiddenSize));
 
-    /// <summary>A GRU's input projection from its quantized W_ih^T [F x 3H] (as <see cref="QuantizeInputProjection"/> makes or a model file holds) and the layer's biases.</summary>
-    public static Int8Dense InputProjection(GruLayer layer, Int8Matrix transposedInputWeights)
+    /// <summary>
+    /// A GRU's input projection from its quantized W_ih^T [F x 3H] and the layer's biases, carrying the recurrent product
+    /// over its quantized W_hh^T [H x 3H] (as <see cref="QuantizeInputProjection"/> makes them or a model file holds them).
+    /// </summary>
+    public static Int8Dense InputProjection(GruLayer layer, Int8Matrix transposedInputWeights, Int8Matrix transposedRecurrentWeights)
     {
         var bias = new float[3 * layer.HiddenSize];
         layer.FoldBiases(bias);
-        return new(transposedInputWeights, bias, Activation.None);
+        var recurrent = new Int8Dense(transposedRecurrentWeights, new float[3 * layer.HiddenSize], Activation.None);
+        return new(transposedInputWeights, bias, Activation.None, recurrent);
     }
 
     /// <summary>

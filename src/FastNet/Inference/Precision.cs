@@ -19,10 +19,10 @@ public enum Precision
     /// layer's input row quantized when it arrives, to 7 bits over the row's own range (with a zero point); products
     /// summed exactly in int32, then scaled back to float32, where bias and activation apply. A quarter of the weight
     /// bytes, and integer dot-product instructions (AVX-VNNI, AVX-512BW, AVX2; scalar elsewhere) that all give the same
-    /// bits. Batch calls run the same per-row arithmetic, so in a dense network a row's result does not depend on its
-    /// batch or on the thread count. In a GRU layer the input projection x_t W_ih^T is quantized the same way (each step
-    /// of each sample is one row; weights per gate unit) and the recurrence stays float32, as in
-    /// <see cref="Float32"/>: its GEMM makes a batch row agree with its batch-1 call to float rounding, not bit for bit.
+    /// bits. Batch calls run the same per-row arithmetic, so a row's result does not depend on its batch or on the thread
+    /// count. In a GRU layer both products are quantized the same way: the input projection x_t W_ih^T (each step of each
+    /// sample one row) and the recurrent product h W_hh^T (each step's state one row), weights per gate unit; the gates
+    /// and the state stay float32.
     /// </summary>
     Int8 = 2,
 }

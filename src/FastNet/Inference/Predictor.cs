@@ -38,8 +38,7 @@ namespace FastNet.Inference;
 /// and outputs transformed (<see cref="ModelMetadata.OutputTransform"/>). With <see cref="Precision.BFloat16"/> the
 /// weights are rounded to bfloat16 once, here; both paths then compute with those rounded values. With
 /// <see cref="Precision.Int8"/> they are quantized once, here, and both paths run the same per-row integer arithmetic:
-/// in a network of dense layers a row of a batch gets exactly the bits of its batch-1 call (a GRU's float32 recurrence
-/// agrees to rounding, as above).
+/// a row of a batch gets exactly the bits of its batch-1 call.
 /// </para>
 /// </remarks>
 public sealed class Predictor : IDisposable
@@ -66,15 +65,31 @@ public sealed class Predictor : IDisposable
 
     /// <summary>
     /// What one thread uses for calls of up to <c>rows</c> inputs: a workspace, a normalized copy of the inputs, a row of
-    /// scratch, and with Int8 layers the job that runs them (each task quantizes its rows into its own buffer).
+    /// scratch, and with Int8 layers the job that runs them (each task quantizes its rows into its own buffer) and, per
+    /// GRU layer, its recurrent product on that job.
     /// </summary>
-    private sealed class ThreadState(Network network, int rows, bool normalizes, Int8Dense[]? int8)
+    private sealed class ThreadState
     {
-        public readonly Workspace Workspace = new(network, rows, forTraining: false);
-        public readonly float[] NormalizedInputs = normalizes ? new float[rows * network.InputSize] : [];
-        public readonly float[] Row = new float[network.OutputSize];
-        public readonly Int8BatchJob? Int8 = int8 is null ? null
-            : new Int8BatchJob(rows == 1 ? 1 : Environment.ProcessorCount, int8.Max(layer => layer.QuantizedRowBytes));
+        public readonly Workspace Workspace;
+        public readonly float[] NormalizedInputs;
+        public readonly float[] Row;
+        public readonly Int8BatchJob? Int8;
+
+        /// <summary>Per Int8 GRU layer, its recurrent product run by this thread's job (made once: a call allocates nothing).</summary>
+        public readonly GruLayer.RecurrentProduct?[] Int8Recurrent = [];
+
+        public ThreadState(Network network, int rows, bool normalizes, Int8Dense[]? int8)
+        {
+            Workspace = new Workspace(network, rows, forTraining: false);
+            NormalizedInputs = normalizes ? new float[rows * network.InputSize] : [];
+            Row = new float[network.OutputSize];
+            if (int8 is null) return;
+            Int8BatchJob job = new(rows == 1 ? 1 : Environment.ProcessorCount,
+                int8.Max(layer => Math.Max(layer.QuantizedRowBytes, layer.Recurrent?.QuantizedRowBytes ?? 0)));
+            Int8 = job;
+            Int8Recurrent = Array.ConvertAll(int8, layer => layer.Recurrent is not { } recurrent ? null
+                : new GruLayer.RecurrentProduct((states, product, count, maxThreads) => job.Run(recurrent, states, product, count, maxThreads)));
+        }
     }
 
     internal Predictor(Network network, PredictorOptions? options = null)
@@ -126,7 +141,7 @@ public sealed class Predictor : IDisposable
                     int hidden = gru.HiddenSize;
                     ushort[] recurrent = BFloat16.PackRows(gru.TransposedRecurrentWeights(), hidden, bias.Length);
                     layers[l] = new Bf16Dense(BFloat16.PackRows(gru.TransposedInputWeights(), gru.Features, bias.Length), gru.Features, bias.Length, bias, Activation.None,
-                        (state, product) => BFloat16.MultiplyRow(state, recurrent, hidden, 3 * hidden, product));
+                        (state, product, _, _) => BFloat16.MultiplyRow(state, recurrent, hidden, 3 * hidden, product));   // batch 1 only
                     break;
                 default:
                     throw new NotSupportedException($"Precision.BFloat16 covers dense and GRU layers; layer {l} is a {network.Layers[l].GetType().Name}. Use Precision.Float32 for this network.");
@@ -142,8 +157,8 @@ public sealed class Predictor : IDisposable
     }
 
     /// <summary>
-    /// Every dense layer, and every GRU's input projection, quantized to int8 (<see cref="Int8Dense"/>); the network's
-    /// float32 weights stay as they are, unused there. A GRU's recurrence stays float32 (see <see cref="Precision.Int8"/>).
+    /// Every dense layer, and every GRU's input projection and recurrent product, quantized to int8 (<see cref="Int8Dense"/>);
+    /// the network's float32 weights stay as they are, unused there (a GRU's gate arithmetic stays float32).
     /// </summary>
     private static Int8Dense[] QuantizeToInt8(Network network)
     {
@@ -304,7 +319,7 @@ public sealed class Predictor : IDisposable
                 // Every (sample, step) row of F features is one row of the input projection.
                 var scratch = (GruWorkspace)state.Workspace.Scratch(l)!;
                 state.Int8!.Run(_int8[l], x, gru.InputProjections(scratch, rows), rows * gru.Steps, maxThreads);
-                gru.Recur(scratch, rows, y, default, maxThreads);
+                gru.Recur(scratch, rows, y, default, maxThreads, state.Int8Recurrent[l]);
             }
             else
             {

@@ -220,8 +220,11 @@ public sealed class GruLayer : Layer
         return transposed;
     }
 
-    /// <summary>recurrent = h W_hh^T for one state h [H] into [3H]: a predictor's own product for batch 1 (bfloat16 weights).</summary>
-    internal delegate void RecurrentProduct(ReadOnlySpan<float> state, Span<float> recurrent);
+    /// <summary>
+    /// recurrent = h W_hh^T for <paramref name="rows"/> states [rows x H] into [rows x 3H], on up to
+    /// <paramref name="maxThreads"/> threads: a predictor's own product over lower-precision weights.
+    /// </summary>
+    internal delegate void RecurrentProduct(ReadOnlySpan<float> states, Span<float> recurrent, int rows, int maxThreads);
 
     /// <summary>Where <see cref="Recur"/> reads the input projections x_t W_ih^T + folded bias of each (sample, step): [batch*T x 3H], sample-major.</summary>
     internal Span<float> InputProjections(GruWorkspace ws, int batch) => ws.ProjectionsAndDeltas.Slice(0, batch * Steps * Gates3);
@@ -236,9 +239,9 @@ public sealed class GruLayer : Layer
     /// <param name="y">The layer's output.</param>
     /// <param name="h0">The initial state, or empty for zeros.</param>
     /// <param name="maxThreads">Most threads per GEMM.</param>
-    /// <param name="batchOneProduct">At batch 1, computes W_hh h instead of the float32 GEMM (null: the GEMM).</param>
+    /// <param name="product">Computes W_hh h instead of the float32 GEMM (null: the GEMM).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
-    internal void Recur(GruWorkspace ws, int batch, Span<float> y, ReadOnlySpan<float> h0, int maxThreads, RecurrentProduct? batchOneProduct = null)
+    internal void Recur(GruWorkspace ws, int batch, Span<float> y, ReadOnlySpan<float> h0, int maxThreads, RecurrentProduct? product = null)
     {
         int t = Steps, h = HiddenSize, g = Gates3;
         ws.LastBatch = batch;
@@ -254,7 +257,7 @@ public sealed class GruLayer : Layer
             ReadOnlySpan<float> previous = states.Slice(step * batch * h, batch * h);
             Span<float> next = states.Slice((step + 1) * batch * h, batch * h);
             // W_hh h_{t-1} for the whole batch: [batch x H] x [H x 3H].
-            if (batch == 1 && batchOneProduct is not null) batchOneProduct(previous, recurrent);
+            if (product is not null) product(previous, recurrent, batch, maxThreads);
             else Gemm.Multiply(previous, h, whhT, g, recurrent, g, batch, g, h, maxThreads: maxThreads);
             Span<float> gates = ws.Gates.Slice((ws.ForTraining ? step : 0) * batch * 4 * h, batch * 4 * h);
             // Sample b's projection for this step is row b*T + step: rows T*3H apart.

@@ -16,7 +16,7 @@ namespace FastNet.Serialization;
 /// GRU (F features, H hidden)     bfloat16: weight_ih [3H x F] and weight_hh [3H x H] in bfloat16, then bias_ih [3H] and
 ///                                  bias_hh [3H] in float32;
 ///                                int8: weight_ih [3H x F] in int8 followed by 3H float32 scales (one per row, a gate
-///                                  unit), then weight_hh [3H x H], bias_ih, bias_hh in float32 (the recurrence stays float32)
+///                                  unit), weight_hh [3H x H] the same way, then bias_ih [3H] and bias_hh [3H] in float32
 /// </code>
 /// Weight (i, j) of an int8 tensor is scale * q. All little-endian.
 /// </summary>
@@ -38,9 +38,7 @@ internal static class StoredWeights
             case GruSpec gru:
             {
                 long f = inputWidth / gru.Steps, h = gru.HiddenSize, g = 3 * h;
-                return precision == Precision.BFloat16
-                    ? 2 * g * (f + h) + 4 * 2 * g
-                    : g * f + 4 * g + 4 * (g * h + 2 * g);
+                return g * (f + h) * weightBytes + (precision == Precision.Int8 ? 2 * 4 * g : 0) + 4 * 2 * g;
             }
 
             default:
@@ -66,21 +64,24 @@ internal static class StoredWeights
         for (int l = 0; l < network.Layers.Count; l++)
         {
             Layer layer = network.Layers[l];
-            Split(layer, precision, out Span<float> weights, out Span<float> rest);
+            Split(layer, out Span<float> weights, out Span<float> rest);
             if (precision == Precision.BFloat16)
             {
                 foreach (float w in weights) at = WriteUInt16(bytes, at, BFloat16.FromSingle(w));
             }
             else
             {
-                Int8Matrix q = int8![l].Weights;
-                // A dense layer's matrix is its W [k x n]; a GRU's is W_ih^T [F x 3H], stored back as weight_ih [3H x F].
+                // A dense layer's matrix is its W [k x n]; a GRU's are W_ih^T [F x 3H] and W_hh^T [H x 3H], stored back as
+                // weight_ih [3H x F] and weight_hh [3H x H].
                 bool transposed = layer is GruLayer;
-                int rows = transposed ? q.Outputs : q.Inputs, cols = transposed ? q.Inputs : q.Outputs;
-                for (int i = 0; i < rows; i++)
-                    for (int j = 0; j < cols; j++)
-                        bytes[at++] = (byte)(transposed ? q.Value(j, i) : q.Value(i, j));
-                foreach (float scale in q.Scales) at = WriteSingle(bytes, at, scale);
+                foreach (Int8Matrix q in transposed ? [int8![l].Weights, int8[l].Recurrent!.Weights] : new[] { int8![l].Weights })
+                {
+                    int rows = transposed ? q.Outputs : q.Inputs, cols = transposed ? q.Inputs : q.Outputs;
+                    for (int i = 0; i < rows; i++)
+                        for (int j = 0; j < cols; j++)
+                            bytes[at++] = (byte)(transposed ? q.Value(j, i) : q.Value(i, j));
+                    foreach (float scale in q.Scales) at = WriteSingle(bytes, at, scale);
+                }
             }
 
             foreach (float value in rest) at = WriteSingle(bytes, at, value);
@@ -103,59 +104,79 @@ internal static class StoredWeights
         {
             Layer layer = network.Layers[l];
             var gru = layer as GruLayer;
-            Split(layer, precision, out Span<float> weights, out Span<float> rest);
-            Int8Matrix? matrix = null;
+            Split(layer, out Span<float> weights, out Span<float> rest);
+            var matrices = new List<Int8Matrix>(2);
             if (precision == Precision.BFloat16)
             {
                 for (int i = 0; i < weights.Length; i++, at += 2) weights[i] = BFloat16.ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[at..]));
             }
+            else if (gru is null)
+            {
+                var dense = (DenseLayer)layer;
+                matrices.Add(ReadInt8(bytes, ref at, weights, dense.Inputs, dense.Outputs, perColumn: true, l));
+            }
             else
             {
-                // Stored [rows x cols] with one scale per output: per column for a dense W, per row for a GRU's weight_ih.
-                int rows = gru is null ? ((DenseLayer)layer).Inputs : 3 * gru.HiddenSize;
-                int cols = gru is null ? ((DenseLayer)layer).Outputs : gru.Features;
-                ReadOnlySpan<sbyte> values = MemoryMarshal.Cast<byte, sbyte>(bytes.Slice(at, rows * cols));
-                at += rows * cols;
-                var scales = new float[gru is null ? cols : rows];
-                for (int j = 0; j < scales.Length; j++, at += 4) scales[j] = BinaryPrimitives.ReadSingleLittleEndian(bytes[at..]);
-                sbyte[] packed = gru is null ? values.ToArray() : Transposed(values, rows, cols);
-                try
-                {
-                    matrix = gru is null ? Int8Matrix.FromValues(packed, scales, rows, cols) : Int8Matrix.FromValues(packed, scales, cols, rows);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new InvalidDataException($"layer {l}'s int8 weights are not valid: {e.Message}", e);
-                }
-
-                for (int i = 0; i < rows; i++)
-                    for (int j = 0; j < cols; j++)
-                        weights[i * cols + j] = scales[gru is null ? j : i] * values[i * cols + j];
+                int g = 3 * gru.HiddenSize;
+                matrices.Add(ReadInt8(bytes, ref at, weights[..(g * gru.Features)], g, gru.Features, perColumn: false, l));
+                matrices.Add(ReadInt8(bytes, ref at, weights[(g * gru.Features)..], g, gru.HiddenSize, perColumn: false, l));
             }
 
             for (int i = 0; i < rest.Length; i++, at += 4) rest[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[at..]);
             if (int8 is not null)
-                int8[l] = gru is null ? new Int8Dense(matrix!, ((DenseLayer)layer).Biases.ToArray(), ((DenseLayer)layer).Activation) : Int8Dense.InputProjection(gru, matrix!);
+            {
+                int8[l] = gru is null
+                    ? new Int8Dense(matrices[0], ((DenseLayer)layer).Biases.ToArray(), ((DenseLayer)layer).Activation)
+                    : Int8Dense.InputProjection(gru, matrices[0], matrices[1]);
+            }
         }
 
         return int8;
     }
 
     /// <summary>
-    /// A layer's parameters as stored: first what the precision rounds (a dense W; a GRU's weight_ih and, in bfloat16,
-    /// its weight_hh, which follows it), then the float32 rest in the layer's order.
+    /// A layer's parameters as stored: first what the precision rounds (a dense W; a GRU's weight_ih and weight_hh, which
+    /// follows it), then the float32 rest in the layer's order (the biases).
     /// </summary>
-    private static void Split(Layer layer, Precision precision, out Span<float> weights, out Span<float> rest)
+    private static void Split(Layer layer, out Span<float> weights, out Span<float> rest)
     {
         Span<float> all = layer.Parameters;
         int count = layer switch
         {
             DenseLayer dense => dense.Weights.Length,
-            GruLayer gru => gru.InputWeights.Length + (precision == Precision.BFloat16 ? gru.RecurrentWeights.Length : 0),
+            GruLayer gru => gru.InputWeights.Length + gru.RecurrentWeights.Length,
             _ => throw new NotSupportedException($"No stored encoding for {layer.GetType().Name}."),
         };
         weights = all[..count];
         rest = all[count..];
+    }
+
+    /// <summary>
+    /// One stored int8 tensor [rows x cols] and its scales (one per output: per column for a dense W, per row for a GRU's
+    /// weight_ih and weight_hh) from <paramref name="at"/>, its dequantized values written to <paramref name="weights"/>;
+    /// returns it as the kernels' matrix (a GRU's transposed, [cols x rows]).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A value is -128, or a scale is not positive and finite.</exception>
+    private static Int8Matrix ReadInt8(ReadOnlySpan<byte> bytes, ref int at, Span<float> weights, int rows, int cols, bool perColumn, int layer)
+    {
+        ReadOnlySpan<sbyte> values = MemoryMarshal.Cast<byte, sbyte>(bytes.Slice(at, rows * cols));
+        at += rows * cols;
+        var scales = new float[perColumn ? cols : rows];
+        for (int j = 0; j < scales.Length; j++, at += 4) scales[j] = BinaryPrimitives.ReadSingleLittleEndian(bytes[at..]);
+        Int8Matrix matrix;
+        try
+        {
+            matrix = perColumn ? Int8Matrix.FromValues(values, scales, rows, cols) : Int8Matrix.FromValues(Transposed(values, rows, cols), scales, cols, rows);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"layer {layer}'s int8 weights are not valid: {e.Message}", e);
+        }
+
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                weights[i * cols + j] = scales[perColumn ? j : i] * values[i * cols + j];
+        return matrix;
     }
 
     /// <summary>The transpose of a row-major [rows x cols] matrix.</summary>

@@ -115,10 +115,11 @@ public sealed class QuantizedModelFileTests : IDisposable
         var dense = (DenseLayer)net.Layers[0];
         at = CheckQuantized(bytes, at, dense.Weights, rows: 6, cols: 5, perColumn: true);
         at = CheckFloats(bytes, at, dense.Biases);
-        // GRU weight_ih [9 x 5]: q row-major, 9 scales (per row, a gate unit); then weight_hh and both biases in float32.
+        // GRU weight_ih [9 x 5] and weight_hh [9 x 3]: each q row-major with 9 scales (per row, a gate unit); then both biases in float32.
         var gru = (GruLayer)net.Layers[1];
         at = CheckQuantized(bytes, at, gru.InputWeights, rows: 9, cols: 5, perColumn: false);
-        at = CheckFloats(bytes, at, gru.Parameters[gru.InputWeights.Length..]);
+        at = CheckQuantized(bytes, at, gru.RecurrentWeights, rows: 9, cols: 3, perColumn: false);
+        at = CheckFloats(bytes, at, gru.Parameters[(gru.InputWeights.Length + gru.RecurrentWeights.Length)..]);
         Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 4)));   // after the metadata size: no metadata flags
         Assert.Equal(bytes.Length, at + 4 + BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(at)) + 8);
     }

@@ -12,8 +12,13 @@ internal static class ReferenceGru
     /// <param name="x">[batch x steps x features].</param>
     /// <param name="batch">Sequences.</param>
     /// <param name="initialState">h_0 [batch x H], or null for zeros.</param>
+    /// <param name="recurrentInput">
+    /// What the recurrent product W_hh h sees of each state (a quantized predictor's dequantized levels), null for the state
+    /// itself; the blend z * h always uses the state.
+    /// </param>
     /// <returns>h_T [batch x H], or h_1..h_T [batch x steps x H] when the layer returns sequences.</returns>
-    public static double[] Forward(GruLayer layer, double[] parameters, int offset, double[] x, int batch, double[]? initialState)
+    public static double[] Forward(GruLayer layer, double[] parameters, int offset, double[] x, int batch, double[]? initialState,
+        Func<double[], double[]>? recurrentInput = null)
     {
         int f = layer.Features, h = layer.HiddenSize, steps = layer.Steps;
         int wih = offset, whh = wih + 3 * h * f, bih = whh + 3 * h * h, bhh = bih + 3 * h;
@@ -24,6 +29,7 @@ internal static class ReferenceGru
             if (initialState is not null) Array.Copy(initialState, b * h, state, 0, h);
             for (int t = 0; t < steps; t++)
             {
+                double[] seen = recurrentInput?.Invoke(state) ?? state;
                 // Row g of W_ih x_t + b_ih and of W_hh h_{t-1} + b_hh, for g in 0 .. 3H-1.
                 double Input(int g)
                 {
@@ -35,7 +41,7 @@ internal static class ReferenceGru
                 double Hidden(int g)
                 {
                     double sum = parameters[bhh + g];
-                    for (int i = 0; i < h; i++) sum += parameters[whh + g * h + i] * state[i];
+                    for (int i = 0; i < h; i++) sum += parameters[whh + g * h + i] * seen[i];
                     return sum;
                 }
 
