@@ -221,7 +221,7 @@ public static class ModelFile
             // width stays below MaxWidth x MaxSteps < 2^44: no overflow in what follows.
             if (spec.Problem((int)width) is string problem) throw new InvalidDataException($"layer {l}: {problem}");
             parameterCount += spec.ParameterCount((int)width);
-            long quantizedInputs = spec is GruSpec gru ? width / gru.Steps : width;   // k of the layer's int8 matrix
+            long quantizedInputs = spec is GruSpec gru ? Math.Max(width / gru.Steps, gru.HiddenSize) : width;   // the largest k of the layer's int8 matrices
             if (precision == Precision.Int8 && quantizedInputs > Int8Matrix.MaxInputs)
                 throw new InvalidDataException($"layer {l} multiplies {quantizedInputs} inputs, more than an int8 layer takes ({Int8Matrix.MaxInputs}).");
             storedBytes += StoredWeights.LayerBytes(spec, width, precision);
