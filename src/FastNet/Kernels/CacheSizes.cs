@@ -44,13 +44,9 @@ internal readonly record struct CacheSizes(long L1DataBytes, long L2Bytes, long 
     /// </summary>
     private static CacheSizes? FromCpuId()
     {
-        if (!X86Base.IsSupported) return null;
-        (_, int vendorB, int vendorC, int vendorD) = X86Base.CpuId(0, 0);
-        bool amd = vendorB == 0x68747541 && vendorD == 0x69746E65 && vendorC == 0x444D4163;   // "AuthenticAMD"
-        bool intel = vendorB == 0x756E6547 && vendorD == 0x49656E69 && vendorC == 0x6C65746E;   // "GenuineIntel"
         int leaf;
-        if (intel && X86Base.CpuId(0, 0).Eax >= 4) leaf = 4;
-        else if (amd && (uint)X86Base.CpuId(unchecked((int)0x80000000), 0).Eax >= 0x8000001D) leaf = unchecked((int)0x8000001D);
+        if (CpuVendor.IsIntel && CpuVendor.MaxLeaf >= 4) leaf = 4;
+        else if (CpuVendor.IsAmd && (uint)X86Base.CpuId(unchecked((int)0x80000000), 0).Eax >= 0x8000001D) leaf = unchecked((int)0x8000001D);
         else return null;
 
         long l1 = 0, l2 = 0, l3 = 0;

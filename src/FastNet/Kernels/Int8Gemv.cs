@@ -41,18 +41,11 @@ internal static class Int8Gemv
     /// Xeon of bench/results/xeon-avx512 was measured with it, not against the pair. Every path gives the same bits.
     /// </summary>
     public static readonly Int8Path Path =
-        Avx512BW.IsSupported && (!AvxVnni.IsSupported || IsAmd()) ? Int8Path.Avx512BW
+        Avx512BW.IsSupported && (!AvxVnni.IsSupported || CpuVendor.IsAmd) ? Int8Path.Avx512BW
         : AvxVnni.IsSupported ? Int8Path.AvxVnni
         : Avx2.IsSupported ? Int8Path.Avx2
         : Int8Path.Portable;
 
-    /// <summary>Whether CPUID's vendor string is "AuthenticAMD" (its first four bytes, "Auth", in EBX, then "enti" in EDX, "cAMD" in ECX).</summary>
-    private static bool IsAmd()
-    {
-        if (!X86Base.IsSupported) return false;
-        (_, int ebx, int ecx, int edx) = X86Base.CpuId(0, 0);
-        return ebx == 0x68747541 && edx == 0x69746E65 && ecx == 0x444D4163;
-    }
 
     /// <summary>Whether this CPU (and the runtime's settings) can run <paramref name="path"/>.</summary>
     public static bool IsSupported(Int8Path path) => path switch
