@@ -1,4 +1,7 @@
-using System.Numerics.Tensors;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace FastNet;
 
@@ -9,13 +12,57 @@ namespace FastNet;
 internal static class NonFinite
 {
     /// <summary>The index of the first NaN or infinity in <paramref name="values"/>, or -1 when every value is finite.</summary>
-    /// <remarks>A vectorized scan (TensorPrimitives.IsFiniteAll) first; the element-wise search runs only when it fails.</remarks>
+    /// <remarks>A vectorized scan (<see cref="AllFinite"/>) first; the element-wise search runs only when it fails.</remarks>
     public static int IndexOf(ReadOnlySpan<float> values)
     {
-        if (TensorPrimitives.IsFiniteAll(values)) return -1;
+        if (AllFinite(values)) return -1;
         for (int i = 0; i < values.Length; i++)
             if (!float.IsFinite(values[i])) return i;
         return -1;
+    }
+
+    /// <summary>Whether every value is finite (no NaN, no infinity).</summary>
+    /// <remarks>
+    /// x * 0 is 0 for a finite x and NaN for NaN or an infinity, and a NaN stays in any sum it enters: so the sums of
+    /// x * 0 (one fused multiply-add per vector, four independent chains) are all 0 exactly when every x is finite.
+    /// Unlike a plain sum of the values, finite values too large to add never read as infinite. Written here rather
+    /// than TensorPrimitives.IsFiniteAll because it runs on every training step (each layer's deltas) and every
+    /// prediction's input: compiled optimized from its first call (see <see cref="Kernels.Axpy"/>), and about 1.7x
+    /// faster on Zen 5 in an earlier timing of the same idea.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        ref float x = ref MemoryMarshal.GetReference(values);
+        int n = values.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
+        {
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; i <= n - 4 * Vector512<float>.Count; i += 4 * Vector512<float>.Count)
+            {
+                s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)i), default, s0);
+                s1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(i + 16)), default, s1);
+                s2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(i + 32)), default, s2);
+                s3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(i + 48)), default, s3);
+            }
+
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+                s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)i), default, s0);
+            // The last values as one vector ending at the last element (overlapping ones are counted twice: harmless).
+            if (i < n) s1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(n - Vector512<float>.Count)), default, s1);
+            return (s0 + s1 + s2 + s3) == Vector512<float>.Zero;
+        }
+
+        Vector<float> acc0 = default, acc1 = default;
+        for (; i <= n - 2 * Vector<float>.Count; i += 2 * Vector<float>.Count)
+        {
+            acc0 += Vector.LoadUnsafe(ref x, (nuint)i) * Vector<float>.Zero;
+            acc1 += Vector.LoadUnsafe(ref x, (nuint)(i + Vector<float>.Count)) * Vector<float>.Zero;
+        }
+
+        float rest = 0f;
+        for (; i < n; i++) rest += Unsafe.Add(ref x, i) * 0f;
+        return (acc0 + acc1) == Vector<float>.Zero && rest == 0f;
     }
 
     /// <summary>

@@ -37,6 +37,7 @@ public static class Activations
     }
 
     /// <summary>dx = dy * act'(x), written in terms of y = act(x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void Backward(Activation activation, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         switch (activation)

@@ -79,6 +79,7 @@ public static unsafe class Gemm
     /// <param name="beta">Scale of the existing C (0: C is overwritten without being read).</param>
     /// <param name="epilogue">Bias row and activation fused into the final write of C.</param>
     /// <param name="maxThreads">Most threads to use; -1 for every core.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void Multiply(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
         int m, int n, int k, Transpose transA = Transpose.None, Transpose transB = Transpose.None,
         float alpha = 1f, float beta = 0f, GemmEpilogue epilogue = default, int maxThreads = -1)
@@ -91,6 +92,7 @@ public static unsafe class Gemm
     /// its K depth steps: so a mini-batch X is multiplied where its samples lie, both as X W and as X^T dZ, with no
     /// gathered copy. Every element is computed exactly as on a gathered copy.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal static void MultiplyRows(ReadOnlySpan<float> a, int lda, ReadOnlySpan<int> storedRows, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
         int m, int n, int k, Transpose transA = Transpose.None, Transpose transB = Transpose.None, float alpha = 1f, float beta = 0f,
         GemmEpilogue epilogue = default, int maxThreads = -1)

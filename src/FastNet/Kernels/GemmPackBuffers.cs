@@ -55,5 +55,6 @@ internal sealed unsafe class GemmPackBuffers
     }
 
     /// <summary>The calling thread's buffers, created on first use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static GemmPackBuffers ForCurrentThread() => s_current ??= new GemmPackBuffers();
 }

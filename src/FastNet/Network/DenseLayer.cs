@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Numerics.Tensors;
 using FastNet.Kernels;
 
 namespace FastNet;
@@ -86,7 +85,7 @@ public sealed class DenseLayer : Layer
     {
         // dZ = dY * act'(Z), in place, with act' written in terms of the output Y.
         Activations.Backward(Activation, y, dy, dy);
-        if (!float.IsFinite(TensorPrimitives.Sum(dy))) return false;   // NaN or infinity anywhere makes the sum so
+        if (!NonFinite.AllFinite(dy)) return false;
         if (!dx.IsEmpty)
         {
             // dX = dZ W^T [batch x inputs].
@@ -97,6 +96,7 @@ public sealed class DenseLayer : Layer
     }
 
     /// <summary>dW = X^T dZ [inputs x outputs], db = column sums of dZ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal override void ParameterGradients(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> gradients, int batch, int maxThreads)
         => ParameterGradients(x, default, dy, gradients, batch, maxThreads);
 
@@ -115,6 +115,7 @@ public sealed class DenseLayer : Layer
     /// W = W - lr X^T dZ as one GEMM (alpha = -lr, beta = 1): the weight gradient is never written out and read
     /// back. The bias gradient goes through its slot in <paramref name="gradients"/> on the way.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal override void ApplySgd(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float learningRate, Span<float> gradients, int batch, int maxThreads)
         => ApplySgd(x, default, dy, learningRate, gradients, batch, maxThreads);
 
@@ -125,7 +126,7 @@ public sealed class DenseLayer : Layer
         WeightProduct(x, rows, dy, Weights, -learningRate, 1f, batch, maxThreads);
         Span<float> db = gradients.Slice(Inputs * Outputs, Outputs);
         Bias.Gradient(dy, db, batch, Outputs);
-        TensorPrimitives.MultiplyAdd(db, -learningRate, Biases, Biases);
+        Axpy.Run(-learningRate, db, Biases);
     }
 
     /// <summary>C = alpha X^T dZ + beta C [inputs x outputs], X being the first batch rows of x, or its rows <paramref name="rows"/>.</summary>

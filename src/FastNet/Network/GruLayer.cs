@@ -308,7 +308,7 @@ public sealed class GruLayer : Layer
         // Every delta reaches dLoss/dh_0: each input-projection delta is a recurrent one (or r times it), and each
         // recurrent delta is multiplied into dh_{t-1} by W_hh, where NaN x w and inf x 0 are NaN. So one NaN or
         // infinity anywhere leaves dh_0 non-finite, and checking it checks them all.
-        if (!float.IsFinite(TensorPrimitives.Sum(dh))) return false;
+        if (!NonFinite.AllFinite(dh)) return false;
         if (!dh0.IsEmpty) dh.CopyTo(dh0);
         if (!dx.IsEmpty)
         {

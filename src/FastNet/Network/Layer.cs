@@ -72,6 +72,6 @@ public abstract class Layer
     {
         ParameterGradients(scratch, x, dy, gradients, batch, maxThreads);
         Span<float> parameters = Parameters;
-        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gradients, -learningRate, parameters, parameters);
+        Kernels.Axpy.Run(-learningRate, gradients, parameters);
     }
 }

@@ -112,6 +112,7 @@ public sealed partial class Network
     /// Runs the forward pass of <paramref name="batch"/> rows of <paramref name="input"/> and returns the
     /// last layer's output (a view into the workspace, valid until its next use).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal ReadOnlySpan<float> Forward(Workspace workspace, ReadOnlySpan<float> input, int batch, int maxThreads)
         => ForwardFrom(0, workspace, input[..(batch * InputSize)], batch, maxThreads);
 

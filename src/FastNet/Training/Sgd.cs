@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using System.Numerics.Tensors;
+using FastNet.Kernels;
 
 namespace FastNet.Training;
 
@@ -47,7 +47,7 @@ public sealed class Sgd : Optimizer
         float lr = LearningRate;
         if (Momentum == 0f && WeightDecay == 0f)
         {
-            TensorPrimitives.MultiplyAdd(gradients, -lr, parameters, parameters);   // p += (-lr) * g
+            Axpy.Run(-lr, gradients, parameters);   // p += (-lr) * g
             return;
         }
 

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Diagnostics;
-using System.Numerics.Tensors;
 using FastNet.Data;
 using FastNet.Kernels;
 
@@ -257,6 +256,7 @@ public sealed class Trainer
     }
 
     /// <summary>The loss of a forward <paramref name="output"/> against labels (when given) or target rows, then the deltas.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private float LossAndDeltas(ReadOnlySpan<float> inputs, ReadOnlySpan<float> output, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batch,
         ReadOnlySpan<int> rows = default)
     {
@@ -303,6 +303,7 @@ public sealed class Trainer
     }
 
     /// <summary>Checks the loss, then backpropagates dLoss/dZ through every layer, checking each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private float Deltas(ReadOnlySpan<float> inputs, int batch, float loss, ReadOnlySpan<int> rows = default)
     {
         if (!float.IsFinite(loss))
@@ -313,6 +314,7 @@ public sealed class Trainer
     }
 
     /// <summary>The update after the deltas; the input is <paramref name="inputs"/>'s first rows, or its rows <paramref name="rows"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private void Update(ReadOnlySpan<float> inputs, int batch, ReadOnlySpan<int> rows = default)
     {
         if (Optimizer is Sgd { IsPlain: true } sgd)
@@ -523,6 +525,7 @@ public sealed class Trainer
     }
 
     /// <summary><see cref="Evaluate"/> of a dataset already checked (Fit checks its validation set once, not every epoch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private (double Loss, double Accuracy) EvaluateFinite(Dataset data)
     {
         double lossSum = 0;
@@ -558,12 +561,33 @@ public sealed class Trainer
         int rows = output.Length / cols, correct = 0;
         for (int r = 0; r < rows; r++)
         {
-            int predicted = TensorPrimitives.IndexOfMax(output.Slice(r * cols, cols));
-            int actual = labels.IsEmpty ? TensorPrimitives.IndexOfMax(targets.Slice(r * cols, cols)) : labels[r];
+            int predicted = IndexOfMax(output.Slice(r * cols, cols));
+            int actual = labels.IsEmpty ? IndexOfMax(targets.Slice(r * cols, cols)) : labels[r];
             if (predicted == actual) correct++;
         }
 
         return correct;
+    }
+
+    /// <summary>
+    /// The index of the largest value: the first of equal ones, +0 above -0, the first NaN if there is one (the rules
+    /// of TensorPrimitives.IndexOfMax). A loop over a row of class scores, compiled optimized with its caller: the
+    /// generic TensorPrimitives version ran unoptimized through the first evaluations and was compiled twice more
+    /// while training ran (see <see cref="Kernels.Axpy"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int IndexOfMax(ReadOnlySpan<float> values)
+    {
+        if (values.IsEmpty) return -1;
+        int best = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            float x = values[i], max = values[best];
+            if (float.IsNaN(x)) return i;
+            if (x > max || (x == max && float.IsNegative(max) && !float.IsNegative(x))) best = i;
+        }
+
+        return best;
     }
 
     /// <summary>NaN or infinity anywhere in a dataset's features or float targets is reported before training on it.</summary>
