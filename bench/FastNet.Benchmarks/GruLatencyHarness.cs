@@ -37,7 +37,7 @@ internal static class GruLatencyHarness
                 $"{LatencyHarness.Percentile(times, 0.99):F2} | {times.Average():F2} | {bytes:F0} |");
         }
 
-        string folder = Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? "");
+        string folder = HostClass.ResultsFolder(subfolder);
         Directory.CreateDirectory(folder);
         string path = Path.Combine(folder, "gru-latency.md");
         File.WriteAllLines(path, lines);

@@ -56,7 +56,7 @@ internal static class Int8PathHarness
 
         lines.AddRange(Breakdown(blockTimes));
 
-        string folder = Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? "");
+        string folder = HostClass.ResultsFolder(subfolder);
         Directory.CreateDirectory(folder);
         string path = Path.Combine(folder, "int8-paths.md");
         File.WriteAllLines(path, lines);

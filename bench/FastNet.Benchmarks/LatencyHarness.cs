@@ -7,12 +7,12 @@ namespace FastNet.Benchmarks;
 /// I1 and I3 of ../shared/WORKLOADS.md, timing predictions one by one (BenchmarkDotNet reports per-iteration
 /// statistics, not per-call percentiles): batch-1 latency p50/p99/mean and bytes per call on one thread, then
 /// 2 to 16 threads sharing one predictor (total predictions/s, p99, and whether every result equals the
-/// single-threaded one). Writes bench/results/inference-latency.md.
+/// single-threaded one). Writes bench/results/[subfolder, or the host class/]inference-latency.md.
 /// Run: dotnet run -c Release --project bench/FastNet.Benchmarks -- latency
 /// </summary>
 internal static class LatencyHarness
 {
-    public static void Run()
+    public static void Run(string? subfolder)
     {
         var lines = new List<string>
         {
@@ -73,7 +73,9 @@ internal static class LatencyHarness
             }
         }
 
-        string path = Path.Combine(FindRepositoryRoot(), "bench", "results", "inference-latency.md");
+        string folder = HostClass.ResultsFolder(subfolder);
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, "inference-latency.md");
         File.WriteAllLines(path, lines);
         Console.WriteLine(string.Join(Environment.NewLine, lines));
         Console.WriteLine($"wrote {path}");

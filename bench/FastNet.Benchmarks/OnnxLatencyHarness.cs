@@ -58,7 +58,7 @@ internal static class OnnxLatencyHarness
             Directory.Delete(temp, recursive: true);
         }
 
-        string folder = Path.Combine(root, "bench", "results", subfolder ?? "");
+        string folder = HostClass.ResultsFolder(subfolder);
         Directory.CreateDirectory(folder);
         string output = Path.Combine(folder, "onnx-latency.md");
         File.WriteAllLines(output, lines);

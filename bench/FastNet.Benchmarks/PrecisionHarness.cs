@@ -101,7 +101,7 @@ internal static class PrecisionHarness
         lines.AddRange(["", "## Accuracy on Fashion-MNIST", ""]);
         lines.AddRange(Accuracy());
 
-        string folder = Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? "");
+        string folder = HostClass.ResultsFolder(subfolder);
         Directory.CreateDirectory(folder);
         string path = Path.Combine(folder, "precision.md");
         File.WriteAllLines(path, lines);

@@ -33,7 +33,7 @@ internal static class PrecisionMnistHarness
         };
         lines.AddRange(PrecisionHarness.AccuracyTable(net, test));
 
-        string folder = Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? "");
+        string folder = HostClass.ResultsFolder(subfolder);
         Directory.CreateDirectory(folder);
         string path = Path.Combine(folder, "precision-mnist.md");
         File.WriteAllLines(path, lines);

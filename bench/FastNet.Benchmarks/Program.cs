@@ -15,8 +15,11 @@ switch (args.FirstOrDefault())
     case "quick-train":     // T1 on Fashion-MNIST epoch by epoch: quick-train [threads] [seed] [epochs]
         QuickTraining.Run(args);
         return;
-    case "latency":         // I1 and I3: per-call latency percentiles -> bench/results/inference-latency.md
-        LatencyHarness.Run();
+    case "latency":         // I1 and I3: per-call latency percentiles -> inference-latency.md: latency [results-subfolder]
+        LatencyHarness.Run(args.Length > 1 ? args[1] : null);
+        return;
+    case "host-class":      // the results subfolder of this machine's class (zen4-avx512, zen3-avx2, ...): reports without a subfolder go there
+        Console.WriteLine(HostClass.Name);
         return;
     case "gru-latency":     // batch-1 latency of the GRU sequence model in FP32, BF16 and Int8: gru-latency [results-subfolder]
         GruLatencyHarness.Run(args.Length > 1 ? args[1] : null);

@@ -154,7 +154,7 @@ internal static partial class ServiceLoadHarness
             "| backend | connections | requests | non-2xx | socket errors | model version before -> after |", "|---|---:|---:|---:|---:|---|"]);
         lines.AddRange(reloadLines);
 
-        string folder = Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? "");
+        string folder = HostClass.ResultsFolder(subfolder);
         Directory.CreateDirectory(folder);
         string output = Path.Combine(folder, t1 ? "service-load.md" : "service-load-t2.md");
         File.WriteAllLines(output, lines);

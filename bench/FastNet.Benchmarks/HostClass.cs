@@ -1,0 +1,65 @@
+namespace FastNet.Benchmarks;
+
+/// <summary>
+/// The host class a report belongs to, and so its folder: bench/results/CLASS/, e.g. zen4-avx512, zen3-avx2,
+/// zen5-avx512, xeon-avx512. Figures from two classes are never put in one ratio, so each class keeps its own reports.
+/// </summary>
+/// <remarks>
+/// The CPU generation comes from /proc/cpuinfo's family and model (a hypervisor often shows only "AMD EPYC"), and the
+/// vector width from the CPU's flags, not from what this process may use: a run with DOTNET_EnableAVX512=0 on an
+/// AVX-512 host emulates another class and must be given its folder by name.
+/// </remarks>
+internal static class HostClass
+{
+    /// <summary>This machine's class name.</summary>
+    public static string Name { get; } = Detect();
+
+    /// <summary>bench/results/<paramref name="subfolder"/>/, or bench/results/<see cref="Name"/>/ when none is given.</summary>
+    public static string ResultsFolder(string? subfolder)
+        => Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? Name);
+
+    private static string Detect()
+    {
+        string[] info;
+        try
+        {
+            info = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Length > 0).ToArray();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "unknown";
+        }
+
+        string Field(string name) => info.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal) && l[name.Length..].TrimStart().StartsWith(':'))
+            ?.Split(':', 2)[1].Trim() ?? "";
+        string[] flags = Field("flags").Split(' ');
+        string isa = flags.Contains("avx512f") ? "avx512" : flags.Contains("avx2") ? "avx2" : "sse";
+        int.TryParse(Field("cpu family"), out int family);
+        int.TryParse(Field("model"), out int model);
+        string vendor = Field("vendor_id");
+        return $"{Generation(vendor, family, model, Field("model name"))}-{isa}";
+    }
+
+    /// <summary>AMD's Zen generations by family and model range; Intel by brand; anything else by its numbers.</summary>
+    internal static string Generation(string vendor, int family, int model, string modelName)
+    {
+        if (vendor == "AuthenticAMD")
+        {
+            switch (family)
+            {
+                case 0x17: return model >= 0x30 ? "zen2" : "zen1";
+                case 0x19:
+                    // Zen 4: Genoa 0x10-0x1F, Raphael 0x60-0x6F, Phoenix 0x70-0x7F, Bergamo/Siena 0xA0-0xAF; the rest Zen 3.
+                    bool zen4 = model is >= 0x10 and <= 0x1F or >= 0x60 and <= 0x7F or >= 0xA0 and <= 0xAF;
+                    return zen4 ? "zen4" : "zen3";
+                case 0x1A: return "zen5";
+            }
+        }
+        else if (vendor == "GenuineIntel")
+        {
+            return modelName.Contains("Xeon", StringComparison.Ordinal) ? "xeon" : "intel";
+        }
+
+        return $"x86-f{family}m{model}";
+    }
+}
