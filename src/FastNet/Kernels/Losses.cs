@@ -171,6 +171,7 @@ public static class Losses
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private static void CheckShapes(ReadOnlySpan<float> predictions, Span<float> gradient, int rows, int cols,
         [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(predictions))] string name = "")
     {

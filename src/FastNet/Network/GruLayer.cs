@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using FastNet.Kernels;
@@ -113,6 +112,7 @@ public sealed class GruLayer : Layer
         TransposeInto(RecurrentWeights, Gates3, HiddenSize, _frozenRecurrentWeightsTransposed);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal override void Forward(object? scratch, ReadOnlySpan<float> x, Span<float> y, int batch, int maxThreads)
         => Run((GruWorkspace)scratch!, x, batch, y, ReadOnlySpan<float>.Empty, maxThreads);
 
@@ -123,6 +123,7 @@ public sealed class GruLayer : Layer
     /// <param name="output">[batch x OutputSize]: h_T, or h_1 .. h_T with <see cref="ReturnSequences"/>.</param>
     /// <param name="initialState">h_0, [batch x H]; empty for zeros.</param>
     /// <param name="maxThreads">Most threads per GEMM; -1 for every core.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public void Forward(GruWorkspace workspace, ReadOnlySpan<float> input, int batch, Span<float> output,
         ReadOnlySpan<float> initialState = default, int maxThreads = -1)
     {
@@ -147,6 +148,7 @@ public sealed class GruLayer : Layer
     /// <param name="initialStateGradient">Receives dLoss/dh_0 [batch x H]; empty to skip.</param>
     /// <param name="maxThreads">Most threads per GEMM; -1 for every core.</param>
     /// <returns>False when a gradient is NaN or infinite (the outputs are then not all written).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public bool Backward(GruWorkspace workspace, ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> outputGradient,
         Span<float> parameterGradients, Span<float> inputGradient = default, Span<float> initialStateGradient = default, int maxThreads = -1)
     {
@@ -163,9 +165,11 @@ public sealed class GruLayer : Layer
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal override bool Backward(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dy, Span<float> dx, int batch, int maxThreads)
         => BackThroughTime((GruWorkspace)scratch!, dy, dx, Span<float>.Empty, batch, maxThreads);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal override void ParameterGradients(object? scratch, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> gradients, int batch, int maxThreads)
         => ParameterGradients((GruWorkspace)scratch!, x, gradients, batch, maxThreads);
 
@@ -197,11 +201,12 @@ public sealed class GruLayer : Layer
     /// [3H]. b_hr and b_hz only ever appear added to b_ir and b_iz, so they join the input projection's bias; b_hn sits
     /// inside r * (W_hn h + b_hn) and is added by the gate pass. The per-step GEMM then needs no bias pass.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal void FoldBiases(Span<float> bias)
     {
         int h = HiddenSize;
-        TensorPrimitives.Add(InputBiases[..(2 * h)], RecurrentBiases[..(2 * h)], bias[..(2 * h)]);
-        InputBiases[(2 * h)..].CopyTo(bias[(2 * h)..]);
+        InputBiases.CopyTo(bias);
+        Axpy.Run(1f, RecurrentBiases[..(2 * h)], bias[..(2 * h)]);   // exactly b_i + b_h: 1 x b_h is b_h
     }
 
     /// <summary>W_ih^T [F x 3H] row-major, a new array: the input projection as a right operand (x W_ih^T).</summary>
@@ -292,7 +297,7 @@ public sealed class GruLayer : Layer
                 for (int b = 0; b < batch; b++)
                 {
                     Span<float> dhRow = dh.Slice(b * h, h);
-                    TensorPrimitives.Add(dhRow, dy.Slice((b * t + step) * h, h), dhRow);
+                    Axpy.Run(1f, dy.Slice((b * t + step) * h, h), dhRow);   // dh += dy, exactly
                 }
             }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace FastNet.Training;
 
 /// <summary>
@@ -40,6 +41,7 @@ public sealed class AdamW : Optimizer
     internal override float[]?[] StateArrays => [_m, _v];
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     protected override void Apply(Span<float> parameters, ReadOnlySpan<float> gradients) =>
         AdamUpdate.Apply(parameters, gradients, State(ref _m, parameters.Length), State(ref _v, parameters.Length), Steps,
             LearningRate, Beta1, Beta2, Epsilon, l2: 0f, shrink: (float)(1 - (double)LearningRate * WeightDecay));
