@@ -24,6 +24,9 @@ switch (args.FirstOrDefault())
     case "gru-latency":     // batch-1 latency of the GRU sequence model in FP32, BF16 and Int8: gru-latency [results-subfolder]
         GruLatencyHarness.Run(args.Length > 1 ? args[1] : null);
         return;
+    case "pack":            // the B packing alone, ns per packed float, for tuning
+        PackHarness.Run();
+        return;
     case "kernel":          // the AVX-512 micro-kernel alone against the FMA peak
         KernelBench.Run();
         return;

@@ -20,16 +20,27 @@ internal static unsafe class GemmPacking
     public static void PackB(float* b, nint ldb, bool transposed, int pc, int kc, int j0, int width, int nr, int narrowNr, float* dst)
     {
         int full = width / nr * nr;
-        if (!transposed && full > nr && nr % 16 == 0 && Vector512.IsHardwareAccelerated)
+        bool wide = nr % 16 == 0 && Vector512.IsHardwareAccelerated;
+        if (!transposed && full > nr && (wide || (nr % 8 == 0 && Vector256.IsHardwareAccelerated)))
         {
-            // Several full panels of a row-major B: walk each source row once, left to right, handing 64-float pieces
-            // to every panel. Reading panel by panel instead jumps a whole row (often 4 KiB) per 256 bytes read.
+            // Several full panels of a row-major B: walk each source row once, left to right, handing its pieces
+            // to every panel. Reading panel by panel instead jumps a whole row (often 4 KiB) per panel row read:
+            // the AVX2 kernel's 64-byte panel rows then cost a cache line from another page each, and packed
+            // 1.8-2.1x slower per float than this walk (bench/results/zen5-avx512/gemm-pack.md, AVX-512 off on a Zen 5).
             float* src = b + (nint)pc * ldb + j0;
             for (int p = 0; p < kc; p++, src += ldb)
             {
                 float* row = dst + (nint)p * nr;
-                for (int q = 0; q < full; q += nr, row += (nint)nr * kc)
-                    for (int jj = 0; jj < nr; jj += 16) Vector512.Store(Vector512.Load(src + q + jj), row + jj);
+                if (wide)
+                {
+                    for (int q = 0; q < full; q += nr, row += (nint)nr * kc)
+                        for (int jj = 0; jj < nr; jj += 16) Vector512.Store(Vector512.Load(src + q + jj), row + jj);
+                }
+                else
+                {
+                    for (int q = 0; q < full; q += nr, row += (nint)nr * kc)
+                        for (int jj = 0; jj < nr; jj += 8) Vector256.Store(Vector256.Load(src + q + jj), row + jj);
+                }
             }
 
             if (full == width) return;
