@@ -279,6 +279,14 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
 
+        // As in the AVX-512 kernel: fetch the C tile (16 floats a row: one line, or two when C is not 64-byte
+        // aligned) while the depth loop runs, so that its read after the loop, often from L3, does not stall.
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = c + r * ldc;
+            Sse.Prefetch0(row); Sse.Prefetch0(row + 15);
+        }
+
         float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3, r4 = a.Row4, r5 = a.Row5;
         nint* depth = a.DepthOffsets;
         for (int p = 0; p < kc; p++)
