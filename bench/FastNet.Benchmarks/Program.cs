@@ -9,7 +9,7 @@ using FastNet.Benchmarks;
 // Quick harnesses for iterating (seconds, medians of Stopwatch timings); committed figures come from BenchmarkDotNet.
 switch (args.FirstOrDefault())
 {
-    case "quick":           // GEMM shapes, FastNet next to OpenBLAS
+    case "quick":           // GEMM shapes, FastNet next to OpenBLAS: quick [shape-filter[,shape-filter...]]
         QuickHarness.Run(args.Length > 1 ? args[1] : null);
         return;
     case "quick-train":     // T1 on Fashion-MNIST epoch by epoch: quick-train [threads] [seed] [epochs]
@@ -17,6 +17,9 @@ switch (args.FirstOrDefault())
         return;
     case "latency":         // I1 and I3: per-call latency percentiles -> inference-latency.md: latency [results-subfolder]
         LatencyHarness.Run(args.Length > 1 ? args[1] : null);
+        return;
+    case "gemm-config":     // this process's GemmConfiguration (ISA, kernel, caches, KC/NB/MB), as report headers print it
+        Console.WriteLine(FastNet.Kernels.GemmConfiguration.Current);
         return;
     case "host-class":      // the results subfolder of this machine's class (zen4-avx512, zen3-avx2, ...): reports without a subfolder go there
         Console.WriteLine(HostClass.Name);

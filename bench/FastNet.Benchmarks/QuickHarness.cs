@@ -6,7 +6,8 @@ namespace FastNet.Benchmarks;
 /// <summary>
 /// A fast loop for iterating on performance (seconds, not minutes): median of repeated timings per
 /// shape, FastNet next to OpenBLAS in the same process. Committed figures come from BenchmarkDotNet.
-/// Run: dotnet run -c Release --project bench/FastNet.Benchmarks -- quick [shape-filter]
+/// Run: dotnet run -c Release --project bench/FastNet.Benchmarks -- quick [shape-filter[,shape-filter...]]
+/// (a shape runs when its name contains any of the filters).
 /// </summary>
 internal static unsafe class QuickHarness
 {
@@ -20,7 +21,7 @@ internal static unsafe class QuickHarness
         Console.WriteLine($"{"shape",-22} {"thr",3} {"FastNet GF/s",12} {"%peak",6} {"OpenBLAS GF/s",13} {"ratio",6}");
         foreach (GemmShape s in GemmShape.Workloads)
         {
-            if (filter is not null && !s.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)) continue;
+            if (filter is not null && !filter.Split(',').Any(f => s.Name.Contains(f, StringComparison.OrdinalIgnoreCase))) continue;
             var op = new GemmOperands(s);
             foreach (int threads in new[] { 1, 2 })
             {

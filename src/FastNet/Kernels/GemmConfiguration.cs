@@ -1,9 +1,12 @@
+using System.Globalization;
+
 namespace FastNet.Kernels;
 
 /// <summary>
 /// What the GEMM chose for this host, once at start-up: the instruction set and micro-kernel, the cache sizes it read
 /// (<c>CPUID</c>, else Linux's sysfs, else defaults; FASTNET_L1D_BYTES and FASTNET_L2_BYTES override them), and the block
-/// sizes derived from both. Benchmarks print it in their headers; services can log it.
+/// sizes derived from both (FASTNET_GEMM_KC and FASTNET_GEMM_NB set them directly, for tuning on a new host).
+/// Benchmarks print it in their headers; services can log it.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -11,6 +14,9 @@ namespace FastNet.Kernels;
 /// beside the B micro-panel it streams against (KC = 384 on a 32 KiB L1d with MR = 6, at most 384); the packed B block,
 /// KC x NB floats, takes about 9/16 of L2 (NB = 384 on a 1 MiB L2, 192 on 512 KiB), rounded down to whole micro-panels
 /// of NR columns; MB, the rows of a packed transposed A, is a constant (L3 is shared, its share per core unknown).
+/// FASTNET_GEMM_KC (a multiple of 8, at most 2048) and FASTNET_GEMM_NB (a multiple of NR) replace the rule's KC and
+/// NB, so that a sweep can find the best blocks of a host the rule was not measured on (bench/gemm-sweep.sh); an NB
+/// left to the rule follows the KC given.
 /// </para>
 /// <para>
 /// Determinism: the depth blocks decide the order in which each element of C sums its products, and they depend on KC,
@@ -23,7 +29,13 @@ public sealed class GemmConfiguration
     private const int MaxDepthBlock = 384;
     private const int RowBlockRows = 960;
 
-    private GemmConfiguration(string instructions, int mr, int nr, CacheSizes caches)
+    /// <summary>The deepest depth block FASTNET_GEMM_KC may set (the pack buffers grow with it).</summary>
+    internal const int MaxDepthBlockOverride = 2048;
+
+    /// <summary>The widest column block FASTNET_GEMM_NB may set.</summary>
+    internal const int MaxColumnBlock = 1 << 16;
+
+    private GemmConfiguration(string instructions, int mr, int nr, CacheSizes caches, string? depthBlock, string? columnBlock)
     {
         Instructions = instructions;
         MicroTileRows = mr;
@@ -32,21 +44,46 @@ public sealed class GemmConfiguration
         L2Bytes = caches.L2Bytes;
         L3Bytes = caches.L3Bytes;
         CacheSource = caches.Source;
+        BlockSource = "from the caches";
         DepthBlock = Math.Clamp((int)(caches.L1DataBytes * 9 / 32 / (mr * sizeof(float))) / 8 * 8, 8, MaxDepthBlock);
-        ColumnBlock = Math.Max(nr, (int)Math.Min(1 << 16, caches.L2Bytes * 9 / 16 / (DepthBlock * sizeof(float))) / nr * nr);
+        if (!string.IsNullOrWhiteSpace(depthBlock))
+        {
+            DepthBlock = ParseBlock("FASTNET_GEMM_KC", depthBlock, 8, MaxDepthBlockOverride, "a multiple of 8");
+            BlockSource = "KC from FASTNET_GEMM_KC";
+        }
+
+        ColumnBlock = Math.Max(nr, (int)Math.Min(MaxColumnBlock, caches.L2Bytes * 9 / 16 / (DepthBlock * sizeof(float))) / nr * nr);
+        if (!string.IsNullOrWhiteSpace(columnBlock))
+        {
+            ColumnBlock = ParseBlock("FASTNET_GEMM_NB", columnBlock, nr, MaxColumnBlock, $"a multiple of the kernel's {nr} columns");
+            BlockSource = BlockSource == "from the caches" ? "NB from FASTNET_GEMM_NB" : BlockSource + ", NB from FASTNET_GEMM_NB";
+        }
+
         RowBlock = RowBlockRows / mr * mr;
     }
 
     /// <summary>This process's configuration.</summary>
-    public static GemmConfiguration Current { get; } = Create(Gemm.DefaultPath, CacheSizes.Detect());
+    public static GemmConfiguration Current { get; } = Create(Gemm.DefaultPath, CacheSizes.Detect(),
+        Environment.GetEnvironmentVariable("FASTNET_GEMM_KC"), Environment.GetEnvironmentVariable("FASTNET_GEMM_NB"));
 
-    /// <summary>The configuration of <paramref name="path"/> on caches of the given sizes (tests derive other hosts' blocks).</summary>
-    internal static GemmConfiguration Create(GemmPath path, CacheSizes caches) => path switch
+    /// <summary>
+    /// The configuration of <paramref name="path"/> on caches of the given sizes (tests derive other hosts' blocks), with
+    /// KC and NB set directly where <paramref name="depthBlock"/> / <paramref name="columnBlock"/> are given (the values of
+    /// FASTNET_GEMM_KC and FASTNET_GEMM_NB).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A block override is not a whole number in range and on the grid it needs.</exception>
+    internal static GemmConfiguration Create(GemmPath path, CacheSizes caches, string? depthBlock = null, string? columnBlock = null) => path switch
     {
-        GemmPath.Avx512 => new("AVX-512F", Avx512Kernel6x64.Mr, Avx512Kernel6x64.Nr, caches),
-        GemmPath.Avx2 => new("AVX2 + FMA", Avx2Kernel6x16.Mr, Avx2Kernel6x16.Nr, caches),
-        _ => new("portable (Vector<T>)", PortableKernel.Mr, PortableKernel.Nr, caches),
+        GemmPath.Avx512 => new("AVX-512F", Avx512Kernel6x64.Mr, Avx512Kernel6x64.Nr, caches, depthBlock, columnBlock),
+        GemmPath.Avx2 => new("AVX2 + FMA", Avx2Kernel6x16.Mr, Avx2Kernel6x16.Nr, caches, depthBlock, columnBlock),
+        _ => new("portable (Vector<T>)", PortableKernel.Mr, PortableKernel.Nr, caches, depthBlock, columnBlock),
     };
+
+    private static int ParseBlock(string name, string value, int step, int max, string grid) =>
+        int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int block)
+            && block >= step && block <= max && block % step == 0
+            ? block
+            : throw new InvalidOperationException($"{name} is '{value}': it must be {grid}, from {step} to {max}.");
 
     /// <summary>The micro-kernel's instruction set: "AVX-512F", "AVX2 + FMA" or "portable (Vector&lt;T&gt;)".</summary>
     public string Instructions { get; }
@@ -69,6 +106,9 @@ public sealed class GemmConfiguration
     /// <summary>Where the cache sizes came from (and which ones the environment overrode).</summary>
     public string CacheSource { get; }
 
+    /// <summary>Where KC and NB came from: "from the caches", or which of them FASTNET_GEMM_KC / FASTNET_GEMM_NB set.</summary>
+    public string BlockSource { get; }
+
     /// <summary>KC: the deepest rank-k update; a K is split into equal depth blocks of at most this.</summary>
     public int DepthBlock { get; }
 
@@ -81,5 +121,6 @@ public sealed class GemmConfiguration
     /// <summary>One line for logs and report headers.</summary>
     public override string ToString() =>
         $"GEMM {Instructions} {MicroTileRows}x{MicroTileColumns} kernel; L1d {CacheSizes.Format(L1DataBytes)}, L2 {CacheSizes.Format(L2Bytes)}, " +
-        $"L3 {CacheSizes.Format(L3Bytes)} ({CacheSource}); KC {DepthBlock}, NB {ColumnBlock}, MB {RowBlock}";
+        $"L3 {CacheSizes.Format(L3Bytes)} ({CacheSource}); KC {DepthBlock}, NB {ColumnBlock}, MB {RowBlock}" +
+        (BlockSource == "from the caches" ? "" : $" ({BlockSource})");
 }

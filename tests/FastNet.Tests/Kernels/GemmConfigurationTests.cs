@@ -38,6 +38,38 @@ public sealed class GemmConfigurationTests
         Assert.Contains("FASTNET_L1D_BYTES", Assert.Throws<InvalidOperationException>(() => CacheSizes.WithOverrides(detected, "x", null)).Message);
     }
 
+    /// <summary>FASTNET_GEMM_KC / FASTNET_GEMM_NB replace the rule's blocks; an NB left to the rule follows the KC given (9/16 of L2 over KC floats).</summary>
+    [Theory]
+    [InlineData("Avx512", "256", null, 256, 576, "KC from FASTNET_GEMM_KC")]      // 1 MiB * 9/16 / (256 * 4) = 576
+    [InlineData("Avx512", null, "128", 384, 128, "NB from FASTNET_GEMM_NB")]
+    [InlineData("Avx2", " 512 ", "48", 512, 48, "KC from FASTNET_GEMM_KC, NB from FASTNET_GEMM_NB")]
+    [InlineData("Avx2", "2048", "65536", 2048, 65536, "KC from FASTNET_GEMM_KC, NB from FASTNET_GEMM_NB")]
+    [InlineData("Avx512", "", " ", 384, 384, "from the caches")]
+    public void BlockOverridesReplaceTheRule(string path, string? kc, string? nb, int expectedKc, int expectedNb, string source)
+    {
+        GemmConfiguration configuration = GemmConfiguration.Create(Enum.Parse<GemmPath>(path), Caches(32 << 10, 1 << 20), kc, nb);
+        Assert.Equal((expectedKc, expectedNb), (configuration.DepthBlock, configuration.ColumnBlock));
+        Assert.Equal(source, configuration.BlockSource);
+        Assert.Equal(source != "from the caches", configuration.ToString().EndsWith($"({source})", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Avx512", "0", null, "FASTNET_GEMM_KC")]
+    [InlineData("Avx512", "260", null, "FASTNET_GEMM_KC")]      // not a multiple of 8
+    [InlineData("Avx512", "2056", null, "FASTNET_GEMM_KC")]     // above 2048
+    [InlineData("Avx512", "-8", null, "FASTNET_GEMM_KC")]
+    [InlineData("Avx512", "3e2", null, "FASTNET_GEMM_KC")]
+    [InlineData("Avx512", null, "96", "FASTNET_GEMM_NB")]       // not whole 64-column panels
+    [InlineData("Avx2", null, "8", "FASTNET_GEMM_NB")]          // below one 16-column panel
+    [InlineData("Avx2", null, "65552", "FASTNET_GEMM_NB")]
+    [InlineData("Avx2", null, "x", "FASTNET_GEMM_NB")]
+    public void BadBlockOverridesAreRefusedByName(string path, string? kc, string? nb, string name)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => GemmConfiguration.Create(Enum.Parse<GemmPath>(path), Caches(32 << 10, 1 << 20), kc, nb));
+        Assert.Contains(name, error.Message);
+        Assert.Contains($"'{kc ?? nb}'", error.Message);
+    }
+
     [Theory]
     [InlineData("48K", 48L << 10)]
     [InlineData("1024K", 1L << 20)]
@@ -59,6 +91,9 @@ public sealed class GemmConfigurationTests
         string? l1 = Environment.GetEnvironmentVariable("FASTNET_L1D_BYTES"), l2 = Environment.GetEnvironmentVariable("FASTNET_L2_BYTES");
         if (!string.IsNullOrEmpty(l1)) Assert.Equal(long.Parse(l1), current.L1DataBytes);
         if (!string.IsNullOrEmpty(l2)) Assert.Equal(long.Parse(l2), current.L2Bytes);
+        string? kc = Environment.GetEnvironmentVariable("FASTNET_GEMM_KC"), nb = Environment.GetEnvironmentVariable("FASTNET_GEMM_NB");
+        if (!string.IsNullOrEmpty(kc)) Assert.Equal(int.Parse(kc), current.DepthBlock);
+        if (!string.IsNullOrEmpty(nb)) Assert.Equal(int.Parse(nb), current.ColumnBlock);
 
         const string sysfs = "/sys/devices/system/cpu/cpu0/cache";
         if (!Directory.Exists(sysfs)) return;
