@@ -105,11 +105,14 @@ public static unsafe class Gemm
         MultiplyCore(a, lda, b, ldb, c, ldc, m, n, k, transA, transB, alpha, beta, epilogue, maxThreads, DefaultPath, storedRows);
     }
 
-    /// <summary>As the public overload, on a chosen micro-kernel path (tests force each one), optionally with gathered rows of A.</summary>
+    /// <summary>
+    /// As the public overload, on a chosen micro-kernel path (tests force each one), optionally with gathered rows of A,
+    /// and with the loop order chosen (<paramref name="keepBPanelInL1"/>; null: this process's, see GemmConfiguration.L1Panel).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal static void MultiplyCore(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
         int m, int n, int k, Transpose transA, Transpose transB, float alpha, float beta, GemmEpilogue epilogue,
-        int maxThreads, GemmPath path, ReadOnlySpan<int> aRows = default)   // aRows: see MultiplyRows
+        int maxThreads, GemmPath path, ReadOnlySpan<int> aRows = default, bool? keepBPanelInL1 = null)   // aRows: see MultiplyRows
     {
         Guard.NonNegative(m); Guard.NonNegative(n); Guard.NonNegative(k);
         Guard.MaxThreads(maxThreads);
@@ -140,6 +143,7 @@ public static unsafe class Gemm
                 C = pc, Ldc = ldc,
                 M = m, N = n, K = k, Alpha = alpha, Beta = beta,
                 Bias = epilogue.Bias.IsEmpty ? null : pBias, Activation = epilogue.Activation,
+                KeepBPanelInL1 = keepBPanelInL1 ?? GemmBlocking.KeepsBPanelInL1,
             };
             Dispatch(problem, maxThreads == -1 ? Environment.ProcessorCount : maxThreads, path);
         }

@@ -14,6 +14,16 @@ namespace FastNet.Kernels;
 ///         for j in nb by NR    // B micro-panel, KC x NR: streamed from L2
 ///           micro-kernel: C[MR x NR] += A-panel * B-panel
 /// </code>
+/// With the B micro-panel kept in L1 instead (FASTNET_GEMM_L1_PANEL=B, the BLIS order; see GemmConfiguration.L1Panel):
+/// <code>
+/// for pc in K by KC
+///   for nb in N by NB          // B block packed into KC x NB, once per depth block
+///     for mc in M by MC        // A block, MC x KC (packed here when A is transposed and C wider than NB): L2
+///       for j in nb by NR      // B micro-panel, KC x NR: stays in L1
+///         for i in mc by MR    // A micro-panel, MR x KC: streamed from L2
+///           micro-kernel
+/// </code>
+/// Either way each tile of C is one kernel call per depth block on the same operands, so the bits are the same.
 /// </remarks>
 internal static class GemmBlocking
 {
@@ -37,6 +47,12 @@ internal static class GemmBlocking
 
     /// <summary>Rows of a packed transposed A per block (see <see cref="GemmDriver{TKernel}"/>): MB x KC floats (1.4 MiB) live in L3.</summary>
     public static readonly int MB = GemmConfiguration.Current.RowBlock;
+
+    /// <summary>Whether the B micro-panel stays in L1 and A panels stream past it (the BLIS order), not the other way round.</summary>
+    public static readonly bool KeepsBPanelInL1 = GemmConfiguration.Current.L1Panel == 'B';
+
+    /// <summary>Rows of A per block when <see cref="KeepsBPanelInL1"/>: MC x KC floats live in L2.</summary>
+    public static readonly int MC = GemmConfiguration.Current.StreamedRowBlock;
 
     /// <summary>At most this many rows go to the GEMV path: no packing, no threads.</summary>
     public const int GemvMaxRows = 2;

@@ -16,7 +16,9 @@ namespace FastNet.Kernels;
 /// of NR columns; MB, the rows of a packed transposed A, is a constant (L3 is shared, its share per core unknown).
 /// FASTNET_GEMM_KC (a multiple of 8, at most 2048) and FASTNET_GEMM_NB (a multiple of NR) replace the rule's KC and
 /// NB, so that a sweep can find the best blocks of a host the rule was not measured on (bench/gemm-sweep.sh); an NB
-/// left to the rule follows the KC given.
+/// left to the rule follows the KC given. FASTNET_GEMM_L1_PANEL=B switches the loop order to keep the B micro-panel in
+/// L1 instead of the A one (see <see cref="L1Panel"/>), with A in blocks of MC rows, about 9/32 of L2 (144 on a 512 KiB L2
+/// at KC 256: BLIS's block for Zen).
 /// </para>
 /// <para>
 /// Determinism: the depth blocks decide the order in which each element of C sums its products, and they depend on KC,
@@ -35,7 +37,7 @@ public sealed class GemmConfiguration
     /// <summary>The widest column block FASTNET_GEMM_NB may set.</summary>
     internal const int MaxColumnBlock = 1 << 16;
 
-    private GemmConfiguration(string instructions, int mr, int nr, CacheSizes caches, string? depthBlock, string? columnBlock)
+    private GemmConfiguration(string instructions, int mr, int nr, CacheSizes caches, string? depthBlock, string? columnBlock, string? l1Panel)
     {
         Instructions = instructions;
         MicroTileRows = mr;
@@ -60,23 +62,38 @@ public sealed class GemmConfiguration
         }
 
         RowBlock = RowBlockRows / mr * mr;
+        L1Panel = 'A';
+        if (!string.IsNullOrWhiteSpace(l1Panel))
+        {
+            L1Panel = l1Panel.Trim() switch
+            {
+                "A" or "a" => 'A',
+                "B" or "b" => 'B',
+                _ => throw new InvalidOperationException($"FASTNET_GEMM_L1_PANEL is '{l1Panel}': it must be A or B."),
+            };
+            BlockSource = BlockSource == "from the caches" ? "L1 panel from FASTNET_GEMM_L1_PANEL" : BlockSource + ", L1 panel from FASTNET_GEMM_L1_PANEL";
+        }
+
+        StreamedRowBlock = Math.Clamp((int)(caches.L2Bytes * 9 / 32 / (DepthBlock * sizeof(float))) / mr * mr, mr, RowBlock);
     }
 
     /// <summary>This process's configuration.</summary>
     public static GemmConfiguration Current { get; } = Create(Gemm.DefaultPath, CacheSizes.Detect(),
-        Environment.GetEnvironmentVariable("FASTNET_GEMM_KC"), Environment.GetEnvironmentVariable("FASTNET_GEMM_NB"));
+        Environment.GetEnvironmentVariable("FASTNET_GEMM_KC"), Environment.GetEnvironmentVariable("FASTNET_GEMM_NB"),
+        Environment.GetEnvironmentVariable("FASTNET_GEMM_L1_PANEL"));
 
     /// <summary>
     /// The configuration of <paramref name="path"/> on caches of the given sizes (tests derive other hosts' blocks), with
     /// KC and NB set directly where <paramref name="depthBlock"/> / <paramref name="columnBlock"/> are given (the values of
-    /// FASTNET_GEMM_KC and FASTNET_GEMM_NB).
+    /// FASTNET_GEMM_KC and FASTNET_GEMM_NB), and the micro-panel kept in L1 where <paramref name="l1Panel"/> is (FASTNET_GEMM_L1_PANEL).
     /// </summary>
-    /// <exception cref="InvalidOperationException">A block override is not a whole number in range and on the grid it needs.</exception>
-    internal static GemmConfiguration Create(GemmPath path, CacheSizes caches, string? depthBlock = null, string? columnBlock = null) => path switch
+    /// <exception cref="InvalidOperationException">An override is not a whole number in range and on the grid it needs, or not A or B.</exception>
+    internal static GemmConfiguration Create(GemmPath path, CacheSizes caches, string? depthBlock = null, string? columnBlock = null,
+        string? l1Panel = null) => path switch
     {
-        GemmPath.Avx512 => new("AVX-512F", Avx512Kernel6x64.Mr, Avx512Kernel6x64.Nr, caches, depthBlock, columnBlock),
-        GemmPath.Avx2 => new("AVX2 + FMA", Avx2Kernel6x16.Mr, Avx2Kernel6x16.Nr, caches, depthBlock, columnBlock),
-        _ => new("portable (Vector<T>)", PortableKernel.Mr, PortableKernel.Nr, caches, depthBlock, columnBlock),
+        GemmPath.Avx512 => new("AVX-512F", Avx512Kernel6x64.Mr, Avx512Kernel6x64.Nr, caches, depthBlock, columnBlock, l1Panel),
+        GemmPath.Avx2 => new("AVX2 + FMA", Avx2Kernel6x16.Mr, Avx2Kernel6x16.Nr, caches, depthBlock, columnBlock, l1Panel),
+        _ => new("portable (Vector<T>)", PortableKernel.Mr, PortableKernel.Nr, caches, depthBlock, columnBlock, l1Panel),
     };
 
     private static int ParseBlock(string name, string value, int step, int max, string grid) =>
@@ -118,9 +135,22 @@ public sealed class GemmConfiguration
     /// <summary>MB: rows of a transposed A packed at once.</summary>
     public int RowBlock { get; }
 
+    /// <summary>
+    /// Which micro-panel stays in L1 while the other kind streams past it: 'A' (the MR x KC A panel meets every B panel
+    /// of a column block, the B panels streaming from L2; the default, and the order OpenBLAS's kernels of this shape use)
+    /// or 'B' (the KC x NR B panel meets every A panel of an MC-row block, which stream from L2: the BLIS order, which
+    /// moves NR/MR times less data from L2 per FMA but needs the B micro-panel to fit in L1, i.e. a narrow kernel such
+    /// as AVX2's 16 columns). Set by FASTNET_GEMM_L1_PANEL; both give the same bits.
+    /// </summary>
+    public char L1Panel { get; }
+
+    /// <summary>MC: rows of A per block when the B micro-panel stays in L1 (<see cref="L1Panel"/> 'B'): MC x KC floats, about 9/32 of L2.</summary>
+    public int StreamedRowBlock { get; }
+
     /// <summary>One line for logs and report headers.</summary>
     public override string ToString() =>
         $"GEMM {Instructions} {MicroTileRows}x{MicroTileColumns} kernel; L1d {CacheSizes.Format(L1DataBytes)}, L2 {CacheSizes.Format(L2Bytes)}, " +
         $"L3 {CacheSizes.Format(L3Bytes)} ({CacheSource}); KC {DepthBlock}, NB {ColumnBlock}, MB {RowBlock}" +
+        (L1Panel == 'B' ? $", B panel in L1, MC {StreamedRowBlock}" : "") +
         (BlockSource == "from the caches" ? "" : $" ({BlockSource})");
 }

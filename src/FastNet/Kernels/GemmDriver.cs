@@ -14,6 +14,7 @@ internal unsafe struct GemmProblem
     public int* ARows;             // null, or where the rows of stored A lie: row r at A + ARows[r] * Lda (op(A)'s rows, or its depth when TransA)
     public float* Bias;            // null: no bias
     public Activation Activation;
+    public bool KeepBPanelInL1;    // the loop order: B micro-panel in L1 (BLIS), else A micro-panel (see GemmBlocking)
 
     public readonly bool HasEpilogue => Bias != null || Activation != Activation.None;
 }
@@ -55,16 +56,18 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
         // gradient X^T dZ with a narrow dZ): each depth step then reads Mr adjacent values of one row, and a
         // packed copy, used for only a few column tiles, would cost more than it saves (training T1 and the GRU
         // ran 3-10% faster without it). Wider products pack transposed A, MB rows at a time, and reuse it for
-        // every column block. In place, rows need no blocking: one block keeps B packed once per depth block.
+        // every column block. In place, rows need no blocking when the A micro-panel is the one kept in L1: one
+        // block keeps B packed once per depth block. When the B micro-panel is kept in L1 instead, the A panels it
+        // meets stream from L2, so rows go in L2-sized blocks of MC (see GemmConfiguration.L1Panel).
         bool packA = p.TransA && p.N > GemmBlocking.NB;
-        int mb = packA ? GemmBlocking.MB / mr * mr : Math.Max(mr, m1 - m0);
+        bool bInL1 = p.KeepBPanelInL1;
+        int mb = bInL1 ? GemmBlocking.MC / mr * mr : packA ? GemmBlocking.MB / mr * mr : Math.Max(mr, m1 - m0);
         int nb = GemmBlocking.NB / nr * nr;
         int kcStep = GemmBlocking.DepthBlock(p.K);
         for (int pc = 0; pc < p.K; pc += kcStep)
         {
             int kc = Math.Min(kcStep, p.K - pc);
-            float beta = pc == 0 ? p.Beta : 1f;     // later depth blocks accumulate onto C
-            bool lastDepthBlock = pc + kc == p.K;
+            var block = new DepthBlock(pc, kc, pc == 0 ? p.Beta : 1f, pc + kc == p.K);   // later depth blocks accumulate onto C
             // Where each depth step of this block lies in A (see APanel): packed panels step by Mr, a row-major A
             // by 1, a transposed A by a stored row (lda, or to wherever the gathered stored row lies).
             nint* depth = buffers.DepthOffsets;
@@ -76,6 +79,14 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                     : (nint)(pc + q) * p.Lda;
             }
 
+            if (bInL1)
+            {
+                RunBlockKeepingBInL1(p, block, packA, m0, m1, n0, n1, mb, nb, buffers);
+                continue;
+            }
+
+            // A micro-panel in L1 (the GotoBLAS order for this kernel shape): each A micro-panel meets every B
+            // micro-panel of the column block, which stream from L2.
             for (int i0 = m0; i0 < m1; i0 += mb)
             {
                 int height = Math.Min(mb, m1 - i0);
@@ -83,48 +94,107 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                 for (int j0 = n0; j0 < n1; j0 += nb)
                 {
                     int width = Math.Min(nb, n1 - j0);
-                    // A row-major B no wider than one block is read in place: its KC x N rows fit in L2 as they
-                    // are, and packing them would cost a copy of B per call (training changes W every step).
-                    // Only the partial last panel is packed, with zero padding. Wider Bs are packed.
-                    bool bInPlace = !p.TransB && p.N <= GemmBlocking.NB;
-                    int fullWidth = bInPlace ? width / nr * nr : 0;
-                    // A kernel with masked loads reads a narrow last panel of a row-major B in place as well.
-                    if (bInPlace && TKernel.HasMaskedNarrow && width - fullWidth <= TKernel.NarrowNr) fullWidth = width;
-                    if (fullWidth < width)
-                        GemmPacking.PackB(p.B, p.Ldb, p.TransB, pc, kc, j0 + fullWidth, width - fullWidth, nr, TKernel.NarrowNr, buffers.B + (nint)fullWidth * kc);
+                    int fullWidth = PackB(p, block, j0, width, buffers);
                     for (int i = 0; i < height; i += mr)
                     {
                         int h = Math.Min(mr, height - i);   // the last panel may be short: the kernel runs h rows
-                        APanel aPanel =
-                            packA ? APanel.Strided(buffers.A + (nint)i * kc, 1, depth)
-                            // op(A)(r, d) = A[d, r] in place: a depth step reads h adjacent floats of one stored row.
-                            : p.TransA ? APanel.Strided(p.A + i0 + i, 1, depth)
-                            // Gathered rows (a mini-batch where its samples lie), read in place.
-                            : p.ARows != null ? APanel.Gathered(p.A, p.Lda, p.ARows + i0 + i, h, pc, depth)
-                            // Row-major A: broadcasts walk the panel's rows side by side.
-                            : APanel.Strided(p.A + (i0 + i) * p.Lda + pc, p.Lda, depth);
-
+                        APanel aPanel = APanelAt(p, block, packA, i0, i, h, buffers);
                         for (int j = 0; j < width; j += nr)
-                        {
-                            int w = Math.Min(nr, width - j);
-                            bool panelInPlace = j < fullWidth;
-                            float* bPanel = panelInPlace ? p.B + pc * p.Ldb + j0 + j : buffers.B + (nint)j * kc;
-                            nint bStride = panelInPlace ? p.Ldb : GemmPacking.PanelStride(w, nr, TKernel.NarrowNr);
-                            float* cTile = p.C + (i0 + i) * p.Ldc + j0 + j;
-                            if (w == nr || w == TKernel.NarrowNr)
-                                RunKernel(h, w != nr, kc, aPanel, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta);
-                            else if (TKernel.HasMaskedNarrow && w < TKernel.NarrowNr)
-                                RunMasked(h, kc, aPanel, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta, w);
-                            else
-                                RunEdgeTile(kc, aPanel, bPanel, bStride, cTile, p.Ldc, h, w, p.Alpha, beta, buffers.Tile);
-
-                            if (lastDepthBlock && p.HasEpilogue)
-                                GemmEpilogue.Apply(cTile, p.Ldc, h, w, p.Bias == null ? null : p.Bias + j0 + j, p.Activation);
-                        }
+                            RunTile(p, aPanel, block, i0 + i, h, j0, j, Math.Min(nr, width - j), fullWidth, buffers);
                     }
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// One depth block over the rectangle with the B micro-panel kept in L1 (the BLIS order): B is packed once per column
+    /// block, then each of its micro-panels meets every A micro-panel of an MC-row block before the next is loaded.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
+    private static void RunBlockKeepingBInL1(in GemmProblem p, DepthBlock block, bool packA, int m0, int m1, int n0, int n1,
+        int mb, int nb, GemmPackBuffers buffers)
+    {
+        int mr = TKernel.Mr, nr = TKernel.Nr;
+        for (int j0 = n0; j0 < n1; j0 += nb)
+        {
+            int width = Math.Min(nb, n1 - j0);
+            int fullWidth = PackB(p, block, j0, width, buffers);
+            for (int i0 = m0; i0 < m1; i0 += mb)
+            {
+                int height = Math.Min(mb, m1 - i0);
+                if (packA) GemmPacking.PackTransposedA(p.A, p.Lda, p.ARows, block.Start, block.Depth, i0, height, mr, buffers.A);
+                for (int j = 0; j < width; j += nr)
+                {
+                    for (int i = 0; i < height; i += mr)
+                    {
+                        int h = Math.Min(mr, height - i);
+                        RunTile(p, APanelAt(p, block, packA, i0, i, h, buffers), block, i0 + i, h, j0, j, Math.Min(nr, width - j), fullWidth, buffers);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>One depth block: where it starts, its depth, the beta it applies to C, and whether it is the last.</summary>
+    private readonly record struct DepthBlock(int Start, int Depth, float Beta, bool IsLast);
+
+    /// <summary>
+    /// Packs what the kernels cannot read in place of columns [j0, j0 + width) at this depth block; returns how many of
+    /// those columns are read in place (the first ones). A row-major B no wider than one block is read in place: its
+    /// KC x N rows fit in L2 as they are, and packing them would cost a copy of B per call (training changes W every
+    /// step). Only the partial last panel is packed, with zero padding. Wider Bs are packed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PackB(in GemmProblem p, DepthBlock block, int j0, int width, GemmPackBuffers buffers)
+    {
+        int nr = TKernel.Nr;
+        bool bInPlace = !p.TransB && p.N <= GemmBlocking.NB;
+        int fullWidth = bInPlace ? width / nr * nr : 0;
+        // A kernel with masked loads reads a narrow last panel of a row-major B in place as well.
+        if (bInPlace && TKernel.HasMaskedNarrow && width - fullWidth <= TKernel.NarrowNr) fullWidth = width;
+        if (fullWidth < width)
+            GemmPacking.PackB(p.B, p.Ldb, p.TransB, block.Start, block.Depth, j0 + fullWidth, width - fullWidth, nr, TKernel.NarrowNr,
+                buffers.B + (nint)fullWidth * block.Depth);
+        return fullWidth;
+    }
+
+    /// <summary>Where the kernel reads the h-row A micro-panel at row i of the row block starting at i0, in this depth block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static APanel APanelAt(in GemmProblem p, DepthBlock block, bool packA, int i0, int i, int h, GemmPackBuffers buffers)
+    {
+        nint* depth = buffers.DepthOffsets;
+        return packA ? APanel.Strided(buffers.A + (nint)i * block.Depth, 1, depth)
+            // op(A)(r, d) = A[d, r] in place: a depth step reads h adjacent floats of one stored row.
+            : p.TransA ? APanel.Strided(p.A + i0 + i, 1, depth)
+            // Gathered rows (a mini-batch where its samples lie), read in place.
+            : p.ARows != null ? APanel.Gathered(p.A, p.Lda, p.ARows + i0 + i, h, block.Start, depth)
+            // Row-major A: broadcasts walk the panel's rows side by side.
+            : APanel.Strided(p.A + (i0 + i) * p.Lda + block.Start, p.Lda, depth);
+    }
+
+    /// <summary>
+    /// The h x w tile of C at <paramref name="row"/>, column j0 + j (j relative to the column block, whose first
+    /// <paramref name="fullWidth"/> columns are read in place): one kernel call, then the epilogue after the last depth block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunTile(in GemmProblem p, in APanel aPanel, DepthBlock block, int row, int h, int j0, int j, int w,
+        int fullWidth, GemmPackBuffers buffers)
+    {
+        int kc = block.Depth;
+        bool panelInPlace = j < fullWidth;
+        float* bPanel = panelInPlace ? p.B + block.Start * p.Ldb + j0 + j : buffers.B + (nint)j * kc;
+        nint bStride = panelInPlace ? p.Ldb : GemmPacking.PanelStride(w, TKernel.Nr, TKernel.NarrowNr);
+        float* cTile = p.C + row * p.Ldc + j0 + j;
+        if (w == TKernel.Nr || w == TKernel.NarrowNr)
+            RunKernel(h, w != TKernel.Nr, kc, aPanel, bPanel, bStride, cTile, p.Ldc, p.Alpha, block.Beta);
+        else if (TKernel.HasMaskedNarrow && w < TKernel.NarrowNr)
+            RunMasked(h, kc, aPanel, bPanel, bStride, cTile, p.Ldc, p.Alpha, block.Beta, w);
+        else
+            RunEdgeTile(kc, aPanel, bPanel, bStride, cTile, p.Ldc, h, w, p.Alpha, block.Beta, buffers.Tile);
+
+        if (block.IsLast && p.HasEpilogue)
+            GemmEpilogue.Apply(cTile, p.Ldc, h, w, p.Bias == null ? null : p.Bias + j0 + j, p.Activation);
     }
 
     /// <summary>

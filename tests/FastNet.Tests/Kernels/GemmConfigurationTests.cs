@@ -53,6 +53,29 @@ public sealed class GemmConfigurationTests
         Assert.Equal(source != "from the caches", configuration.ToString().EndsWith($"({source})", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// FASTNET_GEMM_L1_PANEL picks the loop order (A by default); MC, the rows of A per block in the B-panel order, is
+    /// 9/32 of L2 over KC floats in whole MR, at most MB: BLIS's 144 for Zen 3 (512 KiB L2, KC 256).
+    /// </summary>
+    [Theory]
+    [InlineData("Avx2", 512 << 10, "256", null, 'A', 144)]      // 524288 * 9/32 / 1024 = 144
+    [InlineData("Avx2", 512 << 10, "256", "B", 'B', 144)]
+    [InlineData("Avx512", 1 << 20, null, " b ", 'B', 192)]      // KC 384: 1048576 * 9/32 / 1536 = 192
+    [InlineData("Avx512", 64 << 20, null, "a", 'A', 960)]       // capped at MB
+    [InlineData("Avx2", 4 << 10, "384", "B", 'B', 6)]           // at least one micro-panel
+    public void L1PanelAndItsRowBlock(string path, long l2, string? kc, string? panel, char expected, int mc)
+    {
+        GemmConfiguration configuration = GemmConfiguration.Create(Enum.Parse<GemmPath>(path), Caches(32 << 10, l2), kc, null, panel);
+        Assert.Equal(expected, configuration.L1Panel);
+        Assert.Equal(mc, configuration.StreamedRowBlock);
+        Assert.Equal(0, configuration.StreamedRowBlock % configuration.MicroTileRows);
+        Assert.Equal(expected == 'B', configuration.ToString().Contains($"B panel in L1, MC {mc}", StringComparison.Ordinal));
+        Assert.Equal(panel is not null, configuration.BlockSource.Contains("FASTNET_GEMM_L1_PANEL", StringComparison.Ordinal));
+        foreach (string bad in new[] { "C", "AB", "1" })
+            Assert.Contains("FASTNET_GEMM_L1_PANEL", Assert.Throws<InvalidOperationException>(() =>
+                GemmConfiguration.Create(Enum.Parse<GemmPath>(path), Caches(32 << 10, l2), kc, null, bad)).Message);
+    }
+
     [Theory]
     [InlineData("Avx512", "0", null, "FASTNET_GEMM_KC")]
     [InlineData("Avx512", "260", null, "FASTNET_GEMM_KC")]      // not a multiple of 8
@@ -94,6 +117,9 @@ public sealed class GemmConfigurationTests
         string? kc = Environment.GetEnvironmentVariable("FASTNET_GEMM_KC"), nb = Environment.GetEnvironmentVariable("FASTNET_GEMM_NB");
         if (!string.IsNullOrEmpty(kc)) Assert.Equal(int.Parse(kc), current.DepthBlock);
         if (!string.IsNullOrEmpty(nb)) Assert.Equal(int.Parse(nb), current.ColumnBlock);
+        string? panel = Environment.GetEnvironmentVariable("FASTNET_GEMM_L1_PANEL");
+        Assert.Equal(string.IsNullOrWhiteSpace(panel) ? 'A' : char.ToUpperInvariant(panel.Trim()[0]), current.L1Panel);
+        Assert.Equal(current.L1Panel == 'B', GemmBlocking.KeepsBPanelInL1);
 
         const string sysfs = "/sys/devices/system/cpu/cpu0/cache";
         if (!Directory.Exists(sysfs)) return;

@@ -47,10 +47,51 @@ public class GemmTests
         }
 
         var (expected, bound) = GemmReference.Compute(a, lda, tA, b, ldb, tB, c, ldc, m, n, k, alpha, beta, bias, activation);
+        float[] otherOrder = (float[])c.Clone();
         Gemm.MultiplyCore(a, lda, b, ldb, c, ldc, m, n, k, transA, transB, alpha, beta,
             new GemmEpilogue(bias, activation), maxThreads, path);
-        GemmReference.AssertClose(c, expected, bound,
-            $"{path} m={m} n={n} k={k} {transA}/{transB} alpha={alpha} beta={beta} pad={pad} bias={withBias} {activation} threads={maxThreads}");
+        string context = $"{path} m={m} n={n} k={k} {transA}/{transB} alpha={alpha} beta={beta} pad={pad} bias={withBias} {activation} threads={maxThreads}";
+        GemmReference.AssertClose(c, expected, bound, context);
+
+        // The other loop order (B micro-panel in L1 instead of A, or back) computes every tile the same way.
+        Gemm.MultiplyCore(a, lda, b, ldb, otherOrder, ldc, m, n, k, transA, transB, alpha, beta,
+            new GemmEpilogue(bias, activation), maxThreads, path, keepBPanelInL1: !GemmBlocking.KeepsBPanelInL1);
+        Assert.True(c.AsSpan().SequenceEqual(otherOrder), "loop orders differ: " + context);
+    }
+
+    /// <summary>
+    /// Both loop orders (A or B micro-panel kept in L1) give the same bits on products that cross every block boundary
+    /// of this host's blocks (several depth blocks, column blocks and MC row blocks; CI reruns with small caches):
+    /// every transpose, packed transposed A (C wider than NB), rows gathered from a larger A, an epilogue, alpha and
+    /// beta, 1 and 2 threads. Beta == 0 runs on a C full of NaN, so a tile one order skipped would show.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void LoopOrdersGiveTheSameBits(int pathId)
+    {
+        var path = (GemmPath)pathId;
+        var rng = new Random(11);
+        int m = 2 * GemmBlocking.MC + 7, n = 2 * GemmBlocking.NB + 21, k = 2 * GemmBlocking.KC + 13;
+        foreach (var (ta, tb) in AllTransposes)
+            foreach (int threads in new[] { 1, 2 })
+                foreach (bool gathered in new[] { false, true })
+                {
+                    bool tA = ta == Transpose.Transposed, tB = tb == Transpose.Transposed;
+                    int storedRows = (tA ? k : m) + (gathered ? 50 : 0), lda = (tA ? m : k) + 3;
+                    float[] a = TestData.Uniform(rng, storedRows * lda), b = TestData.Uniform(rng, (tB ? n : k) * (tB ? k : n));
+                    float[] bias = TestData.Uniform(rng, n);
+                    int[] rows = gathered ? Enumerable.Range(0, tA ? k : m).Select(_ => rng.Next(storedRows)).ToArray() : [];
+                    float beta = threads == 1 ? 0f : 0.5f;
+                    float[] first = beta == 0f ? Enumerable.Repeat(float.NaN, m * n).ToArray() : TestData.Uniform(rng, m * n);
+                    float[] second = (float[])first.Clone();
+                    var epilogue = new GemmEpilogue(bias, Activation.Relu);
+                    ReadOnlySpan<float> stored = a.AsSpan(0, (storedRows - 1) * lda + (tA ? m : k));
+                    Gemm.MultiplyCore(stored, lda, b, tB ? k : n, first, n, m, n, k, ta, tb, 0.75f, beta, epilogue, threads, path, rows, keepBPanelInL1: false);
+                    Gemm.MultiplyCore(stored, lda, b, tB ? k : n, second, n, m, n, k, ta, tb, 0.75f, beta, epilogue, threads, path, rows, keepBPanelInL1: true);
+                    string context = $"{path} {ta}/{tb} threads={threads} gathered={gathered} (m={m} n={n} k={k})";
+                    Assert.False(first.Any(float.IsNaN), "tiles left unwritten: " + context);
+                    Assert.True(first.AsSpan().SequenceEqual(second), "loop orders differ: " + context);
+                }
     }
 
     [Theory]
