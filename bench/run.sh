@@ -24,7 +24,14 @@ env_prefix=${FASTNET_RESULTS:+FASTNET_RESULTS=$FASTNET_RESULTS }   # shown in ea
 mkdir -p "$results"
 machine() {
   echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1) (family $(lscpu | sed -n 's/^CPU family: *//p' | head -n 1) model $(lscpu | sed -n 's/^Model: *//p' | head -n 1)), $(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || { grep -qw avx2 /proc/cpuinfo && echo 'AVX2 + FMA, no AVX-512' || echo 'no AVX2'; }), host class $class, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;"\
-       "OpenBLAS: $(ls /usr/lib/x86_64-linux-gnu/libopenblas.so.0 >/dev/null 2>&1 && dpkg-query -W -f='${Package} ${Version}' 'libopenblas0-pthread' 2>/dev/null || echo absent)"
+       "OpenBLAS: $(ls /usr/lib/x86_64-linux-gnu/libopenblas.so.0 >/dev/null 2>&1 && dpkg-query -W -f='${Package} ${Version}' 'libopenblas0-pthread' 2>/dev/null || echo absent)$(openblas_kernels)"
+}
+# Which kernels OpenBLAS runs: its own pick for the CPU, unless OPENBLAS_CORETYPE (which some machines set for every
+# process) forces one; a peer's AVX2 kernels on an AVX-512 host are not its best there, so reports say which ran.
+openblas_kernels() {
+  local core
+  core=$(cd "$project" && dotnet run -c Release -v q -- openblas-core 2>/dev/null) || return 0
+  [ "$core" = absent ] || echo ", ${core} kernels${OPENBLAS_CORETYPE:+ (forced by OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE)}"
 }
 
 if [ "$name" = gru-fashion ]; then

@@ -21,6 +21,9 @@ switch (args.FirstOrDefault())
     case "gemm-config":     // this process's GemmConfiguration (ISA, kernel, caches, KC/NB/MB), as report headers print it
         Console.WriteLine(FastNet.Kernels.GemmConfiguration.Current);
         return;
+    case "openblas-core":   // the kernel family OpenBLAS runs here (its own pick, or OPENBLAS_CORETYPE's), or "absent"
+        Console.WriteLine(OpenBlas.IsAvailable ? OpenBlas.CoreName : "absent");
+        return;
     case "host-class":      // the results subfolder of this machine's class (zen4-avx512, zen3-avx2, ...): reports without a subfolder go there
         Console.WriteLine(HostClass.Name);
         return;

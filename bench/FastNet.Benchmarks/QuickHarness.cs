@@ -17,7 +17,10 @@ internal static unsafe class QuickHarness
         double peak1 = MedianSeconds(() => FmaPeak.RunParallel(1), 15);
         double peak2 = MedianSeconds(() => FmaPeak.RunParallel(2), 15);
         double gf1 = FmaPeak.FlopsPerThread / peak1 / 1e9, gf2 = 2 * FmaPeak.FlopsPerThread / peak2 / 1e9;
-        Console.WriteLine($"FMA peak: {gf1:F1} GFLOP/s on 1 thread, {gf2:F1} on 2. OpenBLAS: {(OpenBlas.IsAvailable ? OpenBlas.CoreName : "absent")}");
+        // OPENBLAS_CORETYPE (set for every process on some machines) forces OpenBLAS's kernels: say so beside the name.
+        string? forced = Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE");
+        Console.WriteLine($"FMA peak: {gf1:F1} GFLOP/s on 1 thread, {gf2:F1} on 2. OpenBLAS: {(OpenBlas.IsAvailable ? OpenBlas.CoreName : "absent")}" +
+            (OpenBlas.IsAvailable && !string.IsNullOrEmpty(forced) ? $" (OPENBLAS_CORETYPE={forced})" : ""));
         Console.WriteLine($"{"shape",-22} {"thr",3} {"FastNet GF/s",12} {"%peak",6} {"OpenBLAS GF/s",13} {"ratio",6}");
         foreach (GemmShape s in GemmShape.Workloads)
         {
