@@ -3,9 +3,10 @@
 # with what GemmConfiguration derives from the caches ("rule") and once per setting, each a fresh process, the whole
 # list repeated ROUNDS times so that every setting sees the machine's load at several moments.
 #   bench/gemm-sweep.sh [ROUNDS]          e.g. bench/gemm-sweep.sh 2
-# SETTINGS: space-separated settings, each a comma-separated list of KC=n (FASTNET_GEMM_KC), NB=n (FASTNET_GEMM_NB) and
-# L1=A|B (FASTNET_GEMM_L1_PANEL: which micro-panel stays in L1); default: KC 192 to 512, half and twice the rule's NB,
-# and the B panel in L1 at the rule's KC and at KC 256. THREADS ("1 2" or "1"); SHAPES (quick's filters).
+# SETTINGS: space-separated settings, each a comma-separated list of KC=n (FASTNET_GEMM_KC), NB=n (FASTNET_GEMM_NB),
+# L1=A|B (FASTNET_GEMM_L1_PANEL: which micro-panel stays in L1) and PACKA=0|1 (FASTNET_GEMM_PACK_A: pack a row-major A);
+# default: KC 192 to 512, half and twice the rule's NB, row-major A packed, and the B panel in L1 at the rule's KC and at
+# KC 256 with A packed (BLIS's Zen 3 setting). THREADS ("1 2" or "1"); SHAPES (quick's filters).
 # Writes bench/results/HOST-CLASS/gemm-sweep.md (FASTNET_RESULTS names another subfolder; an emulated host must).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +23,7 @@ config=$(bench gemm-config)
 nr=$(sed -n 's/.* [0-9]*x\([0-9]*\) kernel.*/\1/p' <<< "$config")
 rule_nb=$(sed -n 's/.*NB \([0-9]*\),.*/\1/p' <<< "$config")
 half=$(( rule_nb / 2 / nr * nr )); (( half >= nr )) || half=$nr
-settings=(rule ${SETTINGS:-KC=192 KC=256 KC=320 KC=384 KC=512 NB=$half NB=$(( 2 * rule_nb )) L1=B L1=B,KC=256})
+settings=(rule ${SETTINGS:-KC=192 KC=256 KC=320 KC=384 KC=512 NB=$half NB=$(( 2 * rule_nb )) PACKA=1 L1=B L1=B,KC=256,PACKA=1})
 
 run() {   # run ROUND SETTING: the quick harness's rows, tab-separated: round, setting, blocks, shape, threads, GF/s, %peak, OpenBLAS, ratio
   local round=$1 setting=$2 env=() item
@@ -32,13 +33,19 @@ run() {   # run ROUND SETTING: the quick harness's rows, tab-separated: round, s
         KC=*) env+=(FASTNET_GEMM_KC="${item#KC=}") ;;
         NB=*) env+=(FASTNET_GEMM_NB="${item#NB=}") ;;
         L1=*) env+=(FASTNET_GEMM_L1_PANEL="${item#L1=}") ;;
-        *) echo "unknown setting '$item' (KC=n, NB=n or L1=A|B)" >&2; exit 2 ;;
+        PACKA=*) env+=(FASTNET_GEMM_PACK_A="${item#PACKA=}") ;;
+        *) echo "unknown setting '$item' (KC=n, NB=n, L1=A|B or PACKA=0|1)" >&2; exit 2 ;;
       esac
     done
   fi
   env "${env[@]}" bash -c 'cd "$0" && dotnet "$1" quick "$2"' "$root" "$work/bin/FastNet.Benchmarks.dll" "$shapes" |
     awk -v round="$round" -v setting="$setting" -v threads="$threads" -v OFS='\t' '
-      /^GEMM / { match($0, /KC [0-9]+, NB [0-9]+/); blocks = substr($0, RSTART, RLENGTH); if ($0 ~ /B panel in L1/) blocks = blocks ", B panel in L1"; next }
+      /^GEMM / {
+        match($0, /KC [0-9]+, NB [0-9]+/); blocks = substr($0, RSTART, RLENGTH)
+        if ($0 ~ /B panel in L1/) blocks = blocks ", B panel in L1"
+        if ($0 ~ /row-major A packed/) blocks = blocks ", A packed"
+        next
+      }
       /^FMA peak/ || /^shape/ { next }
       {
         # shape names may hold a space ("dW=XT*dY 784x64x128"): the last five fields are the numbers
@@ -65,9 +72,9 @@ done
   echo "Command: \`${FASTNET_RESULTS:+FASTNET_RESULTS=$FASTNET_RESULTS }${SETTINGS:+SETTINGS=\"$SETTINGS\" }${THREADS:+THREADS=\"$THREADS\" }${SHAPES:+SHAPES=$SHAPES }bench/gemm-sweep.sh $rounds\`"
   echo "($(date -u +%Y-%m-%d), $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src || echo ' plus uncommitted changes')):"
   echo "the quick GEMM harness (medians of Stopwatch timings; OpenBLAS in the same process) with what the caches give"
-  echo "(\"rule\") and with each setting (KC: FASTNET_GEMM_KC, NB: FASTNET_GEMM_NB, L1: FASTNET_GEMM_L1_PANEL), each a"
-  echo "fresh process, $rounds rounds. %peak is against the same process's FMA peak for that thread count; ratio is"
-  echo "FastNet / OpenBLAS."
+  echo "(\"rule\") and with each setting (KC: FASTNET_GEMM_KC, NB: FASTNET_GEMM_NB, L1: FASTNET_GEMM_L1_PANEL, PACKA:"
+  echo "FASTNET_GEMM_PACK_A), each a fresh process, $rounds rounds. %peak is against the same process's FMA peak for that"
+  echo "thread count; ratio is FastNet / OpenBLAS."
   echo
   echo "Environment that changes what ran: ${environment:-none}"
   echo

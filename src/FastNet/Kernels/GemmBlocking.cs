@@ -8,7 +8,7 @@ namespace FastNet.Kernels;
 /// Loop nest of one task (a rectangle of C):
 /// <code>
 /// for pc in K by KC            // rank-KC update; the K order is the same for every thread count
-///   for mb in M by MB          // A block (packed here when A is transposed and C wider than NB): L3
+///   for mb in M by MB          // A block (packed here when A is transposed, or FASTNET_GEMM_PACK_A=1, and C wider than NB): L3
 ///     for nb in N by NB        // B block packed into KC x NB: about 9/16 of L2
 ///       for i in mb by MR      // A micro-panel, MR x KC: stays in L1
 ///         for j in nb by NR    // B micro-panel, KC x NR: streamed from L2
@@ -18,7 +18,7 @@ namespace FastNet.Kernels;
 /// <code>
 /// for pc in K by KC
 ///   for nb in N by NB          // B block packed into KC x NB, once per depth block
-///     for mc in M by MC        // A block, MC x KC (packed here when A is transposed and C wider than NB): L2
+///     for mc in M by MC        // A block, MC x KC (packed as above): L2
 ///       for j in nb by NR      // B micro-panel, KC x NR: stays in L1
 ///         for i in mc by MR    // A micro-panel, MR x KC: streamed from L2
 ///           micro-kernel
@@ -50,6 +50,9 @@ internal static class GemmBlocking
 
     /// <summary>Whether the B micro-panel stays in L1 and A panels stream past it (the BLIS order), not the other way round.</summary>
     public static readonly bool KeepsBPanelInL1 = GemmConfiguration.Current.L1Panel == 'B';
+
+    /// <summary>Whether a row-major A is packed into micro-panels (as a transposed one is) when C is wider than NB.</summary>
+    public static readonly bool PacksRowMajorA = GemmConfiguration.Current.PacksRowMajorA;
 
     /// <summary>Rows of A per block when <see cref="KeepsBPanelInL1"/>: MC x KC floats live in L2.</summary>
     public static readonly int MC = GemmConfiguration.Current.StreamedRowBlock;

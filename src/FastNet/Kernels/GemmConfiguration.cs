@@ -18,7 +18,7 @@ namespace FastNet.Kernels;
 /// NB, so that a sweep can find the best blocks of a host the rule was not measured on (bench/gemm-sweep.sh); an NB
 /// left to the rule follows the KC given. FASTNET_GEMM_L1_PANEL=B switches the loop order to keep the B micro-panel in
 /// L1 instead of the A one (see <see cref="L1Panel"/>), with A in blocks of MC rows, about 9/32 of L2 (144 on a 512 KiB L2
-/// at KC 256: BLIS's block for Zen).
+/// at KC 256: BLIS's block for Zen). FASTNET_GEMM_PACK_A=1 packs a row-major A too (see <see cref="PacksRowMajorA"/>).
 /// </para>
 /// <para>
 /// Determinism: the depth blocks decide the order in which each element of C sums its products, and they depend on KC,
@@ -37,7 +37,8 @@ public sealed class GemmConfiguration
     /// <summary>The widest column block FASTNET_GEMM_NB may set.</summary>
     internal const int MaxColumnBlock = 1 << 16;
 
-    private GemmConfiguration(string instructions, int mr, int nr, CacheSizes caches, string? depthBlock, string? columnBlock, string? l1Panel)
+    private GemmConfiguration(string instructions, int mr, int nr, CacheSizes caches, string? depthBlock, string? columnBlock, string? l1Panel,
+        string? packA)
     {
         Instructions = instructions;
         MicroTileRows = mr;
@@ -74,26 +75,38 @@ public sealed class GemmConfiguration
             BlockSource = BlockSource == "from the caches" ? "L1 panel from FASTNET_GEMM_L1_PANEL" : BlockSource + ", L1 panel from FASTNET_GEMM_L1_PANEL";
         }
 
+        if (!string.IsNullOrWhiteSpace(packA))
+        {
+            PacksRowMajorA = packA.Trim() switch
+            {
+                "1" => true,
+                "0" => false,
+                _ => throw new InvalidOperationException($"FASTNET_GEMM_PACK_A is '{packA}': it must be 1 (pack a row-major A) or 0."),
+            };
+            BlockSource = BlockSource == "from the caches" ? "A packing from FASTNET_GEMM_PACK_A" : BlockSource + ", A packing from FASTNET_GEMM_PACK_A";
+        }
+
         StreamedRowBlock = Math.Clamp((int)(caches.L2Bytes * 9 / 32 / (DepthBlock * sizeof(float))) / mr * mr, mr, RowBlock);
     }
 
     /// <summary>This process's configuration.</summary>
     public static GemmConfiguration Current { get; } = Create(Gemm.DefaultPath, CacheSizes.Detect(),
         Environment.GetEnvironmentVariable("FASTNET_GEMM_KC"), Environment.GetEnvironmentVariable("FASTNET_GEMM_NB"),
-        Environment.GetEnvironmentVariable("FASTNET_GEMM_L1_PANEL"));
+        Environment.GetEnvironmentVariable("FASTNET_GEMM_L1_PANEL"), Environment.GetEnvironmentVariable("FASTNET_GEMM_PACK_A"));
 
     /// <summary>
     /// The configuration of <paramref name="path"/> on caches of the given sizes (tests derive other hosts' blocks), with
     /// KC and NB set directly where <paramref name="depthBlock"/> / <paramref name="columnBlock"/> are given (the values of
-    /// FASTNET_GEMM_KC and FASTNET_GEMM_NB), and the micro-panel kept in L1 where <paramref name="l1Panel"/> is (FASTNET_GEMM_L1_PANEL).
+    /// FASTNET_GEMM_KC and FASTNET_GEMM_NB), the micro-panel kept in L1 where <paramref name="l1Panel"/> is
+    /// (FASTNET_GEMM_L1_PANEL), and row-major A packed where <paramref name="packA"/> is "1" (FASTNET_GEMM_PACK_A).
     /// </summary>
-    /// <exception cref="InvalidOperationException">An override is not a whole number in range and on the grid it needs, or not A or B.</exception>
+    /// <exception cref="InvalidOperationException">An override is not a whole number in range and on the grid it needs, not A or B, or not 0 or 1.</exception>
     internal static GemmConfiguration Create(GemmPath path, CacheSizes caches, string? depthBlock = null, string? columnBlock = null,
-        string? l1Panel = null) => path switch
+        string? l1Panel = null, string? packA = null) => path switch
     {
-        GemmPath.Avx512 => new("AVX-512F", Avx512Kernel6x64.Mr, Avx512Kernel6x64.Nr, caches, depthBlock, columnBlock, l1Panel),
-        GemmPath.Avx2 => new("AVX2 + FMA", Avx2Kernel6x16.Mr, Avx2Kernel6x16.Nr, caches, depthBlock, columnBlock, l1Panel),
-        _ => new("portable (Vector<T>)", PortableKernel.Mr, PortableKernel.Nr, caches, depthBlock, columnBlock, l1Panel),
+        GemmPath.Avx512 => new("AVX-512F", Avx512Kernel6x64.Mr, Avx512Kernel6x64.Nr, caches, depthBlock, columnBlock, l1Panel, packA),
+        GemmPath.Avx2 => new("AVX2 + FMA", Avx2Kernel6x16.Mr, Avx2Kernel6x16.Nr, caches, depthBlock, columnBlock, l1Panel, packA),
+        _ => new("portable (Vector<T>)", PortableKernel.Mr, PortableKernel.Nr, caches, depthBlock, columnBlock, l1Panel, packA),
     };
 
     private static int ParseBlock(string name, string value, int step, int max, string grid) =>
@@ -144,6 +157,13 @@ public sealed class GemmConfiguration
     /// </summary>
     public char L1Panel { get; }
 
+    /// <summary>
+    /// Whether a row-major A (or one gathered by rows) is packed into contiguous MR-row micro-panels, MB rows at a time (MC
+    /// in the B-panel order), when C is wider than NB, as a transposed A always is there; by default it is read in place.
+    /// Set by FASTNET_GEMM_PACK_A=1; the bits are the same either way.
+    /// </summary>
+    public bool PacksRowMajorA { get; }
+
     /// <summary>MC: rows of A per block when the B micro-panel stays in L1 (<see cref="L1Panel"/> 'B'): MC x KC floats, about 9/32 of L2.</summary>
     public int StreamedRowBlock { get; }
 
@@ -152,5 +172,6 @@ public sealed class GemmConfiguration
         $"GEMM {Instructions} {MicroTileRows}x{MicroTileColumns} kernel; L1d {CacheSizes.Format(L1DataBytes)}, L2 {CacheSizes.Format(L2Bytes)}, " +
         $"L3 {CacheSizes.Format(L3Bytes)} ({CacheSource}); KC {DepthBlock}, NB {ColumnBlock}, MB {RowBlock}" +
         (L1Panel == 'B' ? $", B panel in L1, MC {StreamedRowBlock}" : "") +
+        (PacksRowMajorA ? ", row-major A packed" : "") +
         (BlockSource == "from the caches" ? "" : $" ({BlockSource})");
 }

@@ -15,6 +15,7 @@ internal unsafe struct GemmProblem
     public float* Bias;            // null: no bias
     public Activation Activation;
     public bool KeepBPanelInL1;    // the loop order: B micro-panel in L1 (BLIS), else A micro-panel (see GemmBlocking)
+    public bool PackRowMajorA;     // pack a row-major A (as a transposed one) when C is wider than NB
 
     public readonly bool HasEpilogue => Bias != null || Activation != Activation.None;
 }
@@ -52,14 +53,15 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     private static void RunColumns(in GemmProblem p, int m0, int m1, int n0, int n1, GemmPackBuffers buffers)
     {
         int mr = TKernel.Mr, nr = TKernel.Nr;
-        // A row-major A is read in place. So is a transposed one when C is at most one block wide (a weight
+        // A row-major A is read in place (unless FASTNET_GEMM_PACK_A asks for it to be packed like a transposed
+        // one). So is a transposed one when C is at most one block wide (a weight
         // gradient X^T dZ with a narrow dZ): each depth step then reads Mr adjacent values of one row, and a
         // packed copy, used for only a few column tiles, would cost more than it saves (training T1 and the GRU
         // ran 3-10% faster without it). Wider products pack transposed A, MB rows at a time, and reuse it for
         // every column block. In place, rows need no blocking when the A micro-panel is the one kept in L1: one
         // block keeps B packed once per depth block. When the B micro-panel is kept in L1 instead, the A panels it
         // meets stream from L2, so rows go in L2-sized blocks of MC (see GemmConfiguration.L1Panel).
-        bool packA = p.TransA && p.N > GemmBlocking.NB;
+        bool packA = (p.TransA || p.PackRowMajorA) && p.N > GemmBlocking.NB;
         bool bInL1 = p.KeepBPanelInL1;
         int mb = bInL1 ? GemmBlocking.MC / mr * mr : packA ? GemmBlocking.MB / mr * mr : Math.Max(mr, m1 - m0);
         int nb = GemmBlocking.NB / nr * nr;
@@ -90,7 +92,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
             for (int i0 = m0; i0 < m1; i0 += mb)
             {
                 int height = Math.Min(mb, m1 - i0);
-                if (packA) GemmPacking.PackTransposedA(p.A, p.Lda, p.ARows, pc, kc, i0, height, mr, buffers.A);
+                if (packA) PackABlock(p, block, i0, height, buffers);
                 for (int j0 = n0; j0 < n1; j0 += nb)
                 {
                     int width = Math.Min(nb, n1 - j0);
@@ -123,7 +125,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
             for (int i0 = m0; i0 < m1; i0 += mb)
             {
                 int height = Math.Min(mb, m1 - i0);
-                if (packA) GemmPacking.PackTransposedA(p.A, p.Lda, p.ARows, block.Start, block.Depth, i0, height, mr, buffers.A);
+                if (packA) PackABlock(p, block, i0, height, buffers);
                 for (int j = 0; j < width; j += nr)
                 {
                     for (int i = 0; i < height; i += mr)
@@ -134,6 +136,14 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                 }
             }
         }
+    }
+
+    /// <summary>Packs rows [i0, i0 + height) of op(A) at this depth block into MR-row micro-panels (see APanelAt).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackABlock(in GemmProblem p, DepthBlock block, int i0, int height, GemmPackBuffers buffers)
+    {
+        if (p.TransA) GemmPacking.PackTransposedA(p.A, p.Lda, p.ARows, block.Start, block.Depth, i0, height, TKernel.Mr, buffers.A);
+        else GemmPacking.PackA(p.A, p.Lda, p.ARows, block.Start, block.Depth, i0, height, TKernel.Mr, buffers.A);
     }
 
     /// <summary>One depth block: where it starts, its depth, the beta it applies to C, and whether it is the last.</summary>

@@ -129,7 +129,62 @@ internal static unsafe class GemmPacking
         Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
         Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
         Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        StoreTransposed(t0, t1, t2, t3, t4, t5, t6, t7, dst, ldd);
+    }
 
+    /// <summary>
+    /// Packs rows i0 .. i0+height of a row-major A (row r at <c>a + r * lda</c>, or at <c>a + storedRows[r] * lda</c>
+    /// when <paramref name="storedRows"/> is given), depth pc .. pc+kc, as panels of <paramref name="mr"/> rows: panel q
+    /// holds <c>dst[q*kc*mr + p*mr + r]</c>, the layout of <see cref="PackTransposedA"/>. A short last panel leaves its
+    /// rows beyond the valid ones unwritten (the kernel runs with that panel's row count).
+    /// </summary>
+    /// <remarks>
+    /// In place, a micro-kernel reads A's rows side by side: six streams lda apart, which a power-of-two lda maps onto
+    /// the same cache sets. Packed, the panel is one contiguous stream (what OpenBLAS and BLIS always do).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
+    public static void PackA(float* a, nint lda, int* storedRows, int pc, int kc, int i0, int height, int mr, float* dst)
+    {
+        for (int q = 0; q < height; q += mr)
+        {
+            int h = Math.Min(mr, height - q);
+            float* panel = dst + (nint)q * kc;
+            int p = 0;
+            if (h == 6 && mr == 6 && Avx.IsSupported)
+            {
+                // Eight depth steps of the six rows at a time: an 8 x 8 transpose whose rows 6 and 7 repeat row 5.
+                // Each step's 8-float store spills 2 floats into the next step's slot, rewritten next; the last
+                // one lands in the next panel (packed later) or the slack behind the buffer (see GemmPackBuffers).
+                float* r0 = Row(q), r1 = Row(q + 1), r2 = Row(q + 2), r3 = Row(q + 3), r4 = Row(q + 4), r5 = Row(q + 5);
+                for (; p + 8 <= kc; p += 8)
+                    Transpose6x8(r0 + p, r1 + p, r2 + p, r3 + p, r4 + p, r5 + p, panel + (nint)p * mr, mr);
+            }
+
+            for (; p < kc; p++)
+                for (int r = 0; r < h; r++) panel[(nint)p * mr + r] = Row(q + r)[p];
+        }
+
+        float* Row(int r) => a + (storedRows != null ? (nint)storedRows[i0 + r] : i0 + r) * lda + pc;
+    }
+
+    /// <summary>dst[c*ldd + r] = row_r[c] for six rows of eight floats (the 8 x 8 transpose with row 5 standing in for rows 6 and 7).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose6x8(float* s0, float* s1, float* s2, float* s3, float* s4, float* s5, float* dst, nint ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(s0), r1 = Avx.LoadVector256(s1), r2 = Avx.LoadVector256(s2);
+        Vector256<float> r3 = Avx.LoadVector256(s3), r4 = Avx.LoadVector256(s4), r5 = Avx.LoadVector256(s5);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r5, r5), t7 = Avx.UnpackHigh(r5, r5);
+        StoreTransposed(t0, t1, t2, t3, t4, t5, t6, t7, dst, ldd);
+    }
+
+    /// <summary>The shuffle and permute stages of the 8 x 8 transpose, after the unpacks of row pairs (0,1), (2,3), (4,5), (6,7).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTransposed(Vector256<float> t0, Vector256<float> t1, Vector256<float> t2, Vector256<float> t3,
+        Vector256<float> t4, Vector256<float> t5, Vector256<float> t6, Vector256<float> t7, float* dst, nint ldd)
+    {
         Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
         Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
         Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
@@ -150,7 +205,7 @@ internal static unsafe class GemmPacking
     /// <c>a + storedRows[p] * lda</c> when <paramref name="storedRows"/> is given), depth pc .. pc+kc, as panels of
     /// <paramref name="mr"/> rows: panel q holds <c>dst[q*kc*mr + p*mr + r]</c>. A short last panel leaves its rows
     /// beyond the valid ones unwritten: the kernel then runs with that panel's row count and never reads them.
-    /// (A row-major A is never packed: the kernels read it in place.)
+    /// (A row-major A is packed by <see cref="PackA"/>, only where FASTNET_GEMM_PACK_A asks for it.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void PackTransposedA(float* a, nint lda, int* storedRows, int pc, int kc, int i0, int height, int mr, float* dst)

@@ -53,25 +53,31 @@ public class GemmTests
         string context = $"{path} m={m} n={n} k={k} {transA}/{transB} alpha={alpha} beta={beta} pad={pad} bias={withBias} {activation} threads={maxThreads}";
         GemmReference.AssertClose(c, expected, bound, context);
 
-        // The other loop order (B micro-panel in L1 instead of A, or back) computes every tile the same way.
+        // The other loop order (B micro-panel in L1 instead of A, or back) and the other way of reading a row-major A
+        // (packed instead of in place, or back) compute every tile the same way.
+        float[] otherPacking = (float[])otherOrder.Clone();
         Gemm.MultiplyCore(a, lda, b, ldb, otherOrder, ldc, m, n, k, transA, transB, alpha, beta,
             new GemmEpilogue(bias, activation), maxThreads, path, keepBPanelInL1: !GemmBlocking.KeepsBPanelInL1);
         Assert.True(c.AsSpan().SequenceEqual(otherOrder), "loop orders differ: " + context);
+        Gemm.MultiplyCore(a, lda, b, ldb, otherPacking, ldc, m, n, k, transA, transB, alpha, beta,
+            new GemmEpilogue(bias, activation), maxThreads, path, packRowMajorA: !GemmBlocking.PacksRowMajorA);
+        Assert.True(c.AsSpan().SequenceEqual(otherPacking), "A packed and in place differ: " + context);
     }
 
     /// <summary>
-    /// Both loop orders (A or B micro-panel kept in L1) give the same bits on products that cross every block boundary
-    /// of this host's blocks (several depth blocks, column blocks and MC row blocks; CI reruns with small caches):
-    /// every transpose, packed transposed A (C wider than NB), rows gathered from a larger A, an epilogue, alpha and
-    /// beta, 1 and 2 threads. Beta == 0 runs on a C full of NaN, so a tile one order skipped would show.
+    /// Both loop orders (A or B micro-panel kept in L1), each with a row-major A read in place and packed, give the same
+    /// bits on products that cross every block boundary of this host's blocks (several depth blocks, column blocks and
+    /// MB / MC row blocks; CI reruns with small caches): every transpose, packed transposed A (C wider than NB), rows
+    /// gathered from a larger A, an epilogue, alpha and beta, 1 and 2 threads. Beta == 0 runs on a C full of NaN, so a
+    /// tile one variant skipped would show.
     /// </summary>
     [Theory]
     [MemberData(nameof(Paths))]
-    public void LoopOrdersGiveTheSameBits(int pathId)
+    public void LoopOrdersAndAPackingGiveTheSameBits(int pathId)
     {
         var path = (GemmPath)pathId;
         var rng = new Random(11);
-        int m = 2 * GemmBlocking.MC + 7, n = 2 * GemmBlocking.NB + 21, k = 2 * GemmBlocking.KC + 13;
+        int m = Math.Max(2 * GemmBlocking.MC, GemmBlocking.MB) + 7, n = 2 * GemmBlocking.NB + 21, k = 2 * GemmBlocking.KC + 13;
         foreach (var (ta, tb) in AllTransposes)
             foreach (int threads in new[] { 1, 2 })
                 foreach (bool gathered in new[] { false, true })
@@ -83,14 +89,20 @@ public class GemmTests
                     int[] rows = gathered ? Enumerable.Range(0, tA ? k : m).Select(_ => rng.Next(storedRows)).ToArray() : [];
                     float beta = threads == 1 ? 0f : 0.5f;
                     float[] first = beta == 0f ? Enumerable.Repeat(float.NaN, m * n).ToArray() : TestData.Uniform(rng, m * n);
-                    float[] second = (float[])first.Clone();
                     var epilogue = new GemmEpilogue(bias, Activation.Relu);
                     ReadOnlySpan<float> stored = a.AsSpan(0, (storedRows - 1) * lda + (tA ? m : k));
-                    Gemm.MultiplyCore(stored, lda, b, tB ? k : n, first, n, m, n, k, ta, tb, 0.75f, beta, epilogue, threads, path, rows, keepBPanelInL1: false);
-                    Gemm.MultiplyCore(stored, lda, b, tB ? k : n, second, n, m, n, k, ta, tb, 0.75f, beta, epilogue, threads, path, rows, keepBPanelInL1: true);
+                    float[] reference = (float[])first.Clone();
+                    Gemm.MultiplyCore(stored, lda, b, tB ? k : n, reference, n, m, n, k, ta, tb, 0.75f, beta, epilogue, threads, path, rows,
+                        keepBPanelInL1: false, packRowMajorA: false);
                     string context = $"{path} {ta}/{tb} threads={threads} gathered={gathered} (m={m} n={n} k={k})";
-                    Assert.False(first.Any(float.IsNaN), "tiles left unwritten: " + context);
-                    Assert.True(first.AsSpan().SequenceEqual(second), "loop orders differ: " + context);
+                    Assert.False(reference.Any(float.IsNaN), "tiles left unwritten: " + context);
+                    foreach ((bool bInL1, bool packA) in new[] { (true, false), (false, true), (true, true) })
+                    {
+                        float[] variant = (float[])first.Clone();
+                        Gemm.MultiplyCore(stored, lda, b, tB ? k : n, variant, n, m, n, k, ta, tb, 0.75f, beta, epilogue, threads, path, rows,
+                            keepBPanelInL1: bInL1, packRowMajorA: packA);
+                        Assert.True(reference.AsSpan().SequenceEqual(variant), $"B panel in L1 {bInL1}, A packed {packA} differs: " + context);
+                    }
                 }
     }
 
