@@ -5,7 +5,8 @@ namespace FastNet.Kernels;
 /// <summary>
 /// What the GEMM chose for this host, once at start-up: the instruction set and micro-kernel, the cache sizes it read
 /// (<c>CPUID</c>, else Linux's sysfs, else defaults; FASTNET_L1D_BYTES and FASTNET_L2_BYTES override them), and the block
-/// sizes derived from both (FASTNET_GEMM_KC and FASTNET_GEMM_NB set them directly, for tuning on a new host).
+/// sizes derived from both (FASTNET_GEMM_KC, FASTNET_GEMM_NB, FASTNET_GEMM_L1_PANEL and FASTNET_GEMM_PACK_A set the blocks
+/// and the loop order directly, for tuning on a new host).
 /// Benchmarks print it in their headers; services can log it.
 /// </summary>
 /// <remarks>
@@ -47,19 +48,19 @@ public sealed class GemmConfiguration
         L2Bytes = caches.L2Bytes;
         L3Bytes = caches.L3Bytes;
         CacheSource = caches.Source;
-        BlockSource = "from the caches";
+        var chosen = new List<string>();   // what the environment set, for BlockSource
         DepthBlock = Math.Clamp((int)(caches.L1DataBytes * 9 / 32 / (mr * sizeof(float))) / 8 * 8, 8, MaxDepthBlock);
         if (!string.IsNullOrWhiteSpace(depthBlock))
         {
             DepthBlock = ParseBlock("FASTNET_GEMM_KC", depthBlock, 8, MaxDepthBlockOverride, "a multiple of 8");
-            BlockSource = "KC from FASTNET_GEMM_KC";
+            chosen.Add("KC from FASTNET_GEMM_KC");
         }
 
         ColumnBlock = Math.Max(nr, (int)Math.Min(MaxColumnBlock, caches.L2Bytes * 9 / 16 / (DepthBlock * sizeof(float))) / nr * nr);
         if (!string.IsNullOrWhiteSpace(columnBlock))
         {
             ColumnBlock = ParseBlock("FASTNET_GEMM_NB", columnBlock, nr, MaxColumnBlock, $"a multiple of the kernel's {nr} columns");
-            BlockSource = BlockSource == "from the caches" ? "NB from FASTNET_GEMM_NB" : BlockSource + ", NB from FASTNET_GEMM_NB";
+            chosen.Add("NB from FASTNET_GEMM_NB");
         }
 
         RowBlock = RowBlockRows / mr * mr;
@@ -72,7 +73,7 @@ public sealed class GemmConfiguration
                 "B" or "b" => 'B',
                 _ => throw new InvalidOperationException($"FASTNET_GEMM_L1_PANEL is '{l1Panel}': it must be A or B."),
             };
-            BlockSource = BlockSource == "from the caches" ? "L1 panel from FASTNET_GEMM_L1_PANEL" : BlockSource + ", L1 panel from FASTNET_GEMM_L1_PANEL";
+            chosen.Add("L1 panel from FASTNET_GEMM_L1_PANEL");
         }
 
         if (!string.IsNullOrWhiteSpace(packA))
@@ -83,10 +84,11 @@ public sealed class GemmConfiguration
                 "0" => false,
                 _ => throw new InvalidOperationException($"FASTNET_GEMM_PACK_A is '{packA}': it must be 1 (pack a row-major A) or 0."),
             };
-            BlockSource = BlockSource == "from the caches" ? "A packing from FASTNET_GEMM_PACK_A" : BlockSource + ", A packing from FASTNET_GEMM_PACK_A";
+            chosen.Add("A packing from FASTNET_GEMM_PACK_A");
         }
 
         StreamedRowBlock = Math.Clamp((int)(caches.L2Bytes * 9 / 32 / (DepthBlock * sizeof(float))) / mr * mr, mr, RowBlock);
+        BlockSource = chosen.Count == 0 ? "from the caches" : string.Join(", ", chosen);
     }
 
     /// <summary>This process's configuration.</summary>
@@ -136,7 +138,10 @@ public sealed class GemmConfiguration
     /// <summary>Where the cache sizes came from (and which ones the environment overrode).</summary>
     public string CacheSource { get; }
 
-    /// <summary>Where KC and NB came from: "from the caches", or which of them FASTNET_GEMM_KC / FASTNET_GEMM_NB set.</summary>
+    /// <summary>
+    /// "from the caches" when the blocks and loop order are the rule's, else which of them the environment set
+    /// (FASTNET_GEMM_KC, FASTNET_GEMM_NB, FASTNET_GEMM_L1_PANEL, FASTNET_GEMM_PACK_A), e.g. "KC from FASTNET_GEMM_KC".
+    /// </summary>
     public string BlockSource { get; }
 
     /// <summary>KC: the deepest rank-k update; a K is split into equal depth blocks of at most this.</summary>

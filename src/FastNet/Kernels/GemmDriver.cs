@@ -69,7 +69,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
         for (int pc = 0; pc < p.K; pc += kcStep)
         {
             int kc = Math.Min(kcStep, p.K - pc);
-            var block = new DepthBlock(pc, kc, pc == 0 ? p.Beta : 1f, pc + kc == p.K);   // later depth blocks accumulate onto C
+            var block = new RankUpdate(pc, kc, pc == 0 ? p.Beta : 1f, pc + kc == p.K);   // later depth blocks accumulate onto C
             // Where each depth step of this block lies in A (see APanel): packed panels step by Mr, a row-major A
             // by 1, a transposed A by a stored row (lda, or to wherever the gathered stored row lies).
             nint* depth = buffers.DepthOffsets;
@@ -114,7 +114,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     /// block, then each of its micro-panels meets every A micro-panel of an MC-row block before the next is loaded.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
-    private static void RunBlockKeepingBInL1(in GemmProblem p, DepthBlock block, bool packA, int m0, int m1, int n0, int n1,
+    private static void RunBlockKeepingBInL1(in GemmProblem p, RankUpdate block, bool packA, int m0, int m1, int n0, int n1,
         int mb, int nb, GemmPackBuffers buffers)
     {
         int mr = TKernel.Mr, nr = TKernel.Nr;
@@ -140,14 +140,14 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
 
     /// <summary>Packs rows [i0, i0 + height) of op(A) at this depth block into MR-row micro-panels (see APanelAt).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PackABlock(in GemmProblem p, DepthBlock block, int i0, int height, GemmPackBuffers buffers)
+    private static void PackABlock(in GemmProblem p, RankUpdate block, int i0, int height, GemmPackBuffers buffers)
     {
         if (p.TransA) GemmPacking.PackTransposedA(p.A, p.Lda, p.ARows, block.Start, block.Depth, i0, height, TKernel.Mr, buffers.A);
         else GemmPacking.PackA(p.A, p.Lda, p.ARows, block.Start, block.Depth, i0, height, TKernel.Mr, buffers.A);
     }
 
-    /// <summary>One depth block: where it starts, its depth, the beta it applies to C, and whether it is the last.</summary>
-    private readonly record struct DepthBlock(int Start, int Depth, float Beta, bool IsLast);
+    /// <summary>One depth block's rank-kc update: where it starts in K, its depth, the beta it applies to C, and whether it is the last.</summary>
+    private readonly record struct RankUpdate(int Start, int Depth, float Beta, bool IsLast);
 
     /// <summary>
     /// Packs what the kernels cannot read in place of columns [j0, j0 + width) at this depth block; returns how many of
@@ -156,7 +156,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     /// step). Only the partial last panel is packed, with zero padding. Wider Bs are packed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int PackB(in GemmProblem p, DepthBlock block, int j0, int width, GemmPackBuffers buffers)
+    private static int PackB(in GemmProblem p, RankUpdate block, int j0, int width, GemmPackBuffers buffers)
     {
         int nr = TKernel.Nr;
         bool bInPlace = !p.TransB && p.N <= GemmBlocking.NB;
@@ -171,7 +171,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
 
     /// <summary>Where the kernel reads the h-row A micro-panel at row i of the row block starting at i0, in this depth block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static APanel APanelAt(in GemmProblem p, DepthBlock block, bool packA, int i0, int i, int h, GemmPackBuffers buffers)
+    private static APanel APanelAt(in GemmProblem p, RankUpdate block, bool packA, int i0, int i, int h, GemmPackBuffers buffers)
     {
         nint* depth = buffers.DepthOffsets;
         return packA ? APanel.Strided(buffers.A + (nint)i * block.Depth, 1, depth)
@@ -188,7 +188,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     /// <paramref name="fullWidth"/> columns are read in place): one kernel call, then the epilogue after the last depth block.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RunTile(in GemmProblem p, in APanel aPanel, DepthBlock block, int row, int h, int j0, int j, int w,
+    private static void RunTile(in GemmProblem p, in APanel aPanel, RankUpdate block, int row, int h, int j0, int j, int w,
         int fullWidth, GemmPackBuffers buffers)
     {
         int kc = block.Depth;
