@@ -69,7 +69,6 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
         for (int pc = 0; pc < p.K; pc += kcStep)
         {
             int kc = Math.Min(kcStep, p.K - pc);
-            var block = new RankUpdate(pc, kc, pc == 0 ? p.Beta : 1f, pc + kc == p.K);   // later depth blocks accumulate onto C
             // Where each depth step of this block lies in A (see APanel): packed panels step by Mr, a row-major A
             // by 1, a transposed A by a stored row (lda, or to wherever the gathered stored row lies).
             nint* depth = buffers.DepthOffsets;
@@ -83,26 +82,29 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
 
             if (bInL1)
             {
-                RunBlockKeepingBInL1(p, block, packA, m0, m1, n0, n1, mb, nb, buffers);
+                RunBlockKeepingBInL1(p, pc, kc, packA, m0, m1, n0, n1, mb, nb, buffers);
                 continue;
             }
+
+            float beta = pc == 0 ? p.Beta : 1f;     // later depth blocks accumulate onto C
+            bool lastDepthBlock = pc + kc == p.K;
 
             // A micro-panel in L1 (the GotoBLAS order for this kernel shape): each A micro-panel meets every B
             // micro-panel of the column block, which stream from L2.
             for (int i0 = m0; i0 < m1; i0 += mb)
             {
                 int height = Math.Min(mb, m1 - i0);
-                if (packA) PackABlock(p, block, i0, height, buffers);
+                if (packA) PackABlock(p, pc, kc, i0, height, buffers);
                 for (int j0 = n0; j0 < n1; j0 += nb)
                 {
                     int width = Math.Min(nb, n1 - j0);
-                    int fullWidth = PackB(p, block, j0, width, buffers);
+                    int fullWidth = PackB(p, pc, kc, j0, width, buffers);
                     for (int i = 0; i < height; i += mr)
                     {
                         int h = Math.Min(mr, height - i);   // the last panel may be short: the kernel runs h rows
-                        APanel aPanel = APanelAt(p, block, packA, i0, i, h, buffers);
+                        APanel aPanel = APanelAt(p, pc, kc, packA, i0, i, h, buffers);
                         for (int j = 0; j < width; j += nr)
-                            RunTile(p, aPanel, block, i0 + i, h, j0, j, Math.Min(nr, width - j), fullWidth, buffers);
+                            RunTile(p, aPanel, pc, kc, beta, lastDepthBlock, i0 + i, h, j0, j, Math.Min(nr, width - j), fullWidth, buffers);
                     }
                 }
             }
@@ -114,24 +116,27 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     /// block, then each of its micro-panels meets every A micro-panel of an MC-row block before the next is loaded.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
-    private static void RunBlockKeepingBInL1(in GemmProblem p, RankUpdate block, bool packA, int m0, int m1, int n0, int n1,
+    private static void RunBlockKeepingBInL1(in GemmProblem p, int pc, int kc, bool packA, int m0, int m1, int n0, int n1,
         int mb, int nb, GemmPackBuffers buffers)
     {
         int mr = TKernel.Mr, nr = TKernel.Nr;
+        float beta = pc == 0 ? p.Beta : 1f;
+        bool lastDepthBlock = pc + kc == p.K;
         for (int j0 = n0; j0 < n1; j0 += nb)
         {
             int width = Math.Min(nb, n1 - j0);
-            int fullWidth = PackB(p, block, j0, width, buffers);
+            int fullWidth = PackB(p, pc, kc, j0, width, buffers);
             for (int i0 = m0; i0 < m1; i0 += mb)
             {
                 int height = Math.Min(mb, m1 - i0);
-                if (packA) PackABlock(p, block, i0, height, buffers);
+                if (packA) PackABlock(p, pc, kc, i0, height, buffers);
                 for (int j = 0; j < width; j += nr)
                 {
                     for (int i = 0; i < height; i += mr)
                     {
                         int h = Math.Min(mr, height - i);
-                        RunTile(p, APanelAt(p, block, packA, i0, i, h, buffers), block, i0 + i, h, j0, j, Math.Min(nr, width - j), fullWidth, buffers);
+                        RunTile(p, APanelAt(p, pc, kc, packA, i0, i, h, buffers), pc, kc, beta, lastDepthBlock, i0 + i, h, j0, j,
+                            Math.Min(nr, width - j), fullWidth, buffers);
                     }
                 }
             }
@@ -140,14 +145,11 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
 
     /// <summary>Packs rows [i0, i0 + height) of op(A) at this depth block into MR-row micro-panels (see APanelAt).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PackABlock(in GemmProblem p, RankUpdate block, int i0, int height, GemmPackBuffers buffers)
+    private static void PackABlock(in GemmProblem p, int pc, int kc, int i0, int height, GemmPackBuffers buffers)
     {
-        if (p.TransA) GemmPacking.PackTransposedA(p.A, p.Lda, p.ARows, block.Start, block.Depth, i0, height, TKernel.Mr, buffers.A);
-        else GemmPacking.PackA(p.A, p.Lda, p.ARows, block.Start, block.Depth, i0, height, TKernel.Mr, buffers.A);
+        if (p.TransA) GemmPacking.PackTransposedA(p.A, p.Lda, p.ARows, pc, kc, i0, height, TKernel.Mr, buffers.A);
+        else GemmPacking.PackA(p.A, p.Lda, p.ARows, pc, kc, i0, height, TKernel.Mr, buffers.A);
     }
-
-    /// <summary>One depth block's rank-kc update: where it starts in K, its depth, the beta it applies to C, and whether it is the last.</summary>
-    private readonly record struct RankUpdate(int Start, int Depth, float Beta, bool IsLast);
 
     /// <summary>
     /// Packs what the kernels cannot read in place of columns [j0, j0 + width) at this depth block; returns how many of
@@ -156,7 +158,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     /// step). Only the partial last panel is packed, with zero padding. Wider Bs are packed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int PackB(in GemmProblem p, RankUpdate block, int j0, int width, GemmPackBuffers buffers)
+    private static int PackB(in GemmProblem p, int pc, int kc, int j0, int width, GemmPackBuffers buffers)
     {
         int nr = TKernel.Nr;
         bool bInPlace = !p.TransB && p.N <= GemmBlocking.NB;
@@ -164,46 +166,45 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
         // A kernel with masked loads reads a narrow last panel of a row-major B in place as well.
         if (bInPlace && TKernel.HasMaskedNarrow && width - fullWidth <= TKernel.NarrowNr) fullWidth = width;
         if (fullWidth < width)
-            GemmPacking.PackB(p.B, p.Ldb, p.TransB, block.Start, block.Depth, j0 + fullWidth, width - fullWidth, nr, TKernel.NarrowNr,
-                buffers.B + (nint)fullWidth * block.Depth);
+            GemmPacking.PackB(p.B, p.Ldb, p.TransB, pc, kc, j0 + fullWidth, width - fullWidth, nr, TKernel.NarrowNr, buffers.B + (nint)fullWidth * kc);
         return fullWidth;
     }
 
-    /// <summary>Where the kernel reads the h-row A micro-panel at row i of the row block starting at i0, in this depth block.</summary>
+    /// <summary>Where the kernel reads the h-row A micro-panel at row i of the row block starting at i0, in the depth block at pc.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static APanel APanelAt(in GemmProblem p, RankUpdate block, bool packA, int i0, int i, int h, GemmPackBuffers buffers)
+    private static APanel APanelAt(in GemmProblem p, int pc, int kc, bool packA, int i0, int i, int h, GemmPackBuffers buffers)
     {
         nint* depth = buffers.DepthOffsets;
-        return packA ? APanel.Strided(buffers.A + (nint)i * block.Depth, 1, depth)
+        return packA ? APanel.Strided(buffers.A + (nint)i * kc, 1, depth)
             // op(A)(r, d) = A[d, r] in place: a depth step reads h adjacent floats of one stored row.
             : p.TransA ? APanel.Strided(p.A + i0 + i, 1, depth)
             // Gathered rows (a mini-batch where its samples lie), read in place.
-            : p.ARows != null ? APanel.Gathered(p.A, p.Lda, p.ARows + i0 + i, h, block.Start, depth)
+            : p.ARows != null ? APanel.Gathered(p.A, p.Lda, p.ARows + i0 + i, h, pc, depth)
             // Row-major A: broadcasts walk the panel's rows side by side.
-            : APanel.Strided(p.A + (i0 + i) * p.Lda + block.Start, p.Lda, depth);
+            : APanel.Strided(p.A + (i0 + i) * p.Lda + pc, p.Lda, depth);
     }
 
     /// <summary>
     /// The h x w tile of C at <paramref name="row"/>, column j0 + j (j relative to the column block, whose first
-    /// <paramref name="fullWidth"/> columns are read in place): one kernel call, then the epilogue after the last depth block.
+    /// <paramref name="fullWidth"/> columns are read in place), for the depth block of depth kc at pc: one kernel call,
+    /// then the epilogue after the last depth block.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RunTile(in GemmProblem p, in APanel aPanel, RankUpdate block, int row, int h, int j0, int j, int w,
-        int fullWidth, GemmPackBuffers buffers)
+    private static void RunTile(in GemmProblem p, in APanel aPanel, int pc, int kc, float beta, bool lastDepthBlock,
+        int row, int h, int j0, int j, int w, int fullWidth, GemmPackBuffers buffers)
     {
-        int kc = block.Depth;
         bool panelInPlace = j < fullWidth;
-        float* bPanel = panelInPlace ? p.B + block.Start * p.Ldb + j0 + j : buffers.B + (nint)j * kc;
+        float* bPanel = panelInPlace ? p.B + pc * p.Ldb + j0 + j : buffers.B + (nint)j * kc;
         nint bStride = panelInPlace ? p.Ldb : GemmPacking.PanelStride(w, TKernel.Nr, TKernel.NarrowNr);
         float* cTile = p.C + row * p.Ldc + j0 + j;
         if (w == TKernel.Nr || w == TKernel.NarrowNr)
-            RunKernel(h, w != TKernel.Nr, kc, aPanel, bPanel, bStride, cTile, p.Ldc, p.Alpha, block.Beta);
+            RunKernel(h, w != TKernel.Nr, kc, aPanel, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta);
         else if (TKernel.HasMaskedNarrow && w < TKernel.NarrowNr)
-            RunMasked(h, kc, aPanel, bPanel, bStride, cTile, p.Ldc, p.Alpha, block.Beta, w);
+            RunMasked(h, kc, aPanel, bPanel, bStride, cTile, p.Ldc, p.Alpha, beta, w);
         else
-            RunEdgeTile(kc, aPanel, bPanel, bStride, cTile, p.Ldc, h, w, p.Alpha, block.Beta, buffers.Tile);
+            RunEdgeTile(kc, aPanel, bPanel, bStride, cTile, p.Ldc, h, w, p.Alpha, beta, buffers.Tile);
 
-        if (block.IsLast && p.HasEpilogue)
+        if (lastDepthBlock && p.HasEpilogue)
             GemmEpilogue.Apply(cTile, p.Ldc, h, w, p.Bias == null ? null : p.Bias + j0 + j, p.Activation);
     }
 
