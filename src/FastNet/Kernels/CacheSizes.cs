@@ -4,30 +4,39 @@ using System.Runtime.Intrinsics.X86;
 namespace FastNet.Kernels;
 
 /// <summary>
-/// The data cache sizes of one core, per level, and where they were read: the CPU's own description (CPUID leaf 4 on
-/// Intel, 0x8000001D on AMD), else Linux's /sys/devices/system/cpu/cpu0/cache, else <see cref="Defaults"/>. The
-/// environment variables FASTNET_L1D_BYTES and FASTNET_L2_BYTES override a level (tests and tuning use them to emulate
-/// another host).
+/// The data cache sizes of one core, per level, how many logical processors share the L3, and where they were read: the
+/// CPU's own description (CPUID leaf 4 on Intel, 0x8000001D on AMD), else Linux's /sys/devices/system/cpu/cpu0/cache,
+/// else <see cref="Defaults"/>. The environment variables FASTNET_L1D_BYTES, FASTNET_L2_BYTES and FASTNET_L3_BYTES
+/// override a level (tests and tuning use them to emulate another host).
 /// </summary>
-internal readonly record struct CacheSizes(long L1DataBytes, long L2Bytes, long L3Bytes, string Source)
+internal readonly record struct CacheSizes(long L1DataBytes, long L2Bytes, long L3Bytes, int L3SharedBy, string Source)
 {
-    /// <summary>What is assumed when nothing can be read: the L1d, L2 and L3 of a Zen 4 core (32 KiB, 1 MiB, 32 MiB).</summary>
-    public static readonly CacheSizes Defaults = new(32 << 10, 1 << 20, 32 << 20, "defaults");
+    /// <summary>
+    /// What is assumed when nothing can be read: the L1d, L2 and L3 of a Zen 4 core (32 KiB, 1 MiB, 32 MiB shared by the
+    /// 16 logical processors of one 8-core CCD).
+    /// </summary>
+    public static readonly CacheSizes Defaults = new(32 << 10, 1 << 20, 32 << 20, 16, "defaults");
+
+    /// <summary>One logical processor's share of L3, the room a task's packed A block may count on.</summary>
+    public long L3ShareBytes => L3Bytes / Math.Max(1, L3SharedBy);
 
     /// <summary>The smallest size an override may set: below it no micro-panel fits.</summary>
     public const long MinOverrideBytes = 4096;
 
     /// <summary>This host's sizes with the environment's overrides applied.</summary>
     public static CacheSizes Detect() => WithOverrides(FromCpuId() ?? FromSysfs() ?? Defaults,
-        Environment.GetEnvironmentVariable("FASTNET_L1D_BYTES"), Environment.GetEnvironmentVariable("FASTNET_L2_BYTES"));
+        Environment.GetEnvironmentVariable("FASTNET_L1D_BYTES"), Environment.GetEnvironmentVariable("FASTNET_L2_BYTES"),
+        Environment.GetEnvironmentVariable("FASTNET_L3_BYTES"));
 
     /// <summary><paramref name="detected"/> with each override that is set; a value that is not a byte count of at least <see cref="MinOverrideBytes"/> is an error.</summary>
     /// <exception cref="InvalidOperationException">An override is not a valid byte count.</exception>
-    internal static CacheSizes WithOverrides(CacheSizes detected, string? l1d, string? l2)
+    /// <remarks>FASTNET_L3_BYTES sets the whole L3; the number of processors sharing it stays the host's.</remarks>
+    internal static CacheSizes WithOverrides(CacheSizes detected, string? l1d, string? l2, string? l3 = null)
     {
         CacheSizes sizes = detected;
         if (!string.IsNullOrWhiteSpace(l1d)) sizes = sizes with { L1DataBytes = Parse("FASTNET_L1D_BYTES", l1d), Source = sizes.Source + ", L1d from FASTNET_L1D_BYTES" };
         if (!string.IsNullOrWhiteSpace(l2)) sizes = sizes with { L2Bytes = Parse("FASTNET_L2_BYTES", l2), Source = sizes.Source + ", L2 from FASTNET_L2_BYTES" };
+        if (!string.IsNullOrWhiteSpace(l3)) sizes = sizes with { L3Bytes = Parse("FASTNET_L3_BYTES", l3), Source = sizes.Source + ", L3 from FASTNET_L3_BYTES" };
         return sizes;
 
         static long Parse(string name, string value) =>
@@ -38,9 +47,10 @@ internal readonly record struct CacheSizes(long L1DataBytes, long L2Bytes, long 
 
     /// <summary>
     /// The deterministic cache parameters leaf (4 on Intel, 0x8000001D on AMD): subleaf i describes one cache, type in
-    /// EAX[4:0] (0 ends the list, 1 data, 2 instruction, 3 unified), level in EAX[7:5]; its size is ways x partitions x
-    /// line size x sets, each stored minus one in EBX[31:22], EBX[21:12], EBX[11:0] and ECX. Null where the leaf is missing
-    /// or describes no data cache.
+    /// EAX[4:0] (0 ends the list, 1 data, 2 instruction, 3 unified), level in EAX[7:5], the logical processors sharing it
+    /// minus one in EAX[25:14] (on Intel an upper bound, the IDs reserved for them, so the share read is never too large);
+    /// its size is ways x partitions x line size x sets, each stored minus one in EBX[31:22], EBX[21:12], EBX[11:0] and
+    /// ECX. Null where the leaf is missing or describes no data cache.
     /// </summary>
     private static CacheSizes? FromCpuId()
     {
@@ -50,6 +60,7 @@ internal readonly record struct CacheSizes(long L1DataBytes, long L2Bytes, long 
         else return null;
 
         long l1 = 0, l2 = 0, l3 = 0;
+        int l3SharedBy = 0;
         for (int subleaf = 0; subleaf < 16; subleaf++)
         {
             (int eax, int ebx, int ecx, _) = X86Base.CpuId(leaf, subleaf);
@@ -59,13 +70,16 @@ internal readonly record struct CacheSizes(long L1DataBytes, long L2Bytes, long 
             long size = (long)(((uint)ebx >> 22) + 1) * ((((uint)ebx >> 12) & 0x3FF) + 1) * (((uint)ebx & 0xFFF) + 1) * ((uint)ecx + 1L);
             if (level == 1) l1 = size;
             else if (level == 2) l2 = size;
-            else if (level == 3) l3 = size;
+            else if (level == 3) (l3, l3SharedBy) = (size, (int)(((uint)eax >> 14) & 0xFFF) + 1);
         }
 
-        return l1 > 0 && l2 > 0 ? new CacheSizes(l1, l2, l3 > 0 ? l3 : Defaults.L3Bytes, $"CPUID leaf 0x{leaf:X}") : null;
+        return l1 > 0 && l2 > 0 ? Complete(l1, l2, l3, l3SharedBy, $"CPUID leaf 0x{leaf:X}") : null;
     }
 
-    /// <summary>Linux's description of cpu0's caches (index*/level, type and size, e.g. "48K"); null where it is missing.</summary>
+    /// <summary>
+    /// Linux's description of cpu0's caches (index*/level, type, size, e.g. "48K", and shared_cpu_list, e.g. "0-7,64-71");
+    /// null where it is missing.
+    /// </summary>
     private static CacheSizes? FromSysfs()
     {
         const string root = "/sys/devices/system/cpu/cpu0/cache";
@@ -73,6 +87,7 @@ internal readonly record struct CacheSizes(long L1DataBytes, long L2Bytes, long 
         {
             if (!Directory.Exists(root)) return null;
             long l1 = 0, l2 = 0, l3 = 0;
+            int l3SharedBy = 0;
             foreach (string index in Directory.EnumerateDirectories(root, "index*"))
             {
                 string type = File.ReadAllText(Path.Combine(index, "type")).Trim();
@@ -81,15 +96,40 @@ internal readonly record struct CacheSizes(long L1DataBytes, long L2Bytes, long 
                 long size = ParseSize(File.ReadAllText(Path.Combine(index, "size")).Trim());
                 if (level == 1) l1 = size;
                 else if (level == 2) l2 = size;
-                else if (level == 3) l3 = size;
+                else if (level == 3)
+                {
+                    l3 = size;
+                    string shared = Path.Combine(index, "shared_cpu_list");
+                    if (File.Exists(shared)) l3SharedBy = CountCpus(File.ReadAllText(shared).Trim());
+                }
             }
 
-            return l1 > 0 && l2 > 0 ? new CacheSizes(l1, l2, l3 > 0 ? l3 : Defaults.L3Bytes, "/sys/devices/system/cpu") : null;
+            return l1 > 0 && l2 > 0 ? Complete(l1, l2, l3, l3SharedBy, "/sys/devices/system/cpu") : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
         {
             return null;
         }
+    }
+
+    /// <summary>The sizes read, with the defaults' L3 where none was described (and their sharing where it was not said).</summary>
+    private static CacheSizes Complete(long l1, long l2, long l3, int l3SharedBy, string source) =>
+        l3 > 0 ? new CacheSizes(l1, l2, l3, l3SharedBy > 0 ? l3SharedBy : Defaults.L3SharedBy, source)
+            : new CacheSizes(l1, l2, Defaults.L3Bytes, Defaults.L3SharedBy, source);
+
+    /// <summary>How many CPUs a Linux CPU list names: "0-7,64-71" is 16, "3" is 1.</summary>
+    internal static int CountCpus(string list)
+    {
+        int count = 0;
+        foreach (string range in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int dash = range.IndexOf('-');
+            count += dash < 0 ? 1
+                : int.Parse(range[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture)
+                  - int.Parse(range[..dash], NumberStyles.None, CultureInfo.InvariantCulture) + 1;
+        }
+
+        return count;
     }
 
     /// <summary>"48K", "1024K", "32M" or a plain byte count.</summary>
@@ -101,7 +141,7 @@ internal readonly record struct CacheSizes(long L1DataBytes, long L2Bytes, long 
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"L1d {Format(L1DataBytes)}, L2 {Format(L2Bytes)}, L3 {Format(L3Bytes)} ({Source})";
+    public override string ToString() => $"L1d {Format(L1DataBytes)}, L2 {Format(L2Bytes)}, L3 {Format(L3Bytes)} shared by {L3SharedBy} ({Source})";
 
     internal static string Format(long bytes) =>
         bytes % (1 << 20) == 0 ? $"{bytes >> 20} MiB" : bytes % (1 << 10) == 0 ? $"{bytes >> 10} KiB" : $"{bytes} B";

@@ -24,6 +24,8 @@ namespace FastNet.Kernels;
 ///           micro-kernel
 /// </code>
 /// Either way each tile of C is one kernel call per depth block on the same operands, so the bits are the same.
+/// "X by B" cuts X into the fewest equal blocks of at most B (<see cref="DepthBlock"/> for K, <see cref="EvenBlock"/> on
+/// the tile grid for M and N).
 /// </remarks>
 internal static class GemmBlocking
 {
@@ -42,10 +44,24 @@ internal static class GemmBlocking
         return Math.Min(KC, (depth + 7) & ~7);
     }
 
+    /// <summary>
+    /// The size of each block when <paramref name="extent"/> columns (or rows) are cut into the fewest blocks of at most
+    /// <paramref name="maxBlock"/>: equal blocks on the grid of <paramref name="step"/> (NR or MR), the last one shorter
+    /// where the extent is not a whole number of them. A 512-column rectangle under NB = 384 goes in two blocks of 256,
+    /// not 384 + 128: in a 128-wide block each A micro-panel, fetched from beyond L2, serves two kernel calls instead of
+    /// four. Blocks start on the tile grid either way, so every tile is the same kernel call and the bits do not change.
+    /// </summary>
+    public static int EvenBlock(int extent, int maxBlock, int step)
+    {
+        int steps = (extent + step - 1) / step, maxSteps = Math.Max(1, maxBlock / step);
+        int blocks = (steps + maxSteps - 1) / maxSteps;
+        return Math.Max(1, (steps + blocks - 1) / Math.Max(1, blocks)) * step;   // never 0: a loop steps by it
+    }
+
     /// <summary>Columns of B packed at once: KC x NB floats live in L2 (576 KiB of a 1 MiB L2).</summary>
     public static readonly int NB = GemmConfiguration.Current.ColumnBlock;
 
-    /// <summary>Rows of a packed transposed A per block (see <see cref="GemmDriver{TKernel}"/>): MB x KC floats (1.4 MiB) live in L3.</summary>
+    /// <summary>Rows of packed A per block (see <see cref="GemmDriver{TKernel}"/>): MB x KC floats live in this core's share of L3.</summary>
     public static readonly int MB = GemmConfiguration.Current.RowBlock;
 
     /// <summary>Whether the B micro-panel stays in L1 and A panels stream past it (the BLIS order), not the other way round.</summary>

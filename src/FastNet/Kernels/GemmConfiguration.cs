@@ -4,7 +4,7 @@ namespace FastNet.Kernels;
 
 /// <summary>
 /// What the GEMM chose for this host, once at start-up: the instruction set and micro-kernel, the cache sizes it read
-/// (<c>CPUID</c>, else Linux's sysfs, else defaults; FASTNET_L1D_BYTES and FASTNET_L2_BYTES override them), and the block
+/// (<c>CPUID</c>, else Linux's sysfs, else defaults; FASTNET_L1D_BYTES, FASTNET_L2_BYTES and FASTNET_L3_BYTES override them), and the block
 /// sizes derived from both (FASTNET_GEMM_KC, FASTNET_GEMM_NB, FASTNET_GEMM_L1_PANEL and FASTNET_GEMM_PACK_A set the blocks
 /// and the loop order directly, for tuning on a new host).
 /// Benchmarks print it in their headers; services can log it.
@@ -14,7 +14,12 @@ namespace FastNet.Kernels;
 /// The blocks (see the loop nest on <c>GemmBlocking</c>): the A micro-panel, MR x KC floats, takes about 9/32 of L1d
 /// beside the B micro-panel it streams against (KC = 384 on a 32 KiB L1d with MR = 6, at most 384); the packed B block,
 /// KC x NB floats, takes about 9/16 of L2 (NB = 384 on a 1 MiB L2, 192 on 512 KiB), rounded down to whole micro-panels
-/// of NR columns; MB, the rows of a packed transposed A, is a constant (L3 is shared, its share per core unknown).
+/// of NR columns; the packed A block, MB x KC floats, takes half of one logical processor's share of L3 (the L3 over the
+/// processors CPUID or Linux says share it), at most 1.5 MiB so that a task's pack buffers stay about 2 MiB (MB = 1020 on
+/// a 32 MiB L3 shared by 2 at KC 384, 678 when shared by the 16 logical processors of a Zen 3 or Zen 4 CCD), in whole MR.
+/// The same caches size the thread split (GemmParallel): of the grids with as many rectangles, the one whose largest
+/// rectangle moves the least data from beyond its L2 (its A rows once per column block of NB, its B columns once per
+/// row block of MB).
 /// FASTNET_GEMM_KC (a multiple of 8, at most 2048) and FASTNET_GEMM_NB (a multiple of NR) replace the rule's KC and
 /// NB, so that a sweep can find the best blocks of a host the rule was not measured on (bench/gemm-sweep.sh); an NB
 /// left to the rule follows the KC given. FASTNET_GEMM_L1_PANEL=B switches the loop order to keep the B micro-panel in
@@ -31,7 +36,9 @@ namespace FastNet.Kernels;
 public sealed class GemmConfiguration
 {
     private const int MaxDepthBlock = 384;
-    private const int RowBlockRows = 960;
+
+    /// <summary>The most packed A one task keeps (MB x KC floats): with the KC x NB block of B, about 2 MiB of pack buffers.</summary>
+    private const long MaxPackedABytes = 3L << 19;
 
     /// <summary>The deepest depth block FASTNET_GEMM_KC may set (the pack buffers grow with it).</summary>
     internal const int MaxDepthBlockOverride = 2048;
@@ -48,6 +55,7 @@ public sealed class GemmConfiguration
         L1DataBytes = caches.L1DataBytes;
         L2Bytes = caches.L2Bytes;
         L3Bytes = caches.L3Bytes;
+        L3SharedBy = caches.L3SharedBy;
         CacheSource = caches.Source;
         var chosen = new List<string>();   // what the environment set, for BlockSource
         DepthBlock = Math.Clamp((int)(caches.L1DataBytes * 9 / 32 / (mr * sizeof(float))) / 8 * 8, 8, MaxDepthBlock);
@@ -64,7 +72,7 @@ public sealed class GemmConfiguration
             chosen.Add("NB from FASTNET_GEMM_NB");
         }
 
-        RowBlock = RowBlockRows / mr * mr;
+        RowBlock = Math.Max(mr, (int)(Math.Min(caches.L3ShareBytes / 2, MaxPackedABytes) / (DepthBlock * sizeof(float))) / mr * mr);
         L1Panel = 'A';
         if (!string.IsNullOrWhiteSpace(l1Panel))
         {
@@ -136,6 +144,9 @@ public sealed class GemmConfiguration
     /// <summary>L3 cache (shared), bytes.</summary>
     public long L3Bytes { get; }
 
+    /// <summary>How many logical processors share the L3 (as the CPU or Linux says; 16 when neither does).</summary>
+    public int L3SharedBy { get; }
+
     /// <summary>Where the cache sizes came from (and which ones the environment overrode).</summary>
     public string CacheSource { get; }
 
@@ -151,7 +162,7 @@ public sealed class GemmConfiguration
     /// <summary>NB: columns of B packed at once.</summary>
     public int ColumnBlock { get; }
 
-    /// <summary>MB: rows of a transposed A packed at once.</summary>
+    /// <summary>MB: rows of A packed at once (a transposed A, or any with <see cref="PacksRowMajorA"/>, when C is wider than NB).</summary>
     public int RowBlock { get; }
 
     /// <summary>
@@ -176,7 +187,7 @@ public sealed class GemmConfiguration
     /// <summary>One line for logs and report headers.</summary>
     public override string ToString() =>
         $"GEMM {Instructions} {MicroTileRows}x{MicroTileColumns} kernel; L1d {CacheSizes.Format(L1DataBytes)}, L2 {CacheSizes.Format(L2Bytes)}, " +
-        $"L3 {CacheSizes.Format(L3Bytes)} ({CacheSource}); KC {DepthBlock}, NB {ColumnBlock}, MB {RowBlock}" +
+        $"L3 {CacheSizes.Format(L3Bytes)} shared by {L3SharedBy} ({CacheSource}); KC {DepthBlock}, NB {ColumnBlock}, MB {RowBlock}" +
         (L1Panel == 'B' ? $", B panel in L1, MC {StreamedRowBlock}" : "") +
         (PacksRowMajorA ? ", row-major A packed" : "") +
         (BlockSource == "from the caches" ? "" : $" ({BlockSource})");

@@ -37,7 +37,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void Run(in GemmProblem p, int m0, int m1, int n0, int n1, GemmPackBuffers buffers)
     {
-        int nb = GemmBlocking.NB / TKernel.Nr * TKernel.Nr;
+        int nb = GemmBlocking.EvenBlock(n1 - n0, GemmBlocking.NB, TKernel.Nr);
         if (p.K > GemmBlocking.DepthBlock(p.K) && n1 - n0 > nb)
         {
             for (int j0 = n0; j0 < n1; j0 += nb) RunColumns(p, m0, m1, j0, Math.Min(n1, j0 + nb), buffers);
@@ -63,8 +63,10 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
         // meets stream from L2, so rows go in L2-sized blocks of MC (see GemmConfiguration.L1Panel).
         bool packA = (p.TransA || p.PackRowMajorA) && p.N > GemmBlocking.NB;
         bool bInL1 = p.KeepBPanelInL1;
-        int mb = bInL1 ? GemmBlocking.MC / mr * mr : packA ? GemmBlocking.MB / mr * mr : Math.Max(mr, m1 - m0);
-        int nb = GemmBlocking.NB / nr * nr;
+        int mb = bInL1 ? GemmBlocking.EvenBlock(m1 - m0, GemmBlocking.MC, mr)
+            : packA ? GemmBlocking.EvenBlock(m1 - m0, GemmBlocking.MB, mr)
+            : Math.Max(mr, m1 - m0);
+        int nb = GemmBlocking.EvenBlock(n1 - n0, GemmBlocking.NB, nr);
         int kcStep = GemmBlocking.DepthBlock(p.K);
         for (int pc = 0; pc < p.K; pc += kcStep)
         {

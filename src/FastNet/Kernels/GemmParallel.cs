@@ -38,7 +38,9 @@ internal sealed unsafe class GemmParallel<TKernel> : IParallelJob where TKernel 
         long flops = 2L * p.M * p.N * p.K;
         // More tasks than cores only helps balance; each costs a pack buffer, so their number is capped.
         int wanted = (int)Math.Clamp(flops / GemmBlocking.MinFlopsPerTask, 1, Math.Min(maxThreads, MaxTasks));
-        (int gridRows, int gridCols) = ChooseGrid(wanted, tileRows, tileCols, mr, nr);
+        // B is packed again for each row block only where A is packed in blocks of MB rows in the A-panel order.
+        bool bPerRowBlock = (p.TransA || p.PackRowMajorA) && p.N > GemmBlocking.NB && !p.KeepBPanelInL1;
+        (int gridRows, int gridCols) = ChooseGrid(wanted, tileRows, tileCols, mr, nr, GemmBlocking.NB, bPerRowBlock ? GemmBlocking.MB : 0);
 
         if (gridRows * gridCols == 1)
         {
@@ -80,17 +82,24 @@ internal sealed unsafe class GemmParallel<TKernel> : IParallelJob where TKernel 
     }
 
     /// <summary>
-    /// The grid with the most rectangles (at most <paramref name="tasks"/>, at least one tile each) and, among
-    /// those, the least data each task must pack: (rows of A + columns of B) per rectangle.
+    /// The grid with the most rectangles (at most <paramref name="tasks"/>, at least one tile each) and, among those,
+    /// the one whose largest rectangle moves the least data from beyond its core's L2 per depth step: its rows of A once
+    /// per column block (each block of <paramref name="columnBlock"/> columns, NB, meets every A micro-panel of the
+    /// rectangle) and its columns of B once per row block (<paramref name="rowBlock"/>, MB, where B is packed again for
+    /// each block of packed A; 0 where it is packed once). A rectangle no wider than NB so reads A once: under NB = 384
+    /// a 1024 x 1024 C goes to four threads as 1024 x 256 strips, not 512 x 512 squares that read their A rows twice.
     /// </summary>
-    private static (int Rows, int Cols) ChooseGrid(int tasks, int tileRows, int tileCols, int mr, int nr)
+    internal static (int Rows, int Cols) ChooseGrid(int tasks, int tileRows, int tileCols, int mr, int nr, int columnBlock, int rowBlock)
     {
         (int Rows, int Cols) best = (1, 1);
         long bestCost = long.MaxValue;
         for (int rows = 1; rows <= Math.Min(tasks, tileRows); rows++)
         {
             int cols = Math.Min(tasks / rows, tileCols);
-            long cost = (long)(tileRows + rows - 1) / rows * mr + (long)(tileCols + cols - 1) / cols * nr;
+            long height = (long)(tileRows + rows - 1) / rows * mr, width = (long)(tileCols + cols - 1) / cols * nr;
+            long columnBlocks = (width + columnBlock - 1) / columnBlock;
+            long rowBlocks = rowBlock == 0 ? 1 : (height + rowBlock - 1) / rowBlock;
+            long cost = height * columnBlocks + width * rowBlocks;
             if (rows * cols > best.Rows * best.Cols || (rows * cols == best.Rows * best.Cols && cost < bestCost))
             {
                 best = (rows, cols);

@@ -5,7 +5,7 @@ namespace FastNet.Tests.Kernels;
 /// <summary>The GEMM's host description: cache sizes read from the CPU (checked against Linux's own reading), overrides, and the block sizes the documented rule gives.</summary>
 public sealed class GemmConfigurationTests
 {
-    private static CacheSizes Caches(long l1, long l2) => new(l1, l2, 32 << 20, "test");
+    private static CacheSizes Caches(long l1, long l2, long l3 = 32 << 20, int l3SharedBy = 16) => new(l1, l2, l3, l3SharedBy, "test");
 
     /// <summary>The rule of GemmConfiguration's remarks, worked by hand: KC = 9/32 of L1d over MR floats (at most 384), NB = 9/16 of L2 over KC floats, in whole NR.</summary>
     [Theory]
@@ -25,18 +25,50 @@ public sealed class GemmConfigurationTests
         Assert.Equal(0, configuration.RowBlock % configuration.MicroTileRows);
     }
 
+    /// <summary>
+    /// MB x KC floats take half of one logical processor's share of L3 (L3 over the processors sharing it), at most 1.5 MiB,
+    /// in whole MR; worked by hand.
+    /// </summary>
+    [Theory]
+    [InlineData("Avx512", 32 << 20, 2, 1020)]          // this 2-vCPU VM: 16 MiB share, capped at 1.5 MiB = 1024 rows of 384 floats -> 1020
+    [InlineData("Avx512", 32 << 20, 16, 678)]          // a Zen 4 CCD with SMT: 2 MiB share, 1 MiB / 1536 B = 682 -> 678
+    [InlineData("Avx2", 32 << 20, 16, 678)]            // a Zen 3 CCD (KC 384 as well)
+    [InlineData("Avx512", 33 << 20, 64, 174)]          // Skylake-SP, 24 cores and CPUID's 64 sharing IDs: 528 KiB share, 270336 / 1536 = 176 -> 174
+    [InlineData("Portable", 32 << 20, 16, 680)]        // MR 4: 682 -> 680
+    [InlineData("Avx512", 4096, 16, 6)]                // the smallest override: never below one micro-panel
+    public void RowBlockTakesHalfTheL3Share(string path, long l3, int sharedBy, int mb)
+    {
+        GemmConfiguration configuration = GemmConfiguration.Create(Enum.Parse<GemmPath>(path), Caches(32 << 10, 1 << 20, l3, sharedBy));
+        Assert.Equal(mb, configuration.RowBlock);
+        Assert.Equal(sharedBy, configuration.L3SharedBy);
+        Assert.Contains($"shared by {sharedBy}", configuration.ToString());
+        Assert.Contains($"MB {mb}", configuration.ToString());
+    }
+
     [Fact]
     public void OverridesReplaceALevelAndBadOnesAreRefusedByName()
     {
         CacheSizes detected = Caches(48 << 10, 1 << 20);
-        CacheSizes both = CacheSizes.WithOverrides(detected, "8192", " 65536 ");
-        Assert.Equal((8192L, 65536L), (both.L1DataBytes, both.L2Bytes));
-        Assert.Contains("L2 from FASTNET_L2_BYTES", both.Source);
-        Assert.Equal(detected, CacheSizes.WithOverrides(detected, null, ""));
+        CacheSizes all = CacheSizes.WithOverrides(detected, "8192", " 65536 ", "262144");
+        Assert.Equal((8192L, 65536L, 262144L, 16), (all.L1DataBytes, all.L2Bytes, all.L3Bytes, all.L3SharedBy));
+        Assert.Contains("L2 from FASTNET_L2_BYTES", all.Source);
+        Assert.Contains("L3 from FASTNET_L3_BYTES", all.Source);
+        Assert.Equal(detected, CacheSizes.WithOverrides(detected, null, "", " "));
         foreach (string bad in new[] { "12k", "0", "-4096", "4095", "1e6" })
+        {
             Assert.Contains("FASTNET_L2_BYTES", Assert.Throws<InvalidOperationException>(() => CacheSizes.WithOverrides(detected, null, bad)).Message);
+            Assert.Contains("FASTNET_L3_BYTES", Assert.Throws<InvalidOperationException>(() => CacheSizes.WithOverrides(detected, null, null, bad)).Message);
+        }
+
         Assert.Contains("FASTNET_L1D_BYTES", Assert.Throws<InvalidOperationException>(() => CacheSizes.WithOverrides(detected, "x", null)).Message);
     }
+
+    [Theory]
+    [InlineData("0", 1)]
+    [InlineData("0-1", 2)]
+    [InlineData("0-7,64-71", 16)]
+    [InlineData("3,5, 9-10", 4)]
+    public void LinuxCpuListsCount(string list, int count) => Assert.Equal(count, CacheSizes.CountCpus(list));
 
     /// <summary>FASTNET_GEMM_KC / FASTNET_GEMM_NB replace the rule's blocks; an NB left to the rule follows the KC given (9/16 of L2 over KC floats).</summary>
     [Theory]
@@ -61,7 +93,7 @@ public sealed class GemmConfigurationTests
     [InlineData("Avx2", 512 << 10, "256", null, 'A', 144)]      // 524288 * 9/32 / 1024 = 144
     [InlineData("Avx2", 512 << 10, "256", "B", 'B', 144)]
     [InlineData("Avx512", 1 << 20, null, " b ", 'B', 192)]      // KC 384: 1048576 * 9/32 / 1536 = 192
-    [InlineData("Avx512", 64 << 20, null, "a", 'A', 960)]       // capped at MB
+    [InlineData("Avx512", 64 << 20, null, "a", 'A', 678)]       // capped at MB (see RowBlockTakesHalfTheL3Share)
     [InlineData("Avx2", 4 << 10, "384", "B", 'B', 6)]           // at least one micro-panel
     public void L1PanelAndItsRowBlock(string path, long l2, string? kc, string? panel, char expected, int mc)
     {
@@ -129,6 +161,9 @@ public sealed class GemmConfigurationTests
         string? l1 = Environment.GetEnvironmentVariable("FASTNET_L1D_BYTES"), l2 = Environment.GetEnvironmentVariable("FASTNET_L2_BYTES");
         if (!string.IsNullOrEmpty(l1)) Assert.Equal(long.Parse(l1), current.L1DataBytes);
         if (!string.IsNullOrEmpty(l2)) Assert.Equal(long.Parse(l2), current.L2Bytes);
+        string? l3 = Environment.GetEnvironmentVariable("FASTNET_L3_BYTES");
+        if (!string.IsNullOrEmpty(l3)) Assert.Equal(long.Parse(l3), current.L3Bytes);
+        Assert.Equal(GemmBlocking.MB, current.RowBlock);
         string? kc = Environment.GetEnvironmentVariable("FASTNET_GEMM_KC"), nb = Environment.GetEnvironmentVariable("FASTNET_GEMM_NB");
         if (!string.IsNullOrEmpty(kc)) Assert.Equal(int.Parse(kc), current.DepthBlock);
         if (!string.IsNullOrEmpty(nb)) Assert.Equal(int.Parse(nb), current.ColumnBlock);
@@ -144,5 +179,12 @@ public sealed class GemmConfigurationTests
             .ToDictionary(d => int.Parse(File.ReadAllText(Path.Combine(d, "level"))), d => CacheSizes.ParseSize(File.ReadAllText(Path.Combine(d, "size")).Trim()));
         if (string.IsNullOrEmpty(l1)) Assert.Equal(levels[1], current.L1DataBytes);
         if (string.IsNullOrEmpty(l2)) Assert.Equal(levels[2], current.L2Bytes);
+
+        // The processors sharing L3: CPUID's count is Linux's on AMD and an upper bound on Intel, so the share is never
+        // more than Linux says.
+        string? l3Index = Directory.EnumerateDirectories(sysfs, "index*").FirstOrDefault(d => File.ReadAllText(Path.Combine(d, "level")).Trim() == "3");
+        string? sharedList = l3Index is null ? null : Path.Combine(l3Index, "shared_cpu_list");
+        if (sharedList is not null && File.Exists(sharedList))
+            Assert.True(current.L3SharedBy >= CacheSizes.CountCpus(File.ReadAllText(sharedList).Trim()), current.ToString());
     }
 }
