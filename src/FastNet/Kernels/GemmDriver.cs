@@ -40,17 +40,17 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
         int nb = GemmBlocking.EvenBlock(n1 - n0, GemmBlocking.NB, TKernel.Nr);
         if (p.K > GemmBlocking.DepthBlock(p.K) && n1 - n0 > nb)
         {
-            for (int j0 = n0; j0 < n1; j0 += nb) RunColumns(p, m0, m1, j0, Math.Min(n1, j0 + nb), buffers);
+            for (int j0 = n0; j0 < n1; j0 += nb) RunColumns(p, m0, m1, j0, Math.Min(n1, j0 + nb), nb, buffers);
         }
         else
         {
-            RunColumns(p, m0, m1, n0, n1, buffers);
+            RunColumns(p, m0, m1, n0, n1, nb, buffers);
         }
     }
 
-    /// <summary>The loop nest of <see cref="GemmBlocking"/> over one rectangle of C.</summary>
+    /// <summary>The loop nest of <see cref="GemmBlocking"/> over one rectangle of C, in column blocks of <paramref name="nb"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
-    private static void RunColumns(in GemmProblem p, int m0, int m1, int n0, int n1, GemmPackBuffers buffers)
+    private static void RunColumns(in GemmProblem p, int m0, int m1, int n0, int n1, int nb, GemmPackBuffers buffers)
     {
         int mr = TKernel.Mr, nr = TKernel.Nr;
         // A row-major A is read in place (unless FASTNET_GEMM_PACK_A asks for it to be packed like a transposed
@@ -66,7 +66,6 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
         int mb = bInL1 ? GemmBlocking.EvenBlock(m1 - m0, GemmBlocking.MC, mr)
             : packA ? GemmBlocking.EvenBlock(m1 - m0, GemmBlocking.MB, mr)
             : Math.Max(mr, m1 - m0);
-        int nb = GemmBlocking.EvenBlock(n1 - n0, GemmBlocking.NB, nr);
         int kcStep = GemmBlocking.DepthBlock(p.K);
         for (int pc = 0; pc < p.K; pc += kcStep)
         {

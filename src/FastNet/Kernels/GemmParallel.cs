@@ -40,7 +40,8 @@ internal sealed unsafe class GemmParallel<TKernel> : IParallelJob where TKernel 
         int wanted = (int)Math.Clamp(flops / GemmBlocking.MinFlopsPerTask, 1, Math.Min(maxThreads, MaxTasks));
         // B is packed again for each row block only where A is packed in blocks of MB rows in the A-panel order.
         bool bPerRowBlock = (p.TransA || p.PackRowMajorA) && p.N > GemmBlocking.NB && !p.KeepBPanelInL1;
-        (int gridRows, int gridCols) = ChooseGrid(wanted, tileRows, tileCols, mr, nr, GemmBlocking.NB, bPerRowBlock ? GemmBlocking.MB : 0);
+        (int gridRows, int gridCols) = wanted == 1 ? (1, 1)
+            : ChooseGrid(wanted, tileRows, tileCols, mr, nr, GemmBlocking.NB, bPerRowBlock ? GemmBlocking.MB : 0);
 
         if (gridRows * gridCols == 1)
         {
