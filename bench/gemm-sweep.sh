@@ -6,7 +6,8 @@
 # SETTINGS: space-separated settings, each a comma-separated list of KC=n (FASTNET_GEMM_KC), NB=n (FASTNET_GEMM_NB),
 # L1=A|B (FASTNET_GEMM_L1_PANEL: which micro-panel stays in L1) and PACKA=0|1 (FASTNET_GEMM_PACK_A: pack a row-major A);
 # default: KC 192 to 512, half and twice the rule's NB, row-major A packed, and the B panel in L1 at the rule's KC and at
-# KC 256 with A packed (BLIS's Zen 3 setting). THREADS ("1 2" or "1"); SHAPES (quick's filters).
+# KC 256 with A packed (BLIS's Zen 3 setting). THREADS (thread counts, default "1 2"; e.g. "1 4 8 16" on a larger
+# machine); SHAPES (quick's filters).
 # Writes bench/results/HOST-CLASS/gemm-sweep.md (FASTNET_RESULTS names another subfolder; an emulated host must).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,8 +39,8 @@ run() {   # run ROUND SETTING: the quick harness's rows, tab-separated: round, s
       esac
     done
   fi
-  env "${env[@]}" bash -c 'cd "$0" && dotnet "$1" quick "$2"' "$root" "$work/bin/FastNet.Benchmarks.dll" "$shapes" |
-    awk -v round="$round" -v setting="$setting" -v threads="$threads" -v OFS='\t' '
+  env "${env[@]}" bash -c 'cd "$0" && dotnet "$1" quick "$2" "$3"' "$root" "$work/bin/FastNet.Benchmarks.dll" "$shapes" "${threads// /,}" |
+    awk -v round="$round" -v setting="$setting" -v OFS='\t' '
       /^GEMM / {
         match($0, /KC [0-9]+, NB [0-9]+/); blocks = substr($0, RSTART, RLENGTH)
         if ($0 ~ /B panel in L1/) blocks = blocks ", B panel in L1"
@@ -50,7 +51,6 @@ run() {   # run ROUND SETTING: the quick harness's rows, tab-separated: round, s
       {
         # shape names may hold a space ("dW=XT*dY 784x64x128"): the last five fields are the numbers
         n = NF; name = $1; for (i = 2; i <= n - 5; i++) name = name " " $i
-        if (index(" " threads " ", " " $(n-4) " ") == 0) next
         print round, setting, blocks, name, $(n-4), $(n-3), $(n-2), $(n-1), $n
       }'
 }

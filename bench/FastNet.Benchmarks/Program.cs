@@ -9,8 +9,8 @@ using FastNet.Benchmarks;
 // Quick harnesses for iterating (seconds, medians of Stopwatch timings); committed figures come from BenchmarkDotNet.
 switch (args.FirstOrDefault())
 {
-    case "quick":           // GEMM shapes, FastNet next to OpenBLAS: quick [shape-filter[,shape-filter...]]
-        QuickHarness.Run(args.Length > 1 ? args[1] : null);
+    case "quick":           // GEMM shapes, FastNet next to OpenBLAS: quick [shape-filter[,shape-filter...]|all] [threads[,threads...]]
+        QuickHarness.Run(args.Length > 1 ? args[1] : null, args.Length > 2 ? args[2] : null);
         return;
     case "quick-train":     // T1 on Fashion-MNIST epoch by epoch: quick-train [threads] [seed] [epochs]
         QuickTraining.Run(args);
