@@ -26,20 +26,11 @@ rule_nb=$(sed -n 's/.*NB \([0-9]*\),.*/\1/p' <<< "$config")
 half=$(( rule_nb / 2 / nr * nr )); (( half >= nr )) || half=$nr
 settings=(rule ${SETTINGS:-KC=192 KC=256 KC=320 KC=384 KC=512 NB=$half NB=$(( 2 * rule_nb )) PACKA=1 L1=B L1=B,KC=256,PACKA=1})
 
+source "$root/bench/gemm-settings.sh"
 run() {   # run ROUND SETTING: the quick harness's rows, tab-separated: round, setting, blocks, shape, threads, GF/s, %peak, OpenBLAS, ratio
-  local round=$1 setting=$2 env=() item
-  if [[ $setting != rule ]]; then
-    for item in ${setting//,/ }; do
-      case $item in
-        KC=*) env+=(FASTNET_GEMM_KC="${item#KC=}") ;;
-        NB=*) env+=(FASTNET_GEMM_NB="${item#NB=}") ;;
-        L1=*) env+=(FASTNET_GEMM_L1_PANEL="${item#L1=}") ;;
-        PACKA=*) env+=(FASTNET_GEMM_PACK_A="${item#PACKA=}") ;;
-        *) echo "unknown setting '$item' (KC=n, NB=n, L1=A|B or PACKA=0|1)" >&2; exit 2 ;;
-      esac
-    done
-  fi
-  env "${env[@]}" bash -c 'cd "$0" && dotnet "$1" quick "$2" "$3"' "$root" "$work/bin/FastNet.Benchmarks.dll" "$shapes" "${threads// /,}" |
+  local round=$1 setting=$2 env
+  env=$(setting_env "$setting") || exit 2
+  env $env bash -c 'cd "$0" && dotnet "$1" quick "$2" "$3"' "$root" "$work/bin/FastNet.Benchmarks.dll" "$shapes" "${threads// /,}" |
     awk -v round="$round" -v setting="$setting" -v OFS='\t' '
       /^GEMM / {
         match($0, /KC [0-9]+, NB [0-9]+/); blocks = substr($0, RSTART, RLENGTH)

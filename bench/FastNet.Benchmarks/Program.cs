@@ -30,6 +30,9 @@ switch (args.FirstOrDefault())
     case "gru-latency":     // batch-1 latency of the GRU sequence model in FP32, BF16 and Int8: gru-latency [results-subfolder]
         GruLatencyHarness.Run(args.Length > 1 ? args[1] : null);
         return;
+    case "gemm-calls":      // one shape called n times on one thread, untimed, for bench/cache-sim.sh: gemm-calls SHAPE CALLS [openblas]
+        GemmCallsHarness.Run(args);
+        return;
     case "pack":            // the B packing alone, ns per packed float, for tuning
         PackHarness.Run();
         return;

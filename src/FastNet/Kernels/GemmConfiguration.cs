@@ -4,8 +4,8 @@ namespace FastNet.Kernels;
 
 /// <summary>
 /// What the GEMM chose for this host, once at start-up: the instruction set and micro-kernel, the cache sizes it read
-/// (<c>CPUID</c>, else Linux's sysfs, else defaults; FASTNET_L1D_BYTES, FASTNET_L2_BYTES and FASTNET_L3_BYTES override them), and the block
-/// sizes derived from both (FASTNET_GEMM_KC, FASTNET_GEMM_NB, FASTNET_GEMM_L1_PANEL and FASTNET_GEMM_PACK_A set the blocks
+/// (<c>CPUID</c>, else Linux's sysfs, else defaults; FASTNET_L1D_BYTES, FASTNET_L2_BYTES and FASTNET_L3_BYTES override
+/// them), and the block sizes derived from both (FASTNET_GEMM_KC, FASTNET_GEMM_NB, FASTNET_GEMM_L1_PANEL and FASTNET_GEMM_PACK_A set the blocks
 /// and the loop order directly, for tuning on a new host).
 /// Benchmarks print it in their headers; services can log it.
 /// </summary>
@@ -30,7 +30,9 @@ namespace FastNet.Kernels;
 /// <para>
 /// Determinism: the depth blocks decide the order in which each element of C sums its products, and they depend on KC,
 /// so two hosts with different L1d sizes (or overrides) may differ in the last bits of a GEMM and so of training; on one
-/// host, results stay bitwise the same at any thread count.
+/// host, results stay bitwise the same at any thread count. NB, MB, MC and the thread split decide only which tiles are
+/// computed together, never how one is summed (each tile is the same kernel call on the same operands), so they change
+/// no bits: the GEMM tests compare thread counts 1 to 8 (other grids) and both loop orders bit for bit.
 /// </para>
 /// </remarks>
 public sealed class GemmConfiguration
