@@ -8,7 +8,8 @@
 #   bench/cache-sim.sh [CALLS]            e.g. bench/cache-sim.sh 2
 # SHAPES: comma-separated shape names (quick's, exact, e.g. "dW=XT*dY 784x64x128"; default
 # "64x784x128,256x784x1024,256x1024x1024,dW=XT*dY 784x64x128,dX=dY*WT 64x128x784");
-# SETTINGS: as bench/gemm-sweep.sh's (default: rule, PACKA=1, KC=256, L1=B, L1=B,KC=256,PACKA=1), and "openblas";
+# SETTINGS: as bench/gemm-sweep.sh's (default: rule, PACKA=1, PACKB=1, KC=256, L1=B, L1=B,KC=256,PACKA=1 and
+# L1=B,KC=256,PACKA=1,PACKB=1), and "openblas";
 # D1, LL: cachegrind geometries size,associativity,line (defaults 32768,8,64 and 524288,8,64); L3: bytes given to the
 # block rule for the L3 (default 33554432; valgrind's own CPUID describes another machine's).
 # Needs valgrind (apt-get install valgrind). Writes bench/results/${FASTNET_RESULTS:-simulated}/cache-sim.md.
@@ -16,7 +17,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 calls=${1:-2}
 IFS=, read -ra shapes <<< "${SHAPES:-64x784x128,256x784x1024,256x1024x1024,dW=XT*dY 784x64x128,dX=dY*WT 64x128x784}"
-settings=(${SETTINGS:-rule PACKA=1 KC=256 L1=B L1=B,KC=256,PACKA=1 openblas})
+settings=(${SETTINGS:-rule PACKA=1 PACKB=1 KC=256 L1=B L1=B,KC=256,PACKA=1 L1=B,KC=256,PACKA=1,PACKB=1 openblas})
 d1=${D1:-32768,8,64}; ll=${LL:-524288,8,64}; l3=${L3:-33554432}
 command -v valgrind >/dev/null || { echo "cache-sim: valgrind is not installed (apt-get install valgrind)." >&2; exit 1; }
 source "$root/bench/gemm-settings.sh"

@@ -1,6 +1,6 @@
 # Sourced by bench/gemm-sweep.sh and bench/cache-sim.sh: a tuning setting such as "L1=B,KC=256,PACKA=1" as the
 # environment variables that make it (KC=n: FASTNET_GEMM_KC, NB=n: FASTNET_GEMM_NB, L1=A|B: FASTNET_GEMM_L1_PANEL,
-# PACKA=0|1: FASTNET_GEMM_PACK_A); "rule" (what the caches give) is none.
+# PACKA=0|1: FASTNET_GEMM_PACK_A, PACKB=0|1: FASTNET_GEMM_PACK_B); "rule" (what the caches give) is none.
 #   setting_env SETTING    prints one NAME=value per line; exits 2 on an unknown item
 setting_env() {
   local item
@@ -11,7 +11,8 @@ setting_env() {
       NB=*) echo "FASTNET_GEMM_NB=${item#NB=}" ;;
       L1=*) echo "FASTNET_GEMM_L1_PANEL=${item#L1=}" ;;
       PACKA=*) echo "FASTNET_GEMM_PACK_A=${item#PACKA=}" ;;
-      *) echo "unknown setting '$item' (KC=n, NB=n, L1=A|B or PACKA=0|1)" >&2; exit 2 ;;
+      PACKB=*) echo "FASTNET_GEMM_PACK_B=${item#PACKB=}" ;;
+      *) echo "unknown setting '$item' (KC=n, NB=n, L1=A|B, PACKA=0|1 or PACKB=0|1)" >&2; exit 2 ;;
     esac
   done
 }

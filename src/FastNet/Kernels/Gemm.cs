@@ -108,13 +108,14 @@ public static unsafe class Gemm
     /// <summary>
     /// As the public overload, on a chosen micro-kernel path (tests force each one), optionally with gathered rows of A,
     /// and with the loop order chosen (<paramref name="keepBPanelInL1"/>; null: this process's, see GemmConfiguration.L1Panel)
-    /// and whether a row-major A is packed (<paramref name="packRowMajorA"/>; null: this process's, see GemmConfiguration.PacksRowMajorA).
+    /// whether a row-major A is packed (<paramref name="packRowMajorA"/>; null: this process's, see GemmConfiguration.PacksRowMajorA)
+    /// and whether a narrow row-major B is (<paramref name="packRowMajorB"/>; null: this process's, see GemmConfiguration.PacksRowMajorB).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal static void MultiplyCore(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
         int m, int n, int k, Transpose transA, Transpose transB, float alpha, float beta, GemmEpilogue epilogue,
         int maxThreads, GemmPath path, ReadOnlySpan<int> aRows = default, bool? keepBPanelInL1 = null,   // aRows: see MultiplyRows
-        bool? packRowMajorA = null)
+        bool? packRowMajorA = null, bool? packRowMajorB = null)
     {
         Guard.NonNegative(m); Guard.NonNegative(n); Guard.NonNegative(k);
         Guard.MaxThreads(maxThreads);
@@ -147,6 +148,7 @@ public static unsafe class Gemm
                 Bias = epilogue.Bias.IsEmpty ? null : pBias, Activation = epilogue.Activation,
                 KeepBPanelInL1 = keepBPanelInL1 ?? GemmBlocking.KeepsBPanelInL1,
                 PackRowMajorA = packRowMajorA ?? GemmBlocking.PacksRowMajorA,
+                PackRowMajorB = packRowMajorB ?? GemmBlocking.PacksRowMajorB,
             };
             Dispatch(problem, maxThreads == -1 ? Environment.ProcessorCount : maxThreads, path);
         }

@@ -70,6 +70,9 @@ internal static class GemmBlocking
     /// <summary>Whether a row-major A is packed into micro-panels (as a transposed one is) when C is wider than NB.</summary>
     public static readonly bool PacksRowMajorA = GemmConfiguration.Current.PacksRowMajorA;
 
+    /// <summary>Whether a row-major B no wider than NB is packed (as a wider one is) rather than read in place.</summary>
+    public static readonly bool PacksRowMajorB = GemmConfiguration.Current.PacksRowMajorB;
+
     /// <summary>Rows of A per block when <see cref="KeepsBPanelInL1"/>: MC x KC floats live in L2.</summary>
     public static readonly int MC = GemmConfiguration.Current.StreamedRowBlock;
 

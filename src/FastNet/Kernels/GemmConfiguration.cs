@@ -5,8 +5,9 @@ namespace FastNet.Kernels;
 /// <summary>
 /// What the GEMM chose for this host, once at start-up: the instruction set and micro-kernel, the cache sizes it read
 /// (<c>CPUID</c>, else Linux's sysfs, else defaults; FASTNET_L1D_BYTES, FASTNET_L2_BYTES and FASTNET_L3_BYTES override
-/// them), and the block sizes derived from both (FASTNET_GEMM_KC, FASTNET_GEMM_NB, FASTNET_GEMM_L1_PANEL and FASTNET_GEMM_PACK_A set the blocks
-/// and the loop order directly, for tuning on a new host).
+/// them), and the block sizes derived from both (FASTNET_GEMM_KC, FASTNET_GEMM_NB, FASTNET_GEMM_L1_PANEL,
+/// FASTNET_GEMM_PACK_A and FASTNET_GEMM_PACK_B set the blocks, the loop order and what is packed directly, for tuning on
+/// a new host).
 /// Benchmarks print it in their headers; services can log it.
 /// </summary>
 /// <remarks>
@@ -25,7 +26,8 @@ namespace FastNet.Kernels;
 /// left to the rule follows the KC given. FASTNET_GEMM_L1_PANEL=B switches the loop order to keep the B micro-panel in
 /// L1 instead of the A one (see <see cref="L1Panel"/>), with A in blocks of MC rows, about 9/32 of L2 (144 on a 512 KiB L2
 /// at KC 256: the MC and KC of BLIS's zen3 configuration for sgemm, config/zen3/bli_cntx_init_zen3.c).
-/// FASTNET_GEMM_PACK_A=1 packs a row-major A too (see <see cref="PacksRowMajorA"/>).
+/// FASTNET_GEMM_PACK_A=1 packs a row-major A too (see <see cref="PacksRowMajorA"/>), and FASTNET_GEMM_PACK_B=1 a row-major
+/// B no wider than NB (see <see cref="PacksRowMajorB"/>).
 /// </para>
 /// <para>
 /// Determinism: the depth blocks decide the order in which each element of C sums its products, and they depend on KC,
@@ -49,7 +51,7 @@ public sealed class GemmConfiguration
     internal const int MaxColumnBlock = 1 << 16;
 
     private GemmConfiguration(string instructions, int mr, int nr, CacheSizes caches, string? depthBlock, string? columnBlock, string? l1Panel,
-        string? packA)
+        string? packA, string? packB)
     {
         Instructions = instructions;
         MicroTileRows = mr;
@@ -89,13 +91,14 @@ public sealed class GemmConfiguration
 
         if (!string.IsNullOrWhiteSpace(packA))
         {
-            PacksRowMajorA = packA.Trim() switch
-            {
-                "1" => true,
-                "0" => false,
-                _ => throw new InvalidOperationException($"FASTNET_GEMM_PACK_A is '{packA}': it must be 1 (pack a row-major A) or 0."),
-            };
+            PacksRowMajorA = ParseSwitch("FASTNET_GEMM_PACK_A", packA, "pack a row-major A");
             chosen.Add("A packing from FASTNET_GEMM_PACK_A");
+        }
+
+        if (!string.IsNullOrWhiteSpace(packB))
+        {
+            PacksRowMajorB = ParseSwitch("FASTNET_GEMM_PACK_B", packB, "pack a row-major B no wider than NB");
+            chosen.Add("B packing from FASTNET_GEMM_PACK_B");
         }
 
         StreamedRowBlock = Math.Clamp((int)(caches.L2Bytes * 9 / 32 / (DepthBlock * sizeof(float))) / mr * mr, mr, RowBlock);
@@ -105,21 +108,30 @@ public sealed class GemmConfiguration
     /// <summary>This process's configuration.</summary>
     public static GemmConfiguration Current { get; } = Create(Gemm.DefaultPath, CacheSizes.Detect(),
         Environment.GetEnvironmentVariable("FASTNET_GEMM_KC"), Environment.GetEnvironmentVariable("FASTNET_GEMM_NB"),
-        Environment.GetEnvironmentVariable("FASTNET_GEMM_L1_PANEL"), Environment.GetEnvironmentVariable("FASTNET_GEMM_PACK_A"));
+        Environment.GetEnvironmentVariable("FASTNET_GEMM_L1_PANEL"), Environment.GetEnvironmentVariable("FASTNET_GEMM_PACK_A"),
+        Environment.GetEnvironmentVariable("FASTNET_GEMM_PACK_B"));
 
     /// <summary>
     /// The configuration of <paramref name="path"/> on caches of the given sizes (tests derive other hosts' blocks), with
     /// KC and NB set directly where <paramref name="depthBlock"/> / <paramref name="columnBlock"/> are given (the values of
     /// FASTNET_GEMM_KC and FASTNET_GEMM_NB), the micro-panel kept in L1 where <paramref name="l1Panel"/> is
-    /// (FASTNET_GEMM_L1_PANEL), and row-major A packed where <paramref name="packA"/> is "1" (FASTNET_GEMM_PACK_A).
+    /// (FASTNET_GEMM_L1_PANEL), row-major A packed where <paramref name="packA"/> is "1" (FASTNET_GEMM_PACK_A), and a narrow
+    /// row-major B packed where <paramref name="packB"/> is "1" (FASTNET_GEMM_PACK_B).
     /// </summary>
     /// <exception cref="InvalidOperationException">An override is not a whole number in range and on the grid it needs, not A or B, or not 0 or 1.</exception>
     internal static GemmConfiguration Create(GemmPath path, CacheSizes caches, string? depthBlock = null, string? columnBlock = null,
-        string? l1Panel = null, string? packA = null) => path switch
+        string? l1Panel = null, string? packA = null, string? packB = null) => path switch
     {
-        GemmPath.Avx512 => new("AVX-512F", Avx512Kernel6x64.Mr, Avx512Kernel6x64.Nr, caches, depthBlock, columnBlock, l1Panel, packA),
-        GemmPath.Avx2 => new("AVX2 + FMA", Avx2Kernel6x16.Mr, Avx2Kernel6x16.Nr, caches, depthBlock, columnBlock, l1Panel, packA),
-        _ => new("portable (Vector<T>)", PortableKernel.Mr, PortableKernel.Nr, caches, depthBlock, columnBlock, l1Panel, packA),
+        GemmPath.Avx512 => new("AVX-512F", Avx512Kernel6x64.Mr, Avx512Kernel6x64.Nr, caches, depthBlock, columnBlock, l1Panel, packA, packB),
+        GemmPath.Avx2 => new("AVX2 + FMA", Avx2Kernel6x16.Mr, Avx2Kernel6x16.Nr, caches, depthBlock, columnBlock, l1Panel, packA, packB),
+        _ => new("portable (Vector<T>)", PortableKernel.Mr, PortableKernel.Nr, caches, depthBlock, columnBlock, l1Panel, packA, packB),
+    };
+
+    private static bool ParseSwitch(string name, string value, string meaning) => value.Trim() switch
+    {
+        "1" => true,
+        "0" => false,
+        _ => throw new InvalidOperationException($"{name} is '{value}': it must be 1 ({meaning}) or 0."),
     };
 
     private static int ParseBlock(string name, string value, int step, int max, string grid) =>
@@ -154,7 +166,8 @@ public sealed class GemmConfiguration
 
     /// <summary>
     /// "from the caches" when the blocks and loop order are the rule's, else which of them the environment set
-    /// (FASTNET_GEMM_KC, FASTNET_GEMM_NB, FASTNET_GEMM_L1_PANEL, FASTNET_GEMM_PACK_A), e.g. "KC from FASTNET_GEMM_KC".
+    /// (FASTNET_GEMM_KC, FASTNET_GEMM_NB, FASTNET_GEMM_L1_PANEL, FASTNET_GEMM_PACK_A, FASTNET_GEMM_PACK_B), e.g.
+    /// "KC from FASTNET_GEMM_KC".
     /// </summary>
     public string BlockSource { get; }
 
@@ -183,6 +196,15 @@ public sealed class GemmConfiguration
     /// </summary>
     public bool PacksRowMajorA { get; }
 
+    /// <summary>
+    /// Whether a row-major B no wider than NB is packed into micro-panels, as a wider or transposed one always is; by
+    /// default it is read in place (its KC x N rows fit in L2 as they are, and training changes W every step, so a packed
+    /// copy costs a copy of B per call). In place, a B micro-panel's depth steps lie a whole row of B apart, which can
+    /// crowd a few L1 sets (a 128-float row puts them in every eighth set). Set by FASTNET_GEMM_PACK_B=1; the bits are the
+    /// same either way.
+    /// </summary>
+    public bool PacksRowMajorB { get; }
+
     /// <summary>MC: rows of A per block when the B micro-panel stays in L1 (<see cref="L1Panel"/> 'B'): MC x KC floats, about 9/32 of L2.</summary>
     public int StreamedRowBlock { get; }
 
@@ -192,5 +214,6 @@ public sealed class GemmConfiguration
         $"L3 {CacheSizes.Format(L3Bytes)} shared by {L3SharedBy} ({CacheSource}); KC {DepthBlock}, NB {ColumnBlock}, MB {RowBlock}" +
         (L1Panel == 'B' ? $", B panel in L1, MC {StreamedRowBlock}" : "") +
         (PacksRowMajorA ? ", row-major A packed" : "") +
+        (PacksRowMajorB ? ", row-major B packed" : "") +
         (BlockSource == "from the caches" ? "" : $" ({BlockSource})");
 }

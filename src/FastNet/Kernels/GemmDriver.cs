@@ -16,6 +16,7 @@ internal unsafe struct GemmProblem
     public Activation Activation;
     public bool KeepBPanelInL1;    // the loop order: B micro-panel in L1 (BLIS), else A micro-panel (see GemmBlocking)
     public bool PackRowMajorA;     // pack a row-major A (as a transposed one) when C is wider than NB
+    public bool PackRowMajorB;     // pack a row-major B no wider than NB (as a wider one) rather than read it in place
 
     public readonly bool HasEpilogue => Bias != null || Activation != Activation.None;
 }
@@ -156,13 +157,14 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     /// Packs what the kernels cannot read in place of columns [j0, j0 + width) at this depth block; returns how many of
     /// those columns are read in place (the first ones). A row-major B no wider than one block is read in place: its
     /// KC x N rows fit in L2 as they are, and packing them would cost a copy of B per call (training changes W every
-    /// step). Only the partial last panel is packed, with zero padding. Wider Bs are packed.
+    /// step). Only the partial last panel is packed, with zero padding. Wider Bs are packed, and so is a narrow one with
+    /// FASTNET_GEMM_PACK_B=1 (see GemmConfiguration.PacksRowMajorB).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int PackB(in GemmProblem p, int pc, int kc, int j0, int width, GemmPackBuffers buffers)
     {
         int nr = TKernel.Nr;
-        bool bInPlace = !p.TransB && p.N <= GemmBlocking.NB;
+        bool bInPlace = !p.TransB && !p.PackRowMajorB && p.N <= GemmBlocking.NB;
         int fullWidth = bInPlace ? width / nr * nr : 0;
         // A kernel with masked loads reads a narrow last panel of a row-major B in place as well.
         if (bInPlace && TKernel.HasMaskedNarrow && width - fullWidth <= TKernel.NarrowNr) fullWidth = width;

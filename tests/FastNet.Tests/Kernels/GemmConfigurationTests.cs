@@ -124,6 +124,22 @@ public sealed class GemmConfigurationTests
     }
 
     [Theory]
+    [InlineData(null, false)]
+    [InlineData("0", false)]
+    [InlineData("1 ", true)]
+    public void RowMajorBPackingIsChosenByName(string? value, bool packs)
+    {
+        GemmConfiguration configuration = GemmConfiguration.Create(GemmPath.Avx2, Caches(32 << 10, 512 << 10), packB: value);
+        Assert.Equal(packs, configuration.PacksRowMajorB);
+        Assert.False(configuration.PacksRowMajorA);
+        Assert.Equal(packs, configuration.ToString().Contains("row-major B packed", StringComparison.Ordinal));
+        Assert.Equal(value is not null, configuration.BlockSource.Contains("FASTNET_GEMM_PACK_B", StringComparison.Ordinal));
+        foreach (string bad in new[] { "yes", "2", "B" })
+            Assert.Contains("FASTNET_GEMM_PACK_B", Assert.Throws<InvalidOperationException>(() =>
+                GemmConfiguration.Create(GemmPath.Avx2, Caches(32 << 10, 512 << 10), packB: bad)).Message);
+    }
+
+    [Theory]
     [InlineData("Avx512", "0", null, "FASTNET_GEMM_KC")]
     [InlineData("Avx512", "260", null, "FASTNET_GEMM_KC")]      // not a multiple of 8
     [InlineData("Avx512", "2056", null, "FASTNET_GEMM_KC")]     // above 2048
@@ -171,6 +187,8 @@ public sealed class GemmConfigurationTests
         Assert.Equal(string.IsNullOrWhiteSpace(panel) ? 'A' : char.ToUpperInvariant(panel.Trim()[0]), current.L1Panel);
         Assert.Equal(current.L1Panel == 'B', GemmBlocking.KeepsBPanelInL1);
         Assert.Equal(Environment.GetEnvironmentVariable("FASTNET_GEMM_PACK_A")?.Trim() == "1", current.PacksRowMajorA);
+        Assert.Equal(Environment.GetEnvironmentVariable("FASTNET_GEMM_PACK_B")?.Trim() == "1", current.PacksRowMajorB);
+        Assert.Equal(current.PacksRowMajorB, GemmBlocking.PacksRowMajorB);
 
         const string sysfs = "/sys/devices/system/cpu/cpu0/cache";
         if (!Directory.Exists(sysfs)) return;

@@ -53,15 +53,18 @@ public class GemmTests
         string context = $"{path} m={m} n={n} k={k} {transA}/{transB} alpha={alpha} beta={beta} pad={pad} bias={withBias} {activation} threads={maxThreads}";
         GemmReference.AssertClose(c, expected, bound, context);
 
-        // The other loop order (B micro-panel in L1 instead of A, or back) and the other way of reading a row-major A
-        // (packed instead of in place, or back) compute every tile the same way.
-        float[] otherPacking = (float[])otherOrder.Clone();
+        // The other loop order (B micro-panel in L1 instead of A, or back) and the other way of reading a row-major A or
+        // a narrow row-major B (packed instead of in place, or back) compute every tile the same way.
+        float[] otherPacking = (float[])otherOrder.Clone(), otherBPacking = (float[])otherOrder.Clone();
         Gemm.MultiplyCore(a, lda, b, ldb, otherOrder, ldc, m, n, k, transA, transB, alpha, beta,
             new GemmEpilogue(bias, activation), maxThreads, path, keepBPanelInL1: !GemmBlocking.KeepsBPanelInL1);
         Assert.True(c.AsSpan().SequenceEqual(otherOrder), "loop orders differ: " + context);
         Gemm.MultiplyCore(a, lda, b, ldb, otherPacking, ldc, m, n, k, transA, transB, alpha, beta,
             new GemmEpilogue(bias, activation), maxThreads, path, packRowMajorA: !GemmBlocking.PacksRowMajorA);
         Assert.True(c.AsSpan().SequenceEqual(otherPacking), "A packed and in place differ: " + context);
+        Gemm.MultiplyCore(a, lda, b, ldb, otherBPacking, ldc, m, n, k, transA, transB, alpha, beta,
+            new GemmEpilogue(bias, activation), maxThreads, path, packRowMajorB: !GemmBlocking.PacksRowMajorB);
+        Assert.True(c.AsSpan().SequenceEqual(otherBPacking), "B packed and in place differ: " + context);
     }
 
     /// <summary>
