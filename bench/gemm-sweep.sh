@@ -37,6 +37,7 @@ run() {   # run ROUND SETTING: the quick harness's rows, tab-separated: round, s
         match($0, /KC [0-9]+, NB [0-9]+/); blocks = substr($0, RSTART, RLENGTH)
         if ($0 ~ /B panel in L1/) blocks = blocks ", B panel in L1"
         if ($0 ~ /row-major A packed/) blocks = blocks ", A packed"
+        if ($0 ~ /row-major B packed/) blocks = blocks ", B packed"
         next
       }
       /^FMA peak/ || /^shape/ { next }
@@ -65,7 +66,7 @@ done
   echo "($(date -u +%Y-%m-%d), $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src || echo ' plus uncommitted changes')):"
   echo "the quick GEMM harness (medians of Stopwatch timings; OpenBLAS in the same process) with what the caches give"
   echo "(\"rule\") and with each setting (KC: FASTNET_GEMM_KC, NB: FASTNET_GEMM_NB, L1: FASTNET_GEMM_L1_PANEL, PACKA:"
-  echo "FASTNET_GEMM_PACK_A), each a fresh process, $rounds rounds. %peak is against the same process's FMA peak for that"
+  echo "FASTNET_GEMM_PACK_A, PACKB: FASTNET_GEMM_PACK_B), each a fresh process, $rounds rounds. %peak is against the same process's FMA peak for that"
   echo "thread count; ratio is FastNet / OpenBLAS."
   echo
   echo "Environment that changes what ran: ${environment:-none}"
