@@ -172,13 +172,18 @@ public sealed class DemoRunTests : IDisposable
         if (OperatingSystem.IsWindows()) return;   // SIGINT by `kill`; Windows consoles deliver Ctrl+C differently
         string data = DemoFiles.WriteIdxFolder(PathOf("idx"), perDigit: 100);
         string demo = Path.Combine(AppContext.BaseDirectory, "FastNet.Mnist.dll");
-        var start = new ProcessStartInfo("dotnet")
+        // A process started with SIGINT ignored (any background job of a non-interactive shell, e.g. `.ci/run &`) hands
+        // that on to its children, and .NET leaves a signal that was ignored at start-up ignored, as shells expect: the
+        // demo would never see the kill below. GNU env then starts it with SIGINT's default action restored.
+        bool inheritIgnore = SigIntIgnoredHere();
+        var start = new ProcessStartInfo(inheritIgnore ? "env" : "dotnet")
         {
-            ArgumentList = { demo, "--data", data, "--epochs", "100000", "--threads", "1",
-                             "--save", PathOf("m.fnet"), "--plot", PathOf("p.png") },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (inheritIgnore) { start.ArgumentList.Add("--default-signal=INT"); start.ArgumentList.Add("dotnet"); }
+        foreach (string argument in new[] { demo, "--data", data, "--epochs", "100000", "--threads", "1", "--save", PathOf("m.fnet"), "--plot", PathOf("p.png") })
+            start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;
         var output = new System.Text.StringBuilder();
         var trainingStarted = new ManualResetEventSlim();
@@ -211,6 +216,15 @@ public sealed class DemoRunTests : IDisposable
         var (_, test) = IdxFolder.Read(data);
         Assert.Equal(ReportedAccuracy(text), AccuracyOf(PathOf("m.fnet"), test), 1e-9);
         Assert.True(File.Exists(PathOf("p.png")));
+    }
+
+    /// <summary>Whether this process ignores SIGINT (Linux: bit 2 of the SigIgn mask in /proc/self/status).</summary>
+    private static bool SigIntIgnoredHere()
+    {
+        const string status = "/proc/self/status";
+        if (!File.Exists(status)) return false;
+        string? line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (ulong.Parse(line["SigIgn:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture) & 0x2) != 0;
     }
 
     /// <summary>
