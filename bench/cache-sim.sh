@@ -44,7 +44,8 @@ simulate() {   # simulate ID SHAPE SETTING CALLS: cachegrind's totals to $work/I
   if [[ $setting == openblas ]]; then extra=openblas; else env=$(setting_env "$setting"); fi
   env DOTNET_EnableAVX512=0 DOTNET_EnableWriteXorExecute=0 DOTNET_TieredCompilation=0 FASTNET_L1D_BYTES="${d1%%,*}" FASTNET_L2_BYTES="${ll%%,*}" FASTNET_L3_BYTES="$l3" $env \
     valgrind --tool=cachegrind --cache-sim=yes --D1="$d1" --LL="$ll" --cachegrind-out-file="$work/$id.out" \
-    dotnet "$work/bin/FastNet.Benchmarks.dll" gemm-calls "$shape" "$n" $extra > /dev/null 2> "$work/$id.err"
+    dotnet "$work/bin/FastNet.Benchmarks.dll" gemm-calls "$shape" "$n" $extra > /dev/null 2> "$work/$id.err" ||
+    { echo "cache-sim: $shape, $setting, $n calls failed:" >&2; grep -v "^==" "$work/$id.err" | tail -n 20 >&2; return 1; }
 }
 export -f simulate setting_env
 export work d1 ll l3
