@@ -108,35 +108,26 @@ public sealed class GemmConfigurationTests
                 GemmConfiguration.Create(Enum.Parse<GemmPath>(path), Caches(32 << 10, l2), kc, null, bad)).Message);
     }
 
+    /// <summary>FASTNET_GEMM_PACK_A and FASTNET_GEMM_PACK_B each set their own operand's packing, by name, and refuse anything but 0 or 1.</summary>
     [Theory]
-    [InlineData(null, false)]
-    [InlineData("0", false)]
-    [InlineData(" 1 ", true)]
-    public void RowMajorAPackingIsChosenByName(string? value, bool packs)
+    [InlineData('A', null, false)]
+    [InlineData('A', "0", false)]
+    [InlineData('A', " 1 ", true)]
+    [InlineData('B', null, false)]
+    [InlineData('B', "0", false)]
+    [InlineData('B', "1 ", true)]
+    public void PackingSwitchesAreChosenByName(char operand, string? value, bool packs)
     {
-        GemmConfiguration configuration = GemmConfiguration.Create(GemmPath.Avx2, Caches(32 << 10, 512 << 10), packA: value);
-        Assert.Equal(packs, configuration.PacksRowMajorA);
-        Assert.Equal(packs, configuration.ToString().Contains("row-major A packed", StringComparison.Ordinal));
-        Assert.Equal(value is not null, configuration.BlockSource.Contains("FASTNET_GEMM_PACK_A", StringComparison.Ordinal));
-        foreach (string bad in new[] { "yes", "2", "true" })
-            Assert.Contains("FASTNET_GEMM_PACK_A", Assert.Throws<InvalidOperationException>(() =>
-                GemmConfiguration.Create(GemmPath.Avx2, Caches(32 << 10, 512 << 10), packA: bad)).Message);
-    }
-
-    [Theory]
-    [InlineData(null, false)]
-    [InlineData("0", false)]
-    [InlineData("1 ", true)]
-    public void RowMajorBPackingIsChosenByName(string? value, bool packs)
-    {
-        GemmConfiguration configuration = GemmConfiguration.Create(GemmPath.Avx2, Caches(32 << 10, 512 << 10), packB: value);
-        Assert.Equal(packs, configuration.PacksRowMajorB);
-        Assert.False(configuration.PacksRowMajorA);
-        Assert.Equal(packs, configuration.ToString().Contains("row-major B packed", StringComparison.Ordinal));
-        Assert.Equal(value is not null, configuration.BlockSource.Contains("FASTNET_GEMM_PACK_B", StringComparison.Ordinal));
-        foreach (string bad in new[] { "yes", "2", "B" })
-            Assert.Contains("FASTNET_GEMM_PACK_B", Assert.Throws<InvalidOperationException>(() =>
-                GemmConfiguration.Create(GemmPath.Avx2, Caches(32 << 10, 512 << 10), packB: bad)).Message);
+        string variable = $"FASTNET_GEMM_PACK_{operand}";
+        GemmConfiguration Make(string? setting) => operand == 'A'
+            ? GemmConfiguration.Create(GemmPath.Avx2, Caches(32 << 10, 512 << 10), packA: setting)
+            : GemmConfiguration.Create(GemmPath.Avx2, Caches(32 << 10, 512 << 10), packB: setting);
+        GemmConfiguration configuration = Make(value);
+        Assert.Equal((operand == 'A' && packs, operand == 'B' && packs), (configuration.PacksRowMajorA, configuration.PacksRowMajorB));
+        Assert.Equal(packs, configuration.ToString().Contains($"row-major {operand} packed", StringComparison.Ordinal));
+        Assert.Equal(value is not null, configuration.BlockSource.Contains(variable, StringComparison.Ordinal));
+        foreach (string bad in new[] { "yes", "2", "true", "B" })
+            Assert.Contains(variable, Assert.Throws<InvalidOperationException>(() => Make(bad)).Message);
     }
 
     [Theory]
