@@ -100,7 +100,7 @@ internal readonly record struct CacheSizes(long L1DataBytes, long L2Bytes, long 
                 {
                     l3 = size;
                     string shared = Path.Combine(index, "shared_cpu_list");
-                    if (File.Exists(shared)) l3SharedBy = CountCpus(File.ReadAllText(shared).Trim());
+                    if (File.Exists(shared)) l3SharedBy = CountCpus(File.ReadAllText(shared).Trim());   // 0 (the defaults') if unreadable
                 }
             }
 
@@ -117,16 +117,30 @@ internal readonly record struct CacheSizes(long L1DataBytes, long L2Bytes, long 
         l3 > 0 ? new CacheSizes(l1, l2, l3, l3SharedBy > 0 ? l3SharedBy : Defaults.L3SharedBy, source)
             : new CacheSizes(l1, l2, Defaults.L3Bytes, Defaults.L3SharedBy, source);
 
-    /// <summary>How many CPUs a Linux CPU list names: "0-7,64-71" is 16, "3" is 1.</summary>
+    /// <summary>
+    /// How many CPUs a Linux CPU list names: "0-7,64-71" is 16, "3" is 1; 0 for a list it cannot read, so that a sharing
+    /// count it cannot parse costs only itself, not the cache sizes read beside it.
+    /// </summary>
     internal static int CountCpus(string list)
     {
         int count = 0;
         foreach (string range in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             int dash = range.IndexOf('-');
-            count += dash < 0 ? 1
-                : int.Parse(range[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture)
-                  - int.Parse(range[..dash], NumberStyles.None, CultureInfo.InvariantCulture) + 1;
+            if (dash < 0)
+            {
+                if (!int.TryParse(range, NumberStyles.None, CultureInfo.InvariantCulture, out _)) return 0;
+                count++;
+            }
+            else if (int.TryParse(range[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out int first)
+                && int.TryParse(range[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int last) && last >= first)
+            {
+                count += last - first + 1;
+            }
+            else
+            {
+                return 0;
+            }
         }
 
         return count;

@@ -68,6 +68,9 @@ public sealed class GemmConfigurationTests
     [InlineData("0-1", 2)]
     [InlineData("0-7,64-71", 16)]
     [InlineData("3,5, 9-10", 4)]
+    [InlineData("0-x", 0)]           // unreadable: 0, and the defaults' sharing is used
+    [InlineData("7-3", 0)]
+    [InlineData("", 0)]
     public void LinuxCpuListsCount(string list, int count) => Assert.Equal(count, CacheSizes.CountCpus(list));
 
     /// <summary>FASTNET_GEMM_KC / FASTNET_GEMM_NB replace the rule's blocks; an NB left to the rule follows the KC given (9/16 of L2 over KC floats).</summary>
