@@ -54,6 +54,7 @@ internal static unsafe class QuickHarness
             .Select(t => int.TryParse(t, out int n) && n >= 1 && n <= Environment.ProcessorCount
                 ? n
                 : throw new ArgumentException($"quick: thread count '{t}' must be a whole number from 1 to {Environment.ProcessorCount} (this machine's cores)."))
+            .Distinct()
             .ToArray();
         return counts.Length > 0 ? counts : [1, 2];
     }

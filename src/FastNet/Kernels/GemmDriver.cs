@@ -19,6 +19,12 @@ internal unsafe struct GemmProblem
     public bool PackRowMajorB;     // pack a row-major B no wider than NB (as a wider one) rather than read it in place
 
     public readonly bool HasEpilogue => Bias != null || Activation != Activation.None;
+
+    /// <summary>
+    /// Whether A is packed into micro-panels in row blocks (MB, or MC in the B-panel order): a transposed A, or any with
+    /// <see cref="PackRowMajorA"/>, under a C wider than one column block (see GemmDriver.RunColumns for why).
+    /// </summary>
+    public readonly bool PacksA => (TransA || PackRowMajorA) && N > GemmBlocking.NB;
 }
 
 /// <summary>
@@ -62,7 +68,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
         // every column block. In place, rows need no blocking when the A micro-panel is the one kept in L1: one
         // block keeps B packed once per depth block. When the B micro-panel is kept in L1 instead, the A panels it
         // meets stream from L2, so rows go in L2-sized blocks of MC (see GemmConfiguration.L1Panel).
-        bool packA = (p.TransA || p.PackRowMajorA) && p.N > GemmBlocking.NB;
+        bool packA = p.PacksA;
         bool bInL1 = p.KeepBPanelInL1;
         int mb = bInL1 ? GemmBlocking.EvenBlock(m1 - m0, GemmBlocking.MC, mr)
             : packA ? GemmBlocking.EvenBlock(m1 - m0, GemmBlocking.MB, mr)
