@@ -15,6 +15,7 @@
 # Needs valgrind (apt-get install valgrind). Writes bench/results/${FASTNET_RESULTS:-simulated}/cache-sim.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/bench/host.sh"
 calls=${1:-2}
 IFS=, read -ra shapes <<< "${SHAPES:-64x784x128,256x784x1024,256x1024x1024,dW=XT*dY 784x64x128,dX=dY*WT 64x128x784}"
 settings=(${SETTINGS:-rule PACKA=1 PACKB=1 KC=256 L1=B L1=B,KC=256,PACKA=1 L1=B,KC=256,PACKA=1,PACKB=1 openblas})
@@ -80,7 +81,7 @@ mkdir -p "$(dirname "$out")"
   echo "tiered compilation off (DOTNET_TieredCompilation=0) so that no method is recompiled between them."
   echo
   echo "FastNet under the simulator: ${config:-?}"
-  echo "Simulated on: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1) (family $(lscpu | sed -n 's/^CPU family: *//p' | head -n 1) model $(lscpu | sed -n 's/^Model: *//p' | head -n 1)); the counts follow the code that ran (named in the last column), not this machine's caches."
+  echo "Simulated on: $(cpu_model); the counts follow the code that ran (named in the last column), not this machine's caches."
   echo "Environment that changes what ran: $(env | grep -E '^(OPENBLAS_[A-Z0-9_]*)=' | sort | tr '\n' ' ' | sed 's/ $//' || true)"
   echo
   echo "Columns: data reads (loads) per call; L1d read and write misses per call; second-level read and write misses per"

@@ -5,6 +5,7 @@
 #   bench/demo.sh [demo options...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/bench/host.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 git clone -q "$root" "$work/clone"
@@ -22,7 +23,7 @@ out=$root/bench/results/$class/mnist-demo.md
   echo "Command: \`bench/demo.sh${*:+ $*}\` ($(date -u +%Y-%m-%d)), which runs \`dotnet run -c Release --project src/FastNet.Mnist${*:+ -- $*}\`"
   echo "in a fresh clone of $(git rev-parse --short HEAD) with an empty data cache (NuGet packages already restored on this machine)."
   echo
-  echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1) (family $(lscpu | sed -n 's/^CPU family: *//p' | head -n 1) model $(lscpu | sed -n 's/^Model: *//p' | head -n 1)), $(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || { grep -qw avx2 /proc/cpuinfo && echo 'AVX2 + FMA, no AVX-512' || echo 'no AVX2'; }), host class $class, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(dotnet --version) SDK; npm $(npm --version)"
+  echo "Machine: $(cpu_model), $(cpu_isa), host class $class, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(dotnet --version) SDK; npm $(npm --version)"
   echo
   printf 'Wall time, build + download + training + report: %.1f s\n' "$(echo "$end - $start" | bc)"
   echo

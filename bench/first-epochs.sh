@@ -8,6 +8,7 @@
 # (Debian's dataset-fashion-mnist).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/bench/host.sh"
 base=${1:?usage: bench/first-epochs.sh BASE_REVISION [RUNS]}
 runs=${2:-4}
 work=$(mktemp -d)
@@ -37,7 +38,7 @@ out=$results/first-epochs.md
   echo "the 10,000 test images. Columns: samples/s of epochs 1, 2, 4, 5, 6, 9; milliseconds spent compiling (all threads)"
   echo "and methods compiled over the 10 epochs; wall time of \`Trainer.Fit\` in seconds."
   echo
-  echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1) (family $(lscpu | sed -n 's/^CPU family: *//p' | head -n 1) model $(lscpu | sed -n 's/^Model: *//p' | head -n 1)), $(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || { grep -qw avx2 /proc/cpuinfo && echo 'AVX2 + FMA, no AVX-512' || echo 'no AVX2'; }), host class $(basename "$results"), $(nproc) cores"
+  echo "Machine: $(cpu_model), $(cpu_isa), host class $(basename "$results"), $(nproc) cores"
   echo
   echo "| build | epoch 1 | epoch 2 | epoch 4 | epoch 5 | epoch 6 | epoch 9 | JIT ms | methods | total s |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

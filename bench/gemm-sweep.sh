@@ -12,6 +12,7 @@
 # Writes bench/results/HOST-CLASS/gemm-sweep.md (FASTNET_RESULTS names another subfolder; an emulated host must).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/bench/host.sh"
 rounds=${1:-2}
 shapes=${SHAPES:-64x784x128,256x784x1024,256x1024x1024,1024x1024x1024,dW=,dX=}
 threads=${THREADS:-1 2}
@@ -71,7 +72,7 @@ done
   echo
   echo "Environment that changes what ran: ${environment:-none}"
   echo
-  echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1) (family $(lscpu | sed -n 's/^CPU family: *//p' | head -n 1) model $(lscpu | sed -n 's/^Model: *//p' | head -n 1)), $(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || { grep -qw avx2 /proc/cpuinfo && echo 'AVX2 + FMA, no AVX-512' || echo 'no AVX2'; }), host class $(bench host-class), $(nproc) cores${DOTNET_EnableAVX512:+; run with DOTNET_EnableAVX512=$DOTNET_EnableAVX512}"
+  echo "Machine: $(cpu_model), $(cpu_isa), host class $(bench host-class), $(nproc) cores${DOTNET_EnableAVX512:+; run with DOTNET_EnableAVX512=$DOTNET_EnableAVX512}"
   echo
   echo "$config"
   echo

@@ -9,6 +9,7 @@
 # DOTNET_EnableAVX512=0 on an AVX-512 machine, must be named so: it is not this machine's class).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/bench/host.sh"
 project=$root/bench/FastNet.Benchmarks
 artifacts=$project/BenchmarkDotNet.Artifacts
 
@@ -23,7 +24,7 @@ results=$root/bench/results/$class
 env_prefix=${FASTNET_RESULTS:+FASTNET_RESULTS=$FASTNET_RESULTS }   # shown in each report's command line
 mkdir -p "$results"
 machine() {
-  echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1) (family $(lscpu | sed -n 's/^CPU family: *//p' | head -n 1) model $(lscpu | sed -n 's/^Model: *//p' | head -n 1)), $(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || { grep -qw avx2 /proc/cpuinfo && echo 'AVX2 + FMA, no AVX-512' || echo 'no AVX2'; }), host class $class, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;"\
+  echo "Machine: $(cpu_model), $(cpu_isa), host class $class, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;"\
        "OpenBLAS: $(ls /usr/lib/x86_64-linux-gnu/libopenblas.so.0 >/dev/null 2>&1 && dpkg-query -W -f='${Package} ${Version}' 'libopenblas0-pthread' 2>/dev/null || echo absent)$(openblas_kernels)"
 }
 # Which kernels OpenBLAS runs: its own pick for the CPU, unless OPENBLAS_CORETYPE (which some machines set for every

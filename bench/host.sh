@@ -1,0 +1,15 @@
+# Sourced by the bench scripts, so that every report names its machine the same way.
+#   cpu_model    e.g. "AMD EPYC (family 26 model 2)": lscpu's model name, CPU family and model
+#   cpu_isa      "AVX-512", "AVX2 + FMA, no AVX-512" or "no AVX2": the widest vector ISA /proc/cpuinfo lists
+cpu_model() {
+  local info
+  info=$(lscpu)
+  echo "$(sed -n 's/^Model name: *//p' <<< "$info" | head -n 1) (family $(sed -n 's/^CPU family: *//p' <<< "$info" | head -n 1) model $(sed -n 's/^Model: *//p' <<< "$info" | head -n 1))"
+}
+
+cpu_isa() {
+  if grep -qw avx512f /proc/cpuinfo; then echo AVX-512
+  elif grep -qw avx2 /proc/cpuinfo; then echo 'AVX2 + FMA, no AVX-512'
+  else echo 'no AVX2'
+  fi
+}
