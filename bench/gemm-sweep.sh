@@ -49,9 +49,6 @@ run() {   # run ROUND SETTING: the quick harness's rows, tab-separated: round, s
       }'
 }
 
-# OpenBLAS's kernel choice and the .NET instruction-set switches change the comparison: the report names them.
-environment=$(env | grep -E '^(DOTNET_Enable[A-Za-z0-9]*|FASTNET_[A-Z0-9_]*|OPENBLAS_[A-Z0-9_]*)=' | grep -v '^FASTNET_RESULTS=' | sort | tr '\n' ' ' | sed 's/ $//' || true)
-
 results=$root/bench/results/${FASTNET_RESULTS:-$(bench host-class)}
 mkdir -p "$results"
 out=$results/gemm-sweep.md
@@ -70,7 +67,7 @@ done
   echo "FASTNET_GEMM_PACK_A, PACKB: FASTNET_GEMM_PACK_B), each a fresh process, $rounds rounds. %peak is against the same process's FMA peak for that"
   echo "thread count; ratio is FastNet / OpenBLAS."
   echo
-  echo "Environment that changes what ran: ${environment:-none}"
+  echo "Environment that changes what ran: $(run_environment)"  # OpenBLAS's kernel choice and the ISA switches change the comparison
   echo
   echo "Machine: $(cpu_model), $(cpu_isa), host class $(bench host-class), $(nproc) cores${DOTNET_EnableAVX512:+; run with DOTNET_EnableAVX512=$DOTNET_EnableAVX512}"
   echo

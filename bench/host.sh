@@ -13,3 +13,11 @@ cpu_isa() {
   else echo 'no AVX2'
   fi
 }
+
+#   run_environment    the variables of this environment that change what a benchmark runs (the .NET instruction-set
+#                      switches, FastNet's overrides, OpenBLAS's kernel and cache choices) as NAME=value ..., or "none"
+run_environment() {
+  local found
+  found=$(env | grep -E '^(DOTNET_Enable[A-Za-z0-9]*|FASTNET_[A-Z0-9_]*|OPENBLAS_[A-Z0-9_]*)=' | grep -v '^FASTNET_RESULTS=' | sort | tr '\n' ' ' | sed 's/ $//' || true)
+  echo "${found:-none}"
+}
