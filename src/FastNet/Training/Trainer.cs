@@ -367,8 +367,10 @@ public sealed class Trainer
     /// <remarks>
     /// <para>
     /// Both datasets are scanned for NaN and infinity first (one vectorized pass over each, a few milliseconds for
-    /// Fashion-MNIST's 47 million values); a bad value is reported as an <see cref="ArgumentException"/> naming the
-    /// sample, never as a divergence.
+    /// Fashion-MNIST's 47 million values), the first time each is used: a <see cref="Dataset"/> remembers a clean scan,
+    /// so calling Fit one epoch at a time does not read the whole set again each call (see the Dataset remarks for
+    /// arrays changed afterwards). A bad value is reported as an <see cref="ArgumentException"/> naming the sample,
+    /// never as a divergence.
     /// </para>
     /// <para>
     /// Divergence: when a step's loss or backpropagated error is NaN or infinite, Fit throws a
@@ -590,11 +592,16 @@ public sealed class Trainer
         return best;
     }
 
-    /// <summary>NaN or infinity anywhere in a dataset's features or float targets is reported before training on it.</summary>
+    /// <summary>
+    /// NaN or infinity anywhere in a dataset's features or float targets is reported before training on it. A dataset
+    /// is read once: after a clean scan it remembers (<see cref="Dataset.ValuesChecked"/>), and later calls skip it.
+    /// </summary>
     private static void CheckFinite(Dataset data, string name)
     {
+        if (data.ValuesChecked) return;
         NonFinite.ThrowIfAny(data.Features, data.FeatureCount, name, "feature");
         if (!data.HasLabels) NonFinite.ThrowIfAny(data.Targets, data.TargetCount, name, "target");
+        data.ValuesChecked = true;
     }
 
     private void CheckDataset(Dataset data, string name)
