@@ -1,25 +1,28 @@
 #:project ../src/FastNet/FastNet.csproj
 #:property PublishAot=false
 // I2 under a Stopwatch, for before/after runs (bench/ab.sh): batches of one workload's predictor, median of many.
-//   dotnet run -c Release bench/predict-batches.cs -- T1|T2 BATCH THREADS [REPETITIONS]
+//   dotnet run -c Release bench/predict-batches.cs -- T1|T2 BATCH THREADS [REPETITIONS] [unchecked]
 // A file-based app on the public API alone (NetworkBuilder, Predictor.PredictBatch), so that the same file builds
 // against this revision's src/FastNet and against an older one's (bench/ab.sh copies it into a worktree of the base).
+// "unchecked" turns the predictor's input check off (PredictorOptions.CheckInputs, found by reflection for that reason).
 using System.Diagnostics;
 using FastNet;
 
 if (args.Length < 3 || args[0] is not ("T1" or "T2"))
 {
-    Console.Error.WriteLine("usage: predict-batches.cs T1|T2 BATCH THREADS [REPETITIONS]");
+    Console.Error.WriteLine("usage: predict-batches.cs T1|T2 BATCH THREADS [REPETITIONS] [unchecked]");
     return 2;
 }
 
 int[] widths = args[0] == "T1" ? [784, 128, 10] : [784, 1024, 1024, 10];
 int batch = int.Parse(args[1]), threads = int.Parse(args[2]);
 int repetitions = args.Length > 3 ? int.Parse(args[3]) : 200;
+bool inputChecks = !(args.Length > 4 && args[4] == "unchecked");
 
 var builder = new NetworkBuilder(widths[0]);   // the inference benchmark's models (InferenceBenchmarks.cs)
 for (int l = 1; l < widths.Length - 1; l++) builder.Dense(widths[l], Activation.Relu);
-using var predictor = builder.Dense(widths[^1]).Build(seed: 1).CreatePredictor();
+Network network = builder.Dense(widths[^1]).Build(seed: 1);
+using var predictor = inputChecks ? network.CreatePredictor() : CreateUnchecked(network);
 
 var rng = new Random(1);
 var inputs = new float[batch * widths[0]];
@@ -29,15 +32,25 @@ var outputs = new float[batch * widths[^1]];
 long warm = Stopwatch.GetTimestamp();   // past tiered compilation (it installs optimized code after ~100 ms)
 while (Stopwatch.GetElapsedTime(warm).TotalMilliseconds < 500) predictor.PredictBatch(inputs, outputs, threads);
 
+int callsPerTiming = batch >= 64 ? 1 : 100;   // small batches take microseconds: time runs of calls, not one
 var seconds = new double[repetitions];
 for (int r = 0; r < repetitions; r++)
 {
     long start = Stopwatch.GetTimestamp();
-    predictor.PredictBatch(inputs, outputs, threads);
-    seconds[r] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+    for (int call = 0; call < callsPerTiming; call++) predictor.PredictBatch(inputs, outputs, threads);
+    seconds[r] = Stopwatch.GetElapsedTime(start).TotalSeconds / callsPerTiming;
 }
 
 Array.Sort(seconds);
 double median = seconds[repetitions / 2];
-Console.WriteLine($"{args[0]} batch {batch} on {threads} thread(s): median {median * 1e6:F1} us per batch, {batch / median:N0} samples/s (min {seconds[0] * 1e6:F1} us, max {seconds[^1] * 1e6:F1} us)");
+Console.WriteLine($"{args[0]} batch {batch} on {threads} thread(s){(inputChecks ? "" : ", input checks off")}: median {median * 1e6:F2} us per batch, {batch / median:N0} samples/s (min {seconds[0] * 1e6:F2} us, max {seconds[^1] * 1e6:F2} us)");
 return 0;
+
+static FastNet.Inference.Predictor CreateUnchecked(Network network)
+{
+    Type options = typeof(Network).Assembly.GetType("FastNet.Inference.PredictorOptions")
+        ?? throw new InvalidOperationException("This revision has no PredictorOptions: its predictor checks no inputs.");
+    object unchecked_ = Activator.CreateInstance(options)!;
+    options.GetProperty("CheckInputs")!.SetValue(unchecked_, false);
+    return (FastNet.Inference.Predictor)typeof(Network).GetMethod("CreatePredictor", [options])!.Invoke(network, [unchecked_])!;
+}

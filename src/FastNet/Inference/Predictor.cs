@@ -22,6 +22,9 @@ namespace FastNet.Inference;
 /// <para>
 /// Non-finite numbers never pass as an answer: inputs are checked for NaN and infinity (an
 /// <see cref="ArgumentException"/> names the first bad value; <see cref="PredictorOptions.CheckInputs"/> turns that off;
+/// in float32 with a dense first layer the check is that layer's GEMM looking at its product, tile by tile in L1, before
+/// bias and activation: any NaN or infinity in a row makes that row's product non-finite, and only then are the inputs
+/// scanned, to name the value; the bfloat16 batch-1 path and a GRU first layer scan their inputs first;
 /// with <see cref="Precision.Int8"/> the scan runs only when an output is not finite, since the first layer's
 /// quantization already finds any NaN or infinity and turns its row's outputs to NaN),
 /// and a prediction whose outputs are not finite (parameters that overflow on this input) throws an
@@ -50,6 +53,7 @@ public sealed class Predictor : IDisposable
     private readonly ThreadLocal<ThreadState> _single;
     private readonly ThreadLocal<ThreadState> _batch;
     private readonly bool _checkInputs;
+    private readonly bool _checksInputsInFirstLayer;   // the float32 input check is the first dense layer's flag, not a pass (see Forward)
     private readonly InputNormalization? _normalization;
     private readonly OutputTransform _outputTransform;
     private readonly Bf16Dense[]? _bf16;   // with Precision.BFloat16: each dense layer's weights (a GRU's input projection) in bfloat16
@@ -110,6 +114,7 @@ public sealed class Predictor : IDisposable
         if (Options.Precision == Precision.BFloat16) _bf16 = RoundToBFloat16(_network);
         if (Options.Precision == Precision.Int8) _int8 = quantized ?? QuantizeToInt8(_network);
         _network.Freeze();   // private and never written again: layers may precompute (a GRU's transposed weights)
+        _checksInputsInFirstLayer = _checkInputs && _int8 is null && _network.Layers[0] is DenseLayer;
         _normalization = _network.Metadata.InputNormalization;
         _outputTransform = _network.Metadata.OutputTransform;
         _single = new ThreadLocal<ThreadState>(() => new ThreadState(_network, 1, _normalization is not null, _int8));
@@ -300,17 +305,36 @@ public sealed class Predictor : IDisposable
     private ReadOnlySpan<float> ForwardOne(ThreadState state, ReadOnlySpan<float> input)
     {
         Guard.SameLength(input.Length, InputSize, nameof(input), nameof(InputSize));
-        if (_checkInputs && _int8 is null) NonFinite.ThrowIfAny(input, InputSize, nameof(input), "feature");
+        // A dense first layer in float32 checks the input by its flag (see Forward); the bfloat16 row product and a GRU
+        // first layer have none, and their input is scanned first (784 floats in L1: about 15 ns).
+        if (_checkInputs && _int8 is null && (_bf16 is not null || !_checksInputsInFirstLayer))
+            NonFinite.ThrowIfAny(input, InputSize, nameof(input), "feature");
         ReadOnlySpan<float> normalized = Normalize(state, input);
-        ReadOnlySpan<float> output = _bf16 is null ? Forward(state, normalized, 1, maxThreads: 1) : ForwardBFloat16(state.Workspace, normalized);
-        CheckOutputs(output, 0, input, nameof(input));
+        bool suspect = false;
+        ReadOnlySpan<float> output = _bf16 is null ? Forward(state, normalized, 1, maxThreads: 1, out suspect) : ForwardBFloat16(state.Workspace, normalized);
+        CheckOutputs(output, 0, input, nameof(input), suspect);
         return output;
     }
 
-    /// <summary>The forward pass of <paramref name="rows"/> normalized inputs in float32 or, for Int8, layer by layer through the thread's job.</summary>
-    private ReadOnlySpan<float> Forward(ThreadState state, ReadOnlySpan<float> x, int rows, int maxThreads)
+    /// <summary>
+    /// The forward pass of <paramref name="rows"/> normalized inputs in float32 or, for Int8, layer by layer through the
+    /// thread's job. <paramref name="inputSuspect"/>: whether the first layer's product held NaN or infinity, which any
+    /// NaN or infinity in the input makes it (always false without <see cref="_checksInputsInFirstLayer"/>). That flag is
+    /// the float32 input check: the GEMM's epilogue looks at each tile while it is in L1, where a scan of the inputs
+    /// before the GEMM cost 25 us of T1's 830 us per 1,024 rows on Zen 5 (bench/results/zen5-avx512/input-checks.md).
+    /// </summary>
+    private unsafe ReadOnlySpan<float> Forward(ThreadState state, ReadOnlySpan<float> x, int rows, int maxThreads, out bool inputSuspect)
     {
-        if (_int8 is null) return _network.Forward(state.Workspace, x, rows, maxThreads);
+        inputSuspect = false;
+        if (_int8 is null)
+        {
+            if (!_checksInputsInFirstLayer) return _network.Forward(state.Workspace, x, rows, maxThreads);
+            int nonFinite = 0;   // set by whichever thread's tile finds a value; read after the GEMM has joined them
+            _network.TryForwardFlaggingNonFinite(state.Workspace, x, rows, maxThreads, &nonFinite, out ReadOnlySpan<float> output);
+            inputSuspect = nonFinite != 0;
+            return output;
+        }
+
         for (int l = 0; l < _int8.Length; l++)
         {
             Span<float> y = state.Workspace.Output(l, rows);
@@ -386,12 +410,15 @@ public sealed class Predictor : IDisposable
     }
 
     /// <summary>
-    /// Throws when an output is not finite: an <see cref="ArgumentException"/> naming the bad input where Int8 deferred
-    /// the input scan to this moment (<paramref name="inputs"/>, the raw rows, under the caller's <paramref name="name"/>),
-    /// else an <see cref="ArithmeticException"/>. One scan of the outputs on the path where all is well.
+    /// Throws an <see cref="ArgumentException"/> naming the bad input when the first layer found its product not finite
+    /// (<paramref name="inputSuspect"/>; the inputs are then scanned: <paramref name="inputs"/>, the raw rows, under the
+    /// caller's <paramref name="name"/>), and when an output is not finite: the same where Int8 deferred the input scan to
+    /// this moment, else an <see cref="ArithmeticException"/>. One scan of the outputs on the path where all is well.
     /// </summary>
-    private void CheckOutputs(ReadOnlySpan<float> outputs, int firstRow, ReadOnlySpan<float> inputs, string name)
+    private void CheckOutputs(ReadOnlySpan<float> outputs, int firstRow, ReadOnlySpan<float> inputs, string name, bool inputSuspect = false)
     {
+        // A suspect product from clean inputs is an overflow: the outputs decide, as for any overflow.
+        if (inputSuspect) NonFinite.ThrowIfAny(inputs, InputSize, name, "feature", firstRow);
         int i = NonFinite.IndexOf(outputs);
         if (i < 0) return;
         if (_checkInputs && _int8 is not null) NonFinite.ThrowIfAny(inputs, InputSize, name, "feature", firstRow);
@@ -435,10 +462,10 @@ public sealed class Predictor : IDisposable
         {
             int rows = Math.Min(BatchBlock, count - first);
             ReadOnlySpan<float> blockInputs = inputs.Slice(first * d, rows * d);
-            // Checked block by block, just before the GEMM reads the same rows: they are then in cache for it.
-            if (_checkInputs && _int8 is null) NonFinite.ThrowIfAny(blockInputs, d, nameof(inputs), "feature", first);
-            ReadOnlySpan<float> block = Forward(state, Normalize(state, blockInputs), rows, maxThreads);
-            CheckOutputs(block, first, blockInputs, nameof(inputs));
+            // A dense first layer checks the inputs by its flag (see Forward); a GRU's are scanned first.
+            if (_checkInputs && _int8 is null && !_checksInputsInFirstLayer) NonFinite.ThrowIfAny(blockInputs, d, nameof(inputs), "feature", first);
+            ReadOnlySpan<float> block = Forward(state, Normalize(state, blockInputs), rows, maxThreads, out bool suspect);
+            CheckOutputs(block, first, blockInputs, nameof(inputs), suspect);
             Span<float> blockOutputs = outputs.Slice(first * o, rows * o);
             block.CopyTo(blockOutputs);
             TransformOutputs(blockOutputs, rows, state.Row);

@@ -145,7 +145,7 @@ public static unsafe class Gemm
                 B = pb, Ldb = ldb, TransB = tB,
                 C = pc, Ldc = ldc,
                 M = m, N = n, K = k, Alpha = alpha, Beta = beta,
-                Bias = epilogue.Bias.IsEmpty ? null : pBias, Activation = epilogue.Activation,
+                Bias = epilogue.Bias.IsEmpty ? null : pBias, Activation = epilogue.Activation, NonFiniteFlag = epilogue.NonFiniteFlag,
                 KeepBPanelInL1 = keepBPanelInL1 ?? GemmBlocking.KeepsBPanelInL1,
                 PackRowMajorA = packRowMajorA ?? GemmBlocking.PacksRowMajorA,
                 PackRowMajorB = packRowMajorB ?? GemmBlocking.PacksRowMajorB,
@@ -173,7 +173,7 @@ public static unsafe class Gemm
                 }
 
                 float* x = p.TransA ? p.A + i : p.A + (p.ARows != null ? p.ARows[i] : i) * p.Lda;
-                Gemv.Run(x, p.TransA ? p.Lda : 1, p.B, p.Ldb, p.TransB, p.N, p.K, p.C + i * p.Ldc, p.Alpha, p.Beta, p.Bias, p.Activation);
+                Gemv.Run(x, p.TransA ? p.Lda : 1, p.B, p.Ldb, p.TransB, p.N, p.K, p.C + i * p.Ldc, p.Alpha, p.Beta, p.Bias, p.Activation, p.NonFiniteFlag);
             }
         }
         else
@@ -200,7 +200,7 @@ public static unsafe class Gemm
         {
             float* x = large is null ? buffers.A : heap;
             for (int d = 0; d < p.K; d++) x[d] = p.A[(nint)p.ARows[d] * p.Lda + i];
-            Gemv.Run(x, 1, p.B, p.Ldb, p.TransB, p.N, p.K, p.C + i * p.Ldc, p.Alpha, p.Beta, p.Bias, p.Activation);
+            Gemv.Run(x, 1, p.B, p.Ldb, p.TransB, p.N, p.K, p.C + i * p.Ldc, p.Alpha, p.Beta, p.Bias, p.Activation, p.NonFiniteFlag);
         }
     }
 
@@ -214,7 +214,7 @@ public static unsafe class Gemm
             else if (p.Beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(row, p.Beta, row);
         }
 
-        if (p.HasEpilogue) GemmEpilogue.Apply(p.C, p.Ldc, p.M, p.N, p.Bias, p.Activation);
+        if (p.HasEpilogue) GemmEpilogue.Apply(p.C, p.Ldc, p.M, p.N, p.Bias, p.Activation, p.NonFiniteFlag);
     }
 
     private static bool CheckTranspose(Transpose t, string name) => t switch

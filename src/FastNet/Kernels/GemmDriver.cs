@@ -14,11 +14,12 @@ internal unsafe struct GemmProblem
     public int* ARows;             // null, or where the rows of stored A lie: row r at A + ARows[r] * Lda (op(A)'s rows, or its depth when TransA)
     public float* Bias;            // null: no bias
     public Activation Activation;
+    public int* NonFiniteFlag;     // null, or set to 1 when a value of op(A) op(B) is NaN or infinite (the epilogue looks)
     public bool KeepBPanelInL1;    // the loop order: B micro-panel in L1 (BLIS), else A micro-panel (see GemmBlocking)
     public bool PackRowMajorA;     // pack a row-major A (as a transposed one) when C is wider than NB
     public bool PackRowMajorB;     // pack a row-major B no wider than NB (as a wider one) rather than read it in place
 
-    public readonly bool HasEpilogue => Bias != null || Activation != Activation.None;
+    public readonly bool HasEpilogue => Bias != null || Activation != Activation.None || NonFiniteFlag != null;
 
     /// <summary>
     /// Whether A is packed into micro-panels in row blocks (MB, or MC in the B-panel order): a transposed A, or any with
@@ -214,7 +215,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
             RunEdgeTile(kc, aPanel, bPanel, bStride, cTile, p.Ldc, h, w, p.Alpha, beta, buffers.Tile);
 
         if (lastDepthBlock && p.HasEpilogue)
-            GemmEpilogue.Apply(cTile, p.Ldc, h, w, p.Bias == null ? null : p.Bias + j0 + j, p.Activation);
+            GemmEpilogue.Apply(cTile, p.Ldc, h, w, p.Bias == null ? null : p.Bias + j0 + j, p.Activation, p.NonFiniteFlag);
     }
 
     /// <summary>

@@ -15,16 +15,16 @@ internal static unsafe class Gemv
 
     /// <summary>
     /// y[j] = alpha * sum_p x[p * incX] * op(B)(p, j) + beta * y[j] for j &lt; n, then the epilogue.
-    /// With a transposed B, x must be contiguous (incX == 1).
+    /// With a transposed B, x must be contiguous (incX == 1). <paramref name="nonFinite"/>: see GemmProblem.NonFiniteFlag.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     public static void Run(float* x, nint incX, float* b, nint ldb, bool transB, int n, int k, float* y,
-        float alpha, float beta, float* bias, Activation activation)
+        float alpha, float beta, float* bias, Activation activation, int* nonFinite = null)
     {
         if (transB) RunTransposed(x, b, ldb, n, k, y, alpha, beta);
         else RunRowMajor(x, incX, b, ldb, n, k, y, alpha, beta);
-        if (bias != null || activation != Activation.None)
-            GemmEpilogue.Apply(y, 0, 1, n, bias, activation);
+        if (bias != null || activation != Activation.None || nonFinite != null)
+            GemmEpilogue.Apply(y, 0, 1, n, bias, activation, nonFinite);
     }
 
     /// <summary>B is K x N row-major: y += x[p] * B[p, :], a block of 8 vectors of y at a time.</summary>

@@ -64,15 +64,23 @@ public sealed class DenseLayer : Layer
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
-    internal override void Forward(object? scratch, ReadOnlySpan<float> x, Span<float> y, int batch, int maxThreads)
+    internal override unsafe void Forward(object? scratch, ReadOnlySpan<float> x, Span<float> y, int batch, int maxThreads)
+        => Forward(x, y, batch, maxThreads, nonFiniteFlag: null);
+
+    /// <summary>
+    /// The forward pass; with <paramref name="nonFiniteFlag"/>, *flag becomes 1 when a value of X W is NaN or infinite,
+    /// which any NaN or infinity in X makes it (see <see cref="GemmEpilogue"/>'s internal constructor).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
+    internal unsafe void Forward(ReadOnlySpan<float> x, Span<float> y, int batch, int maxThreads, int* nonFiniteFlag)
     {
         // Y = act(X W + b): bias and activation fused into the GEMM's final write.
         Gemm.Multiply(x, Inputs, Weights, Outputs, y, Outputs, batch, Outputs, Inputs,
-            epilogue: new GemmEpilogue(Biases, Activation), maxThreads: maxThreads);
+            epilogue: new GemmEpilogue(Biases, Activation, nonFiniteFlag), maxThreads: maxThreads);
     }
 
     /// <summary>
-    /// <see cref="Forward"/> on rows <paramref name="rows"/> of <paramref name="data"/> (row-major, <see cref="Inputs"/>
+    /// <see cref="Forward(object, ReadOnlySpan{float}, Span{float}, int, int)"/> on rows <paramref name="rows"/> of <paramref name="data"/> (row-major, <see cref="Inputs"/>
     /// wide), read where they lie: the same bits as gathering them first, without the copy in front of the GEMM.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)

@@ -116,6 +116,22 @@ public sealed partial class Network
     internal ReadOnlySpan<float> Forward(Workspace workspace, ReadOnlySpan<float> input, int batch, int maxThreads)
         => ForwardFrom(0, workspace, input[..(batch * InputSize)], batch, maxThreads);
 
+    /// <summary>
+    /// <see cref="Forward"/> when the first layer is dense, which also sets *<paramref name="nonFiniteFlag"/> to 1 when
+    /// that layer's X W holds NaN or infinity: always so when the input does (see <see cref="GemmEpilogue"/>), and so the
+    /// check of the input that costs no pass over it. Returns false (computing nothing) for other first layers.
+    /// </summary>
+    internal unsafe bool TryForwardFlaggingNonFinite(Workspace workspace, ReadOnlySpan<float> input, int batch, int maxThreads,
+        int* nonFiniteFlag, out ReadOnlySpan<float> output)
+    {
+        output = default;
+        if (_layers[0] is not DenseLayer dense) return false;
+        Span<float> y = workspace.Output(0, batch);
+        dense.Forward(input[..(batch * InputSize)], y, batch, maxThreads, nonFiniteFlag);
+        output = ForwardFrom(1, workspace, y, batch, maxThreads);
+        return true;
+    }
+
     /// <summary>Runs layers <paramref name="first"/> onwards on <paramref name="x"/>, that layer's input.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private ReadOnlySpan<float> ForwardFrom(int first, Workspace workspace, ReadOnlySpan<float> x, int batch, int maxThreads)

@@ -184,6 +184,55 @@ public class PredictorNonFiniteTests
     }
 
     [Fact]
+    public void AnInfinityThatTheReluWouldHideIsStillReported()
+    {
+        // First-layer weights all negative: +infinity in any feature makes every pre-activation -infinity, which the
+        // ReLU turns into 0, so the outputs are the finite biases of the last layer. The input check must look before
+        // the activation (the float32 path reads the first GEMM's product, see Predictor.Forward), or it misses this.
+        Network net = Net();
+        net.Dense(0).Weights.Fill(-0.5f);
+        float[] x = [0.1f, 0.2f, float.PositiveInfinity, 0.4f, 0.5f, 0.6f];
+        float[] y = new float[3];
+        using (Predictor unchecked_ = net.CreatePredictor(new PredictorOptions { CheckInputs = false }))
+            unchecked_.Predict(x, y);
+        Assert.All(y, v => Assert.True(float.IsFinite(v)));   // the case is real: nothing after the first layer sees it
+
+        foreach (Precision precision in new[] { Precision.Float32, Precision.BFloat16 })
+        {
+            using Predictor predictor = net.CreatePredictor(new PredictorOptions { Precision = precision });
+            Assert.Contains("feature 2 is ∞", Assert.Throws<ArgumentException>(() => predictor.Predict(x, y)).Message.Replace("Infinity", "∞"));
+
+            // A batch of three blocks: the bad row in the second; the first block's outputs are written, no later ones.
+            int rows = 2 * Predictor.BatchBlock + 5, bad = Predictor.BatchBlock + 17;
+            float[] batch = Enumerable.Range(0, rows * 6).Select(i => (i % 7) / 7f).ToArray();
+            batch[bad * 6 + 4] = float.PositiveInfinity;
+            foreach (int threads in new[] { 1, 2 })
+            {
+                float[] outputs = Enumerable.Repeat(42f, rows * 3).ToArray();
+                var e = Assert.Throws<ArgumentException>(() => predictor.PredictBatch(batch, outputs, threads));
+                Assert.Equal("inputs", e.ParamName);
+                Assert.Contains($"sample {bad}, feature 4", e.Message);
+                Assert.All(outputs.Take(Predictor.BatchBlock * 3), v => Assert.NotEqual(42f, v));
+                Assert.All(outputs.Skip(Predictor.BatchBlock * 3), v => Assert.Equal(42f, v));
+            }
+        }
+    }
+
+    [Fact]
+    public void AFirstLayerThatOverflowsOnCleanInputsIsAnOverflowNotBadInput()
+    {
+        // The first layer's product is infinite from finite inputs: the input check finds the inputs clean and the
+        // outputs decide (an ArithmeticException), in both paths.
+        Network net = Net();
+        net.Dense(0).Weights.Fill(1e38f);
+        net.Dense(1).Weights.Fill(1f);
+        using Predictor predictor = net.CreatePredictor();
+        float[] x = [1, 1, 1, 1, 1, 1];
+        Assert.Contains("not finite", Assert.Throws<ArithmeticException>(() => predictor.PredictClass(x)).Message);
+        Assert.Throws<ArithmeticException>(() => predictor.PredictBatch(x.Concat(x).ToArray(), new float[2 * 3]));
+    }
+
+    [Fact]
     public void WithoutInputChecksANonFiniteOutputStillThrows()
     {
         using Predictor unchecked_ = Net().CreatePredictor(new PredictorOptions { CheckInputs = false });
