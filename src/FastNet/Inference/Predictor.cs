@@ -321,7 +321,8 @@ public sealed class Predictor : IDisposable
     /// thread's job. <paramref name="inputSuspect"/>: whether the first layer's product held NaN or infinity, which any
     /// NaN or infinity in the input makes it (always false without <see cref="_checksInputsInFirstLayer"/>). That flag is
     /// the float32 input check: the GEMM's epilogue looks at each tile while it is in L1, where a scan of the inputs
-    /// before the GEMM cost 25 us of T1's 830 us per 1,024 rows on Zen 5 (bench/results/zen5-avx512/input-checks.md).
+    /// before the GEMM cost 2.5% of a 1,024-row T1 batch on one Zen 5 thread, 6.9% on two (it ran on the calling thread
+    /// alone; bench/results/zen5-avx512/input-check-flag.md).
     /// </summary>
     private unsafe ReadOnlySpan<float> Forward(ThreadState state, ReadOnlySpan<float> x, int rows, int maxThreads, out bool inputSuspect)
     {
@@ -330,7 +331,7 @@ public sealed class Predictor : IDisposable
         {
             if (!_checksInputsInFirstLayer) return _network.Forward(state.Workspace, x, rows, maxThreads);
             int nonFinite = 0;   // set by whichever thread's tile finds a value; read after the GEMM has joined them
-            _network.TryForwardFlaggingNonFinite(state.Workspace, x, rows, maxThreads, &nonFinite, out ReadOnlySpan<float> output);
+            ReadOnlySpan<float> output = _network.ForwardFlaggingNonFinite(state.Workspace, x, rows, maxThreads, &nonFinite);
             inputSuspect = nonFinite != 0;
             return output;
         }

@@ -117,19 +117,16 @@ public sealed partial class Network
         => ForwardFrom(0, workspace, input[..(batch * InputSize)], batch, maxThreads);
 
     /// <summary>
-    /// <see cref="Forward"/> when the first layer is dense, which also sets *<paramref name="nonFiniteFlag"/> to 1 when
-    /// that layer's X W holds NaN or infinity: always so when the input does (see <see cref="GemmEpilogue"/>), and so the
-    /// check of the input that costs no pass over it. Returns false (computing nothing) for other first layers.
+    /// <see cref="Forward"/> of a network whose first layer is dense, which also sets *<paramref name="nonFiniteFlag"/> to
+    /// 1 when that layer's X W holds NaN or infinity: always so when the input does (see <see cref="GemmEpilogue"/>), and
+    /// so a check of the input that costs no pass over it.
     /// </summary>
-    internal unsafe bool TryForwardFlaggingNonFinite(Workspace workspace, ReadOnlySpan<float> input, int batch, int maxThreads,
-        int* nonFiniteFlag, out ReadOnlySpan<float> output)
+    internal unsafe ReadOnlySpan<float> ForwardFlaggingNonFinite(Workspace workspace, ReadOnlySpan<float> input, int batch, int maxThreads,
+        int* nonFiniteFlag)
     {
-        output = default;
-        if (_layers[0] is not DenseLayer dense) return false;
         Span<float> y = workspace.Output(0, batch);
-        dense.Forward(input[..(batch * InputSize)], y, batch, maxThreads, nonFiniteFlag);
-        output = ForwardFrom(1, workspace, y, batch, maxThreads);
-        return true;
+        ((DenseLayer)_layers[0]).Forward(input[..(batch * InputSize)], y, batch, maxThreads, nonFiniteFlag);
+        return ForwardFrom(1, workspace, y, batch, maxThreads);
     }
 
     /// <summary>Runs layers <paramref name="first"/> onwards on <paramref name="x"/>, that layer's input.</summary>
