@@ -17,7 +17,10 @@ namespace FastNet.Inference;
 /// Each calling thread gets its own small workspace on its first call (that call allocates it); every later
 /// call on that thread allocates nothing. <see cref="Predict"/> is the batch-1 path: one matrix-vector
 /// product per layer with bias and activation fused, no packing and no threads.
-/// <see cref="PredictBatch"/> runs blocks of rows through the multi-threaded GEMM.
+/// <see cref="PredictBatch"/> runs blocks of rows through the multi-threaded GEMM. Its first call also packs the
+/// weights of every dense layer wider than one GEMM column block (<see cref="Kernels.GemmConfiguration.ColumnBlock"/>)
+/// into the GEMM's panels, once for the predictor's life, instead of on every block of every call: as much memory again
+/// as those layers' weights, allocated only by a predictor that runs batches.
 /// </para>
 /// <para>
 /// Non-finite numbers never pass as an answer: inputs are checked for NaN and infinity (an

@@ -110,12 +110,15 @@ public static unsafe class Gemm
     /// and with the loop order chosen (<paramref name="keepBPanelInL1"/>; null: this process's, see GemmConfiguration.L1Panel)
     /// whether a row-major A is packed (<paramref name="packRowMajorA"/>; null: this process's, see GemmConfiguration.PacksRowMajorA)
     /// and whether a narrow row-major B is (<paramref name="packRowMajorB"/>; null: this process's, see GemmConfiguration.PacksRowMajorB).
+    /// With <paramref name="packedB"/>, op(B) packed once (the same matrix as <paramref name="b"/>, which the one- and
+    /// two-row GEMV path still reads), the blocked path packs no B; a packing for another path than
+    /// <paramref name="path"/> is not used.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal static void MultiplyCore(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
         int m, int n, int k, Transpose transA, Transpose transB, float alpha, float beta, GemmEpilogue epilogue,
         int maxThreads, GemmPath path, ReadOnlySpan<int> aRows = default, bool? keepBPanelInL1 = null,   // aRows: see MultiplyRows
-        bool? packRowMajorA = null, bool? packRowMajorB = null)
+        bool? packRowMajorA = null, bool? packRowMajorB = null, PrepackedB? packedB = null)
     {
         Guard.NonNegative(m); Guard.NonNegative(n); Guard.NonNegative(k);
         Guard.MaxThreads(maxThreads);
@@ -131,6 +134,9 @@ public static unsafe class Gemm
             if (!Enum.IsDefined(epilogue.Activation))
                 throw new ArgumentOutOfRangeException(nameof(epilogue), epilogue.Activation, "Unknown activation.");
         }
+
+        if (packedB is not null && (packedB.K != k || packedB.N != n))
+            throw new ArgumentException($"'{nameof(packedB)}' holds a {packedB.K} x {packedB.N} B; this product's is {k} x {n}.", nameof(packedB));
 
         if (m == 0 || n == 0) return;
         if (c.Overlaps(a) || c.Overlaps(b))
@@ -149,8 +155,11 @@ public static unsafe class Gemm
                 KeepBPanelInL1 = keepBPanelInL1 ?? GemmBlocking.KeepsBPanelInL1,
                 PackRowMajorA = packRowMajorA ?? GemmBlocking.PacksRowMajorA,
                 PackRowMajorB = packRowMajorB ?? GemmBlocking.PacksRowMajorB,
+                PackedB = packedB is not null && packedB.Path == path ? packedB.Panels : null,
+                PackedBRowLength = packedB?.RowLength ?? 0,
             };
             Dispatch(problem, maxThreads == -1 ? Environment.ProcessorCount : maxThreads, path);
+            GC.KeepAlive(packedB);   // its pinned panels were read through a pointer until here
         }
     }
 

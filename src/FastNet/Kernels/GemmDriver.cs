@@ -18,6 +18,8 @@ internal unsafe struct GemmProblem
     public bool KeepBPanelInL1;    // the loop order: B micro-panel in L1 (BLIS), else A micro-panel (see GemmBlocking)
     public bool PackRowMajorA;     // pack a row-major A (as a transposed one) when C is wider than NB
     public bool PackRowMajorB;     // pack a row-major B no wider than NB (as a wider one) rather than read it in place
+    public float* PackedB;         // null, or B packed once for this kernel (PrepackedB): no packing, no B read in place
+    public nint PackedBRowLength;  // PrepackedB.RowLength: floats per depth step of PackedB
 
     public readonly bool HasEpilogue => Bias != null || Activation != Activation.None || NonFiniteFlag != null;
 
@@ -107,13 +109,13 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                 for (int j0 = n0; j0 < n1; j0 += nb)
                 {
                     int width = Math.Min(nb, n1 - j0);
-                    int fullWidth = PackB(p, pc, kc, j0, width, buffers);
+                    int fullWidth = PackB(p, pc, kc, j0, width, buffers, out float* panels);
                     for (int i = 0; i < height; i += mr)
                     {
                         int h = Math.Min(mr, height - i);   // the last panel may be short: the kernel runs h rows
                         APanel aPanel = APanelAt(p, pc, kc, packA, i0, i, h, buffers);
                         for (int j = 0; j < width; j += nr)
-                            RunTile(p, aPanel, pc, kc, beta, lastDepthBlock, i0 + i, h, j0, j, Math.Min(nr, width - j), fullWidth, buffers);
+                            RunTile(p, aPanel, pc, kc, beta, lastDepthBlock, i0 + i, h, j0, j, Math.Min(nr, width - j), fullWidth, panels, buffers);
                     }
                 }
             }
@@ -134,7 +136,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
         for (int j0 = n0; j0 < n1; j0 += nb)
         {
             int width = Math.Min(nb, n1 - j0);
-            int fullWidth = PackB(p, pc, kc, j0, width, buffers);
+            int fullWidth = PackB(p, pc, kc, j0, width, buffers, out float* panels);
             for (int i0 = m0; i0 < m1; i0 += mb)
             {
                 int height = Math.Min(mb, m1 - i0);
@@ -145,7 +147,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                     {
                         int h = Math.Min(mr, height - i);
                         RunTile(p, APanelAt(p, pc, kc, packA, i0, i, h, buffers), pc, kc, beta, lastDepthBlock, i0 + i, h, j0, j,
-                            Math.Min(nr, width - j), fullWidth, buffers);
+                            Math.Min(nr, width - j), fullWidth, panels, buffers);
                     }
                 }
             }
@@ -162,14 +164,23 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
 
     /// <summary>
     /// Packs what the kernels cannot read in place of columns [j0, j0 + width) at this depth block; returns how many of
-    /// those columns are read in place (the first ones). A row-major B no wider than one block is read in place: its
-    /// KC x N rows fit in L2 as they are, and packing them would cost a copy of B per call (training changes W every
+    /// those columns are read in place (the first ones), and in <paramref name="panels"/> where the packed panels of
+    /// the block start (the panel of column j0 + j at j x kc). A row-major B no wider than one block is read in place:
+    /// its KC x N rows fit in L2 as they are, and packing them would cost a copy of B per call (training changes W every
     /// step). Only the partial last panel is packed, with zero padding. Wider Bs are packed, and so is a narrow one with
-    /// FASTNET_GEMM_PACK_B=1 (see GemmConfiguration.PacksRowMajorB).
+    /// FASTNET_GEMM_PACK_B=1 (see GemmConfiguration.PacksRowMajorB). A B packed once (<see cref="PrepackedB"/>) is only
+    /// pointed at.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int PackB(in GemmProblem p, int pc, int kc, int j0, int width, GemmPackBuffers buffers)
+    private static int PackB(in GemmProblem p, int pc, int kc, int j0, int width, GemmPackBuffers buffers, out float* panels)
     {
+        if (p.PackedB != null)
+        {
+            panels = p.PackedB + pc * p.PackedBRowLength + (nint)j0 * kc;
+            return 0;
+        }
+
+        panels = buffers.B;
         int nr = TKernel.Nr;
         bool bInPlace = !p.TransB && !p.PackRowMajorB && p.N <= GemmBlocking.NB;
         int fullWidth = bInPlace ? width / nr * nr : 0;
@@ -196,15 +207,15 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
 
     /// <summary>
     /// The h x w tile of C at <paramref name="row"/>, column j0 + j (j relative to the column block, whose first
-    /// <paramref name="fullWidth"/> columns are read in place), for the depth block of depth kc at pc: one kernel call,
-    /// then the epilogue after the last depth block.
+    /// <paramref name="fullWidth"/> columns are read in place, the others from the packed <paramref name="panels"/>), for
+    /// the depth block of depth kc at pc: one kernel call, then the epilogue after the last depth block.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RunTile(in GemmProblem p, in APanel aPanel, int pc, int kc, float beta, bool lastDepthBlock,
-        int row, int h, int j0, int j, int w, int fullWidth, GemmPackBuffers buffers)
+        int row, int h, int j0, int j, int w, int fullWidth, float* panels, GemmPackBuffers buffers)
     {
         bool panelInPlace = j < fullWidth;
-        float* bPanel = panelInPlace ? p.B + pc * p.Ldb + j0 + j : buffers.B + (nint)j * kc;
+        float* bPanel = panelInPlace ? p.B + pc * p.Ldb + j0 + j : panels + (nint)j * kc;
         nint bStride = panelInPlace ? p.Ldb : GemmPacking.PanelStride(w, TKernel.Nr, TKernel.NarrowNr);
         float* cTile = p.C + row * p.Ldc + j0 + j;
         if (w == TKernel.Nr || w == TKernel.NarrowNr)

@@ -38,8 +38,9 @@ internal sealed unsafe class GemmParallel<TKernel> : IParallelJob where TKernel 
         long flops = 2L * p.M * p.N * p.K;
         // More tasks than cores only helps balance; each costs a pack buffer, so their number is capped.
         int wanted = (int)Math.Clamp(flops / GemmBlocking.MinFlopsPerTask, 1, Math.Min(maxThreads, MaxTasks));
-        // B is packed again for each row block only where A is packed in blocks of MB rows in the A-panel order.
-        bool bPerRowBlock = p.PacksA && !p.KeepBPanelInL1;
+        // B is packed again for each row block only where A is packed in blocks of MB rows in the A-panel order (and B
+        // was not packed once for all calls).
+        bool bPerRowBlock = p.PacksA && !p.KeepBPanelInL1 && p.PackedB == null;
         (int gridRows, int gridCols) = wanted == 1 ? (1, 1)
             : ChooseGrid(wanted, tileRows, tileCols, mr, nr, GemmBlocking.NB, bPerRowBlock ? GemmBlocking.MB : 0);
 

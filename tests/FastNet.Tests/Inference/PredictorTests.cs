@@ -121,6 +121,36 @@ public class PredictorTests
         }));
     }
 
+    /// <summary>
+    /// A layer wider than one GEMM column block has its weights packed once, by the first batch call (FastNet.Kernels.PrepackedB),
+    /// not per call: batches of the predictor then give exactly the bits of the network's own forward pass (weights packed
+    /// per call), on 1 and 2 threads, in rows past one 256-row block, with four threads making their first calls at once,
+    /// and later calls allocate nothing. The hidden layer crosses the depth blocks and ends in a partial panel.
+    /// </summary>
+    [Fact]
+    public void BatchesOfAWideLayerGiveTheNetworksBits()
+    {
+        int hidden = FastNet.Kernels.GemmBlocking.NB + 37, inputs = 2 * FastNet.Kernels.GemmBlocking.KC + 5;
+        Network net = new NetworkBuilder(inputs).Dense(hidden, Activation.Relu).Dense(hidden + 1, Activation.Tanh).Dense(10).Build(seed: 9);
+        const int count = 300;
+        float[] x = TestData.Uniform(new Random(9), count * inputs, 0f, 1f);
+        float[] expected = net.Forward(new Workspace(net, count, forTraining: false), x, count, maxThreads: 1).ToArray();
+
+        using Predictor predictor = net.CreatePredictor();
+        var firstCalls = new float[4][];
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            firstCalls[t] = new float[count * 10];
+            predictor.PredictBatch(x, firstCalls[t], maxThreads: 1 + t % 2);
+        });
+        foreach (float[] y in firstCalls) Assert.Equal(expected, y);
+
+        float[] outputs = new float[count * 10];
+        predictor.PredictBatch(x, outputs, maxThreads: 1);
+        Assert.Equal(0, TestData.AllocatedBytes(() => predictor.PredictBatch(x, outputs, maxThreads: 1)));
+        Assert.Equal(expected, outputs);
+    }
+
     [Fact]
     public void HelpersGiveArgmaxAndSoftmax()
     {

@@ -47,7 +47,7 @@ public class GemmTests
         }
 
         var (expected, bound) = GemmReference.Compute(a, lda, tA, b, ldb, tB, c, ldc, m, n, k, alpha, beta, bias, activation);
-        float[] otherOrder = (float[])c.Clone();
+        float[] otherOrder = (float[])c.Clone(), original = (float[])c.Clone();
         Gemm.MultiplyCore(a, lda, b, ldb, c, ldc, m, n, k, transA, transB, alpha, beta,
             new GemmEpilogue(bias, activation), maxThreads, path);
         string context = $"{path} m={m} n={n} k={k} {transA}/{transB} alpha={alpha} beta={beta} pad={pad} bias={withBias} {activation} threads={maxThreads}";
@@ -65,18 +65,29 @@ public class GemmTests
         Gemm.MultiplyCore(a, lda, b, ldb, otherBPacking, ldc, m, n, k, transA, transB, alpha, beta,
             new GemmEpilogue(bias, activation), maxThreads, path, packRowMajorB: !GemmBlocking.PacksRowMajorB);
         Assert.True(c.AsSpan().SequenceEqual(otherBPacking), "B packed and in place differ: " + context);
+
+        // B packed once (a frozen layer's weights) instead of per call: the same panels, so the same bits, in both loop orders.
+        if (m == 0 || n == 0 || k == 0) return;
+        PrepackedB packed = PrepackedB.Pack(b, ldb, tB, k, n, path);
+        foreach (bool bInL1 in new[] { false, true })
+        {
+            float[] prepacked = (float[])original.Clone();
+            Gemm.MultiplyCore(a, lda, b, ldb, prepacked, ldc, m, n, k, transA, transB, alpha, beta,
+                new GemmEpilogue(bias, activation), maxThreads, path, keepBPanelInL1: bInL1, packedB: packed);
+            Assert.True(c.AsSpan().SequenceEqual(prepacked), $"B packed once differs (B panel in L1: {bInL1}): " + context);
+        }
     }
 
     /// <summary>
     /// Both loop orders (A or B micro-panel kept in L1), each with a row-major A read in place and packed, give the same
     /// bits on products that cross every block boundary of this host's blocks (several depth blocks, column blocks and
     /// MB / MC row blocks; CI reruns with small caches): every transpose, packed transposed A (C wider than NB), rows
-    /// gathered from a larger A, an epilogue, alpha and beta, 1 and 2 threads. Beta == 0 runs on a C full of NaN, so a
-    /// tile one variant skipped would show.
+    /// gathered from a larger A, an epilogue, alpha and beta, 1 and 2 threads; and with B packed once for all calls
+    /// (<see cref="PrepackedB"/>). Beta == 0 runs on a C full of NaN, so a tile one variant skipped would show.
     /// </summary>
     [Theory]
     [MemberData(nameof(Paths))]
-    public void LoopOrdersAndAPackingGiveTheSameBits(int pathId)
+    public void LoopOrdersAndPackingsGiveTheSameBits(int pathId)
     {
         var path = (GemmPath)pathId;
         var rng = new Random(11);
@@ -99,12 +110,14 @@ public class GemmTests
                         keepBPanelInL1: false, packRowMajorA: false);
                     string context = $"{path} {ta}/{tb} threads={threads} gathered={gathered} (m={m} n={n} k={k})";
                     Assert.False(reference.Any(float.IsNaN), "tiles left unwritten: " + context);
-                    foreach ((bool bInL1, bool packA) in new[] { (true, false), (false, true), (true, true) })
+                    PrepackedB packedB = PrepackedB.Pack(b, tB ? k : n, tB, k, n, path);
+                    foreach ((bool bInL1, bool packA, bool packedOnce) in new[]
+                        { (true, false, false), (false, true, false), (true, true, false), (false, false, true), (true, false, true), (false, true, true) })
                     {
                         float[] variant = (float[])first.Clone();
                         Gemm.MultiplyCore(stored, lda, b, tB ? k : n, variant, n, m, n, k, ta, tb, 0.75f, beta, epilogue, threads, path, rows,
-                            keepBPanelInL1: bInL1, packRowMajorA: packA);
-                        Assert.True(reference.AsSpan().SequenceEqual(variant), $"B panel in L1 {bInL1}, A packed {packA} differs: " + context);
+                            keepBPanelInL1: bInL1, packRowMajorA: packA, packedB: packedOnce ? packedB : null);
+                        Assert.True(reference.AsSpan().SequenceEqual(variant), $"B panel in L1 {bInL1}, A packed {packA}, B packed once {packedOnce} differs: " + context);
                     }
                 }
     }
