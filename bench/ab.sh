@@ -7,6 +7,8 @@
 #   inference  bench/predict-batches.cs T1|T2 1024 (I2: batch-1024 PredictBatch under a Stopwatch, public API only,
 #              so the same file builds against the base's src/FastNet)
 #   bench/ab.sh BASE_REVISION [ROUNDS]        e.g. bench/ab.sh ae8a50e 5
+# AB_SUITES picks some of the three (default "gemm training inference"), for a change that can only touch those:
+#   AB_SUITES=inference AB_NAME=prepacked-weights bench/ab.sh HEAD 5
 # The environment passes through to every run (DOTNET_EnableAVX512=0 and FASTNET_L2_BYTES for the AVX2 path, an
 # OPENBLAS_CORETYPE) and the report names it. Writes bench/results/HOST-CLASS/ab-BASE.md (FASTNET_RESULTS names
 # another subfolder, AB_NAME another file name).
@@ -28,27 +30,29 @@ done
 dotnet build-server shutdown >/dev/null 2>&1 || true   # no compiler server sharing the cores with the timed runs
 
 # One round of one build as tab-separated rows: suite, case, threads, FastNet figure, FastNet / OpenBLAS (GEMM only).
+suites=${AB_SUITES:-gemm training inference}
 measure() {
   local bin=$work/$1 workload threads repetitions
-  (cd "$root" && dotnet "$bin/bench/FastNet.Benchmarks.dll" quick) | awk -v OFS='\t' '
+  [[ " $suites " == *" gemm "* ]] && (cd "$root" && dotnet "$bin/bench/FastNet.Benchmarks.dll" quick) | awk -v OFS='\t' '
     /^(GEMM |FMA peak|shape)/ { next }
     NF >= 6 {   # shape names may hold a space ("dW=XT*dY 784x64x128"): the last five fields are the numbers
       name = $1; for (i = 2; i <= NF - 5; i++) name = name " " $i
       print "gemm", name, $(NF-4), $(NF-3), $NF
     }'
-  for workload in T1 T2; do
+  [[ " $suites " == *" training "* ]] && for workload in T1 T2; do
     repetitions=25; [[ $workload == T2 ]] && repetitions=3
     for threads in 1 2; do
       (cd "$root" && dotnet "$bin/bench/FastNet.Benchmarks.dll" epochs "$workload" "$threads" "$repetitions") |
         sed -n "s/^\(T[12]\).* on \([0-9]*\) thread(s): .* ms per epoch, \([0-9,]*\) samples\/s.*/training\t\1 epoch\t\2\t\3\t/p" | tr -d ,
     done
   done
-  for workload in T1 T2; do
+  [[ " $suites " == *" inference "* ]] && for workload in T1 T2; do
     for threads in 1 2; do
       dotnet "$bin/predict/predict-batches.dll" "$workload" 1024 "$threads" |
         sed -n "s/^\(T[12]\) batch 1024 on \([0-9]*\) thread(s): .* us per batch, \([0-9,]*\) samples\/s.*/inference\t\1 batch 1024\t\2\t\3\t/p" | tr -d ,
     done
   done
+  return 0
 }
 
 rows=$work/rows.tsv
@@ -62,7 +66,7 @@ out=$results/${AB_NAME:-ab-$base}.md
 {
   echo "# ${AB_NAME:-ab-$base}"
   echo
-  echo "Command: \`${FASTNET_RESULTS:+FASTNET_RESULTS=$FASTNET_RESULTS }${AB_NAME:+AB_NAME=$AB_NAME }bench/ab.sh $base $rounds\` ($(date -u +%Y-%m-%d)):"
+  echo "Command: \`${AB_SUITES:+AB_SUITES=\"$AB_SUITES\" }${FASTNET_RESULTS:+FASTNET_RESULTS=$FASTNET_RESULTS }${AB_NAME:+AB_NAME=$AB_NAME }bench/ab.sh $base $rounds\` ($(date -u +%Y-%m-%d)):"
   echo "base $(git -C "$root" rev-parse --short "$base") against new $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src || echo ' plus uncommitted changes'),"
   echo "$rounds rounds, base and new alternating, each run a fresh process: the quick GEMM harness (GFLOP/s, OpenBLAS in the same"
   echo "process), the training epoch (samples/s; T1 25 epochs, T2 3, after 5 unmeasured) and batch-1024 inference"
