@@ -68,9 +68,12 @@ out=$results/${AB_NAME:-ab-$base}.md
   echo
   echo "Command: \`${AB_SUITES:+AB_SUITES=\"$AB_SUITES\" }${FASTNET_RESULTS:+FASTNET_RESULTS=$FASTNET_RESULTS }${AB_NAME:+AB_NAME=$AB_NAME }bench/ab.sh $base $rounds\` ($(date -u +%Y-%m-%d)):"
   echo "base $(git -C "$root" rev-parse --short "$base") against new $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src || echo ' plus uncommitted changes'),"
-  echo "$rounds rounds, base and new alternating, each run a fresh process: the quick GEMM harness (GFLOP/s, OpenBLAS in the same"
-  echo "process), the training epoch (samples/s; T1 25 epochs, T2 3, after 5 unmeasured) and batch-1024 inference"
-  echo "(samples/s, bench/predict-batches.cs), each a median of its run's timings."
+  described=()
+  [[ " $suites " == *" gemm "* ]] && described+=("the quick GEMM harness (GFLOP/s, OpenBLAS in the same process)")
+  [[ " $suites " == *" training "* ]] && described+=("the training epoch (samples/s; T1 25 epochs, T2 3, after 5 unmeasured)")
+  [[ " $suites " == *" inference "* ]] && described+=("batch-1024 inference (samples/s, bench/predict-batches.cs)")
+  echo "$rounds rounds, base and new alternating, each run a fresh process: $(IFS=';'; echo "${described[*]}" | sed 's/;/; /g'),"
+  echo "each a median of its run's timings."
   echo
   echo "Environment that changes what ran: $(run_environment)"
   echo
