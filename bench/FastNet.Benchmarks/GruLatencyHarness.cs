@@ -37,11 +37,6 @@ internal static class GruLatencyHarness
                 $"{LatencyHarness.Percentile(times, 0.99):F2} | {times.Average():F2} | {bytes:F0} |");
         }
 
-        string folder = HostClass.ResultsFolder(subfolder);
-        Directory.CreateDirectory(folder);
-        string path = Path.Combine(folder, "gru-latency.md");
-        File.WriteAllLines(path, lines);
-        Console.WriteLine(string.Join(Environment.NewLine, lines));
-        Console.WriteLine($"wrote {path}");
+        HostClass.WriteReport(subfolder, "gru-latency.md", lines);
     }
 }

@@ -18,6 +18,17 @@ internal static class HostClass
     public static string ResultsFolder(string? subfolder)
         => Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? Name);
 
+    /// <summary>Writes a harness's report as <paramref name="fileName"/> in <see cref="ResultsFolder"/>, and prints it with where it went.</summary>
+    public static void WriteReport(string? subfolder, string fileName, List<string> lines)
+    {
+        string folder = ResultsFolder(subfolder);
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, fileName);
+        File.WriteAllLines(path, lines);
+        Console.WriteLine(string.Join(Environment.NewLine, lines));
+        Console.WriteLine($"wrote {path}");
+    }
+
     private static string Detect()
     {
         string[] info;

@@ -51,12 +51,7 @@ internal static class InputCheckHarness
         double scan = LatencyHarness.Percentile(Enumerable.Range(0, Rounds).Select(_ => LatencyHarness.MeanMicroseconds(() => NonFinite.IndexOf(pixels), 200_000)).ToArray(), 0.5);
         lines.AddRange(["", $"The scan alone (NonFinite.IndexOf over 784 floats): {scan * 1000:F1} ns per call."]);
 
-        string folder = HostClass.ResultsFolder(subfolder);
-        Directory.CreateDirectory(folder);
-        string path = Path.Combine(folder, "input-checks.md");
-        File.WriteAllLines(path, lines);
-        Console.WriteLine(string.Join(Environment.NewLine, lines));
-        Console.WriteLine($"wrote {path}");
+        HostClass.WriteReport(subfolder, "input-checks.md", lines);
     }
 
     private static string Row(string name, Action checkedCall, Action uncheckedCall, int calls)

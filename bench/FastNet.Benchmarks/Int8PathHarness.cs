@@ -56,12 +56,7 @@ internal static class Int8PathHarness
 
         lines.AddRange(Breakdown(blockTimes));
 
-        string folder = HostClass.ResultsFolder(subfolder);
-        Directory.CreateDirectory(folder);
-        string path = Path.Combine(folder, "int8-paths.md");
-        File.WriteAllLines(path, lines);
-        Console.WriteLine(string.Join(Environment.NewLine, lines));
-        Console.WriteLine($"wrote {path}");
+        HostClass.WriteReport(subfolder, "int8-paths.md", lines);
     }
 
     /// <summary>

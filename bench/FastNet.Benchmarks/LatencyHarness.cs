@@ -73,12 +73,7 @@ internal static class LatencyHarness
             }
         }
 
-        string folder = HostClass.ResultsFolder(subfolder);
-        Directory.CreateDirectory(folder);
-        string path = Path.Combine(folder, "inference-latency.md");
-        File.WriteAllLines(path, lines);
-        Console.WriteLine(string.Join(Environment.NewLine, lines));
-        Console.WriteLine($"wrote {path}");
+        HostClass.WriteReport(subfolder, "inference-latency.md", lines);
     }
 
     private static float[] Input(InferenceModel model, int count)

@@ -58,12 +58,7 @@ internal static class OnnxLatencyHarness
             Directory.Delete(temp, recursive: true);
         }
 
-        string folder = HostClass.ResultsFolder(subfolder);
-        Directory.CreateDirectory(folder);
-        string output = Path.Combine(folder, "onnx-latency.md");
-        File.WriteAllLines(output, lines);
-        Console.WriteLine(string.Join(Environment.NewLine, lines));
-        Console.WriteLine($"wrote {output}");
+        HostClass.WriteReport(subfolder, "onnx-latency.md", lines);
     }
 
     private static IEnumerable<string> Compare(string name, string path, int calls)

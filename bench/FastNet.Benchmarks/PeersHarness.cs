@@ -85,12 +85,7 @@ internal static class PeersHarness
                 }
         }
 
-        string folder = HostClass.ResultsFolder(subfolder);
-        Directory.CreateDirectory(folder);
-        string output = Path.Combine(folder, "peers.md");
-        File.WriteAllLines(output, lines);
-        Console.WriteLine(string.Join(Environment.NewLine, lines));
-        Console.WriteLine($"wrote {output}");
+        HostClass.WriteReport(subfolder, "peers.md", lines);
     }
 
     private static string Inference(InferenceModel model, int threads, string folder)

@@ -101,12 +101,7 @@ internal static class PrecisionHarness
         lines.AddRange(["", "## Accuracy on Fashion-MNIST", ""]);
         lines.AddRange(Accuracy());
 
-        string folder = HostClass.ResultsFolder(subfolder);
-        Directory.CreateDirectory(folder);
-        string path = Path.Combine(folder, "precision.md");
-        File.WriteAllLines(path, lines);
-        Console.WriteLine(string.Join(Environment.NewLine, lines));
-        Console.WriteLine($"wrote {path}");
+        HostClass.WriteReport(subfolder, "precision.md", lines);
     }
 
     /// <summary>

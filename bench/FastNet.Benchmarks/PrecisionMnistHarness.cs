@@ -33,11 +33,6 @@ internal static class PrecisionMnistHarness
         };
         lines.AddRange(PrecisionHarness.AccuracyTable(net, test));
 
-        string folder = HostClass.ResultsFolder(subfolder);
-        Directory.CreateDirectory(folder);
-        string path = Path.Combine(folder, "precision-mnist.md");
-        File.WriteAllLines(path, lines);
-        Console.WriteLine(string.Join(Environment.NewLine, lines));
-        Console.WriteLine($"wrote {path}");
+        HostClass.WriteReport(subfolder, "precision-mnist.md", lines);
     }
 }

@@ -154,12 +154,7 @@ internal static partial class ServiceLoadHarness
             "| backend | connections | requests | non-2xx | socket errors | model version before -> after |", "|---|---:|---:|---:|---:|---|"]);
         lines.AddRange(reloadLines);
 
-        string folder = HostClass.ResultsFolder(subfolder);
-        Directory.CreateDirectory(folder);
-        string output = Path.Combine(folder, t1 ? "service-load.md" : "service-load-t2.md");
-        File.WriteAllLines(output, lines);
-        Console.WriteLine(string.Join(Environment.NewLine, lines));
-        Console.WriteLine($"wrote {output}");
+        HostClass.WriteReport(subfolder, t1 ? "service-load.md" : "service-load-t2.md", lines);
     }
 
     /// <summary>Starts the service as a process, waits for /healthz to say ready, then times the first /predict and the next 1,000.</summary>
