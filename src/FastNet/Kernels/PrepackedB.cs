@@ -11,10 +11,10 @@ namespace FastNet.Kernels;
 /// <remarks>
 /// <para>
 /// Why: a predictor's batch calls multiply blocks of 256 rows by the same weights. T2's 784 x 1024 and 1024 x 1024 were
-/// packed four times per 1,024-row call, 4.7% of its profile (AVX-512, Zen 5); ONNX Runtime packs its weights once when
-/// it loads a model. A B narrow enough to be read in place (at most one column block) can be packed too, and the driver
-/// then reads its panels; a dense layer does not ask for that (see DenseLayer.PackedWeights: T1's 784 x 128 ran I2 about
-/// 1% slower packed than in place).
+/// packed four times per 1,024-row call; packed once, its batches run 3.8% faster on one thread (Zen 5, AVX-512:
+/// bench/results/zen5-avx512/prepacked-weights.md). ONNX Runtime packs its weights once when it loads a model. A B
+/// narrow enough to be read in place (at most one column block) can be packed too, and the driver then reads its
+/// panels; a dense layer does not ask for that (see DenseLayer.PackedWeights).
 /// </para>
 /// <para>
 /// Layout: depth block by depth block (<see cref="GemmBlocking.DepthBlock"/> of K, the driver's blocks), each holding the

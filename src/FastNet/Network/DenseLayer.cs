@@ -56,7 +56,8 @@ public sealed class DenseLayer : Layer
     /// product that needs them: a predictor that only ever runs batch 1 (GEMV, which reads the weights as they are) never
     /// pays their memory. Two first calls at once may both pack; one packing is kept, and both hold the same values.
     /// Null while the layer can still be trained, and for weights the GEMM reads in place (no wider than a column block,
-    /// <see cref="GemmBlocking.NB"/>): packed once, T1's 784 x 128 ran I2 about 1% slower than in place (Zen 5, AVX-512).
+    /// <see cref="GemmBlocking.NB"/>): packed once, T1's ran its batches no faster (0.4-0.9% slower in the medians of
+    /// bench/results/zen5-avx512/prepacked-narrow.md), and they would cost their memory again.
     /// </summary>
     private PrepackedB? PackedWeights
     {
