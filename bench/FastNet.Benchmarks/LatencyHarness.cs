@@ -117,6 +117,13 @@ internal static class LatencyHarness
     /// median of its rounds' mean microseconds per call.
     /// </summary>
     internal static double[] AlternatingMedians(int calls, int rounds, params Action[] actions)
+        => AlternatingMedians(calls, rounds, pauseMilliseconds: 0, actions);
+
+    /// <summary>
+    /// As above, sleeping <paramref name="pauseMilliseconds"/> before each run of calls: a runtime whose pool threads
+    /// spin-wait after its calls (ONNX Runtime's default) otherwise holds cores through the next action's run.
+    /// </summary>
+    internal static double[] AlternatingMedians(int calls, int rounds, int pauseMilliseconds, params Action[] actions)
     {
         foreach (Action action in actions) Warm(action);
         double[][] times = actions.Select(_ => new double[rounds]).ToArray();
@@ -124,6 +131,7 @@ internal static class LatencyHarness
             for (int i = 0; i < actions.Length; i++)
             {
                 int which = (r + i) % actions.Length;
+                if (pauseMilliseconds > 0) Thread.Sleep(pauseMilliseconds);
                 times[which][r] = MeanMicroseconds(actions[which], calls);
             }
 

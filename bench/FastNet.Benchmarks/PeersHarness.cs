@@ -105,31 +105,17 @@ internal static class PeersHarness
             throw new InvalidOperationException($"{model}: FastNet and ONNX Runtime differ by {difference} (outputs up to {largest}).");
 
         int calls = model == InferenceModel.T1 ? 40 : 3;
-        double[] us = Alternating(calls, () => predictor.PredictBatch(x, ours, threads), ort.Run);
+        double[] us = LatencyHarness.AlternatingMedians(calls, InferenceRounds, SwitchPause, () => predictor.PredictBatch(x, ours, threads), ort.Run);
         double fastNet = Batch / us[0] * 1e6, onnxRuntime = Batch / us[1] * 1e6;
         return $"| {model} | {threads} | {fastNet:N0} | {onnxRuntime:N0} | {fastNet / onnxRuntime:F2} |";
     }
 
     /// <summary>
-    /// As LatencyHarness.AlternatingMedians, with a pause before each run of calls: ONNX Runtime's pool threads spin-wait for
-    /// work after a Run (its default), and without the pause they held one of this host's two cores through FastNet's
-    /// next run (FastNet's 2-thread I2 read as its 1-thread figure).
+    /// Milliseconds of pause before each timed run: ONNX Runtime's pool threads spin-wait for work after a Run (its
+    /// default), and without the pause they held one of this host's two cores through FastNet's next run (FastNet's
+    /// 2-thread I2 read as its 1-thread figure; in trial runs while writing this harness, not committed, 20 ms was not
+    /// enough and 100 and 300 gave the same figures). PEERS_PAUSE_MS sets another.
     /// </summary>
-    private static double[] Alternating(int calls, Action a, Action b)
-    {
-        LatencyHarness.Warm(a);
-        LatencyHarness.Warm(b);
-        var times = new[] { new double[InferenceRounds], new double[InferenceRounds] };
-        for (int r = 0; r < InferenceRounds; r++)
-            foreach (int which in r % 2 == 0 ? new[] { 0, 1 } : [1, 0])
-            {
-                Thread.Sleep(SwitchPause);
-                times[which][r] = LatencyHarness.MeanMicroseconds(which == 0 ? a : b, calls);
-            }
-
-        return [LatencyHarness.Percentile(times[0], 0.5), LatencyHarness.Percentile(times[1], 0.5)];
-    }
-
     private static readonly int SwitchPause = int.Parse(Environment.GetEnvironmentVariable("PEERS_PAUSE_MS") ?? "100");
 
     private static string Training(TrainingWorkload workload, int threads, PyTorchProcess pytorch)
