@@ -17,7 +17,10 @@ namespace FastNet.Inference;
 /// Each calling thread gets its own small workspace on its first call (that call allocates it); every later
 /// call on that thread allocates nothing. <see cref="Predict"/> is the batch-1 path: one matrix-vector
 /// product per layer with bias and activation fused, no packing and no threads.
-/// <see cref="PredictBatch"/> runs blocks of rows through the multi-threaded GEMM. Its first call also packs the
+/// <see cref="PredictBatch"/> cuts its rows into blocks of <see cref="BatchBlock"/>. With at least as many blocks as
+/// threads, each thread takes whole blocks through every layer on its own (a worker thread gets its own workspace on its
+/// first block, as a calling thread does: per predictor, up to one per core besides the callers'); fewer blocks run one
+/// after the other through the multi-threaded GEMM. The outputs are the same bits either way. Its first call also packs the
 /// weights of every dense layer wider than one GEMM column block (<see cref="Kernels.GemmConfiguration.ColumnBlock"/>)
 /// into the GEMM's panels, once for the predictor's life, instead of on every block of every call: as much memory again
 /// as those layers' weights, allocated only by a predictor that runs batches.
@@ -47,7 +50,7 @@ namespace FastNet.Inference;
 /// a row of a batch gets exactly the bits of its batch-1 call.
 /// </para>
 /// </remarks>
-public sealed class Predictor : IDisposable
+public sealed partial class Predictor : IDisposable
 {
     /// <summary>Rows per block in <see cref="PredictBatch"/>: large enough for the GEMM to use every core.</summary>
     public const int BatchBlock = 256;
@@ -81,6 +84,9 @@ public sealed class Predictor : IDisposable
         public readonly float[] NormalizedInputs;
         public readonly float[] Row;
         public readonly Int8BatchJob? Int8;
+
+        /// <summary>The job that spreads a batch call's blocks over the threads (made on the first call that does).</summary>
+        public BlockJob? Blocks;
 
         /// <summary>Per Int8 GRU layer, its recurrent product run by this thread's job (made once: a call allocates nothing).</summary>
         public readonly GruLayer.RecurrentProduct?[] Int8Recurrent = [];
@@ -447,11 +453,18 @@ public sealed class Predictor : IDisposable
 
     /// <summary>
     /// Forward pass of many inputs, [count x InputSize] row-major into [count x OutputSize] (normalized and
-    /// transformed as in <see cref="Predict"/>), in blocks of
-    /// <see cref="BatchBlock"/> rows whose GEMMs use up to <paramref name="maxThreads"/> threads (-1: every core).
+    /// transformed as in <see cref="Predict"/>), in blocks of <see cref="BatchBlock"/> rows on up to
+    /// <paramref name="maxThreads"/> threads (-1: every core): whole rounds of blocks one per thread, the rest with each
+    /// layer's GEMM split across the threads. Any thread count gives the same bits.
     /// </summary>
-    /// <exception cref="ArgumentException">A length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) an input holds NaN or infinity (the outputs of the blocks before its block are written).</exception>
-    /// <exception cref="ArithmeticException">An input's outputs are not finite (the outputs of the blocks before it are written).</exception>
+    /// <remarks>
+    /// Why whole blocks per thread: threads then meet once per call rather than once per layer of every block, and the
+    /// small layers (T1's 10-wide output layer), the checks and the output transform run on every thread instead of on
+    /// the caller alone while the others wait. A 1,024-row T1 batch on two Zen 5 threads ran 14% faster than with each
+    /// GEMM split (bench/results/zen5-avx512/spread-blocks.md); T2's wide layers kept their speed.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) an input holds NaN or infinity: the first such input is named, and the outputs of the blocks before its block are written (on several threads, some after it may be too).</exception>
+    /// <exception cref="ArithmeticException">An input's outputs are not finite: the first such input is named, and the outputs of the blocks before its block are written (on several threads, some after it may be too).</exception>
     public void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int maxThreads = -1)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -462,18 +475,31 @@ public sealed class Predictor : IDisposable
         Guard.SameLength(outputs.Length, count * o, nameof(outputs), "inputs x OutputSize");
         Guard.MaxThreads(maxThreads);
         ThreadState state = _batch.Value!;
-        for (int first = 0; first < count; first += BatchBlock)
-        {
-            int rows = Math.Min(BatchBlock, count - first);
-            ReadOnlySpan<float> blockInputs = inputs.Slice(first * d, rows * d);
-            // A dense first layer checks the inputs by its flag (see Forward); a GRU's are scanned first.
-            if (_checkInputs && _int8 is null && !_checksInputsInFirstLayer) NonFinite.ThrowIfAny(blockInputs, d, nameof(inputs), "feature", first);
-            ReadOnlySpan<float> block = Forward(state, Normalize(state, blockInputs), rows, maxThreads, out bool suspect);
-            CheckOutputs(block, first, blockInputs, nameof(inputs), suspect);
-            Span<float> blockOutputs = outputs.Slice(first * o, rows * o);
-            block.CopyTo(blockOutputs);
-            TransformOutputs(blockOutputs, rows, state.Row);
-        }
+        int blocks = (count + BatchBlock - 1) / BatchBlock;
+        int threads = Math.Min(maxThreads == -1 ? Environment.ProcessorCount : maxThreads, Environment.ProcessorCount);
+        // Whole rounds of blocks go one per thread (BlockJob); the rest, fewer blocks than threads, one after the other
+        // with each layer's GEMM split across the threads.
+        int spread = threads > 1 ? blocks / threads * threads : 0;
+        if (spread > 0) (state.Blocks ??= new BlockJob(this)).Run(inputs, outputs, count, spread, threads);
+        for (int block = spread; block < blocks; block++) RunBlock(state, inputs, outputs, block * BatchBlock, maxThreads);
+    }
+
+    /// <summary>
+    /// One block of <see cref="PredictBatch"/>: rows [<paramref name="first"/>, + <see cref="BatchBlock"/>) of the call
+    /// through the network, checked, into <paramref name="outputs"/>, transformed.
+    /// </summary>
+    private void RunBlock(ThreadState state, ReadOnlySpan<float> inputs, Span<float> outputs, int first, int maxThreads)
+    {
+        int d = InputSize, o = OutputSize;
+        int rows = Math.Min(BatchBlock, inputs.Length / d - first);
+        ReadOnlySpan<float> blockInputs = inputs.Slice(first * d, rows * d);
+        // A dense first layer checks the inputs by its flag (see Forward); a GRU's are scanned first.
+        if (_checkInputs && _int8 is null && !_checksInputsInFirstLayer) NonFinite.ThrowIfAny(blockInputs, d, nameof(inputs), "feature", first);
+        ReadOnlySpan<float> block = Forward(state, Normalize(state, blockInputs), rows, maxThreads, out bool suspect);
+        CheckOutputs(block, first, blockInputs, nameof(inputs), suspect);
+        Span<float> blockOutputs = outputs.Slice(first * o, rows * o);
+        block.CopyTo(blockOutputs);
+        TransformOutputs(blockOutputs, rows, state.Row);
     }
 
     /// <summary>Releases the per-thread workspaces.</summary>

@@ -1,5 +1,6 @@
 using FastNet.Inference;
 using FastNet.Tests.Training;
+using FastNet.Threading;
 
 namespace FastNet.Tests.Inference;
 
@@ -48,6 +49,42 @@ public class PredictorTests
             predictor.Predict(x.AsSpan(i * 784, 784), single);
             // GEMV and blocked GEMM sum in different orders: equal to float rounding, not bitwise.
             for (int j = 0; j < 10; j++) Assert.Equal(one[i * 10 + j], single[j], 1e-5f);
+        }
+    }
+
+    /// <summary>
+    /// With at least as many 256-row blocks as threads, PredictBatch runs whole blocks one per thread, each through every
+    /// layer on that thread's own workspace (Predictor.BlockJob): the float32 outputs are still the bits of the network's
+    /// own forward pass over all rows at once, and in every precision, with the model's normalization and softmax applied
+    /// on whichever thread ran the block, those of one thread. Six blocks, the last partial: whole rounds on 2 and 3
+    /// threads; on every core (-1) too, up to six cores.
+    /// </summary>
+    [Fact]
+    public void BlocksSpreadOverThreadsGiveTheSequentialBits()
+    {
+        Network net = T1(10);
+        const int count = 5 * Predictor.BatchBlock + 37;
+        float[] x = TestData.Uniform(new Random(10), count * 784, 0f, 1f);
+        float[] logits = net.Forward(new Workspace(net, count, forTraining: false), x, count, maxThreads: 1).ToArray();
+        using (Predictor plain = net.CreatePredictor())
+        {
+            var spread = new float[count * 10];
+            plain.PredictBatch(x, spread, maxThreads: 2);
+            Assert.Equal(logits, spread);
+        }
+
+        net.Metadata = new ModelMetadata { InputNormalization = new InputNormalization([0.25f], [0.5f]), OutputTransform = OutputTransform.Softmax };
+        foreach (Precision precision in new[] { Precision.Float32, Precision.BFloat16, Precision.Int8 })
+        {
+            using Predictor predictor = net.CreatePredictor(new PredictorOptions { Precision = precision });
+            var sequential = new float[count * 10];
+            predictor.PredictBatch(x, sequential, maxThreads: 1);
+            foreach (int threads in new[] { 2, 3, -1 })
+            {
+                var spread = new float[count * 10];
+                predictor.PredictBatch(x, spread, threads);
+                Assert.Equal(sequential, spread);
+            }
         }
     }
 
@@ -119,6 +156,18 @@ public class PredictorTests
         {
             for (int i = 0; i < 20; i++) predictor.PredictBatch(x, y, maxThreads: 1);
         }));
+    }
+
+    [Fact]
+    public void PredictBatchOnEveryCoreAllocatesNothingAfterTheFirstCalls()
+    {
+        using Predictor predictor = T1(11).CreatePredictor();
+        float[] x = TestData.Uniform(new Random(11), 1024 * 784, 0f, 1f), y = new float[1024 * 10];
+        for (int i = 0; i < 3; i++) predictor.PredictBatch(x, y);
+        Assert.Equal(0, TestData.AllocatedBytes(() =>
+        {
+            for (int i = 0; i < 20; i++) predictor.PredictBatch(x, y);
+        }, WorkerPool.Shared.WorkerAllocatedBytes));
     }
 
     /// <summary>
@@ -245,6 +294,28 @@ public class PredictorNonFiniteTests
                 Assert.All(outputs.Take(Predictor.BatchBlock * 3), v => Assert.NotEqual(42f, v));
                 Assert.All(outputs.Skip(Predictor.BatchBlock * 3), v => Assert.Equal(42f, v));
             }
+        }
+    }
+
+    /// <summary>
+    /// Blocks spread over threads fail as the sequential loop does: the exception is the lowest bad block's, whichever
+    /// thread met its own bad block first, and every block before it is written. Six blocks on two threads: one bad
+    /// row in block 4 (the caller's task) and one in block 3 (the worker's).
+    /// </summary>
+    [Fact]
+    public void ASpreadBatchThrowsForItsLowestBadBlockWithEveryBlockBeforeItWritten()
+    {
+        using Predictor predictor = Net().CreatePredictor();
+        int rows = 6 * Predictor.BatchBlock, firstBad = 3 * Predictor.BatchBlock + 200;
+        float[] batch = Enumerable.Range(0, rows * 6).Select(i => (i % 5) / 5f).ToArray();
+        batch[firstBad * 6 + 2] = float.NaN;
+        batch[(4 * Predictor.BatchBlock + 3) * 6] = float.PositiveInfinity;
+        foreach (int threads in new[] { 1, 2, -1 })
+        {
+            float[] outputs = Enumerable.Repeat(42f, rows * 3).ToArray();
+            var e = Assert.Throws<ArgumentException>(() => predictor.PredictBatch(batch, outputs, threads));
+            Assert.Contains($"sample {firstBad}, feature 2", e.Message);
+            Assert.All(outputs.Take(3 * Predictor.BatchBlock * 3), v => Assert.NotEqual(42f, v));
         }
     }
 
