@@ -460,8 +460,8 @@ public sealed partial class Predictor : IDisposable
     /// <remarks>
     /// Why whole blocks per thread: threads then meet once per call rather than once per layer of every block, and the
     /// small layers (T1's 10-wide output layer), the checks and the output transform run on every thread instead of on
-    /// the caller alone while the others wait. A 1,024-row T1 batch on two Zen 5 threads ran 14% faster than with each
-    /// GEMM split (bench/results/zen5-avx512/spread-blocks.md); T2's wide layers kept their speed.
+    /// the caller alone while the others wait. 1,024-row batches on two Zen 5 threads ran 16% (T1) and 7% (T2) faster
+    /// than with each GEMM split, in 6 of 6 alternating rounds (bench/results/zen5-avx512/spread-blocks.md).
     /// </remarks>
     /// <exception cref="ArgumentException">A length is wrong, or (with <see cref="PredictorOptions.CheckInputs"/>) an input holds NaN or infinity: the first such input is named, and the outputs of the blocks before its block are written (on several threads, some after it may be too).</exception>
     /// <exception cref="ArithmeticException">An input's outputs are not finite: the first such input is named, and the outputs of the blocks before its block are written (on several threads, some after it may be too).</exception>
