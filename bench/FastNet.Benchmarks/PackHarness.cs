@@ -17,7 +17,7 @@ internal static unsafe class PackHarness
         GemmConfiguration config = GemmConfiguration.Current;
         Console.WriteLine(config);
         const int k = 1024, n = 1024;
-        int kc = GemmBlocking.DepthBlock(k), nb = config.ColumnBlock, nr = config.MicroTileColumns;
+        int kc = GemmBlocking.DepthBlock(k, n), nb = config.ColumnBlock, nr = config.MicroTileColumns;
         int narrow = Gemm.DefaultPath switch { GemmPath.Avx512 => Avx512Kernel6x64.NarrowNr, GemmPath.Avx2 => Avx2Kernel6x16.NarrowNr, _ => PortableKernel.NarrowNr };
         float* b = (float*)NativeMemory.AlignedAlloc((nuint)k * n * sizeof(float), 64);
         float* dst = (float*)NativeMemory.AlignedAlloc((nuint)(kc * nb + 64) * sizeof(float), 64);

@@ -24,8 +24,8 @@ namespace FastNet.Kernels;
 ///           micro-kernel
 /// </code>
 /// Either way each tile of C is one kernel call per depth block on the same operands, so the bits are the same.
-/// "X by B" cuts X into the fewest equal blocks of at most B (<see cref="DepthBlock"/> for K, <see cref="EvenBlock"/> on
-/// the tile grid for M and N).
+/// "X by B" cuts X into the fewest equal blocks of at most B (<see cref="DepthBlock"/> for K, which takes a K up to
+/// <see cref="WholeDepth"/> whole where B is narrow; <see cref="EvenBlock"/> on the tile grid for M and N).
 /// </remarks>
 internal static class GemmBlocking
 {
@@ -33,12 +33,22 @@ internal static class GemmBlocking
     public static readonly int KC = GemmConfiguration.Current.DepthBlock;
 
     /// <summary>
-    /// The depth of each rank-k update for a given K: K split into equal blocks of at most <see cref="KC"/>
-    /// (784 = 264 + 264 + 256, not 384 + 384 + 16: a thin last block pays a full load and store of C for little work),
-    /// rounded up to a multiple of 8. It depends on K alone, so every thread count sums in the same order.
+    /// The deepest K taken as one depth block where op(B) is narrow (see <see cref="DepthBlock"/>): its A micro-panel fills
+    /// at most half of L1d (<see cref="GemmConfiguration.WholeDepth"/>).
     /// </summary>
-    public static int DepthBlock(int k)
+    public static readonly int WholeDepth = GemmConfiguration.Current.WholeDepth;
+
+    /// <summary>
+    /// The depth of each rank-k update of a K-deep product with N columns. The whole of K, rounded up to a multiple of 8,
+    /// when it is at most <see cref="WholeDepth"/> and its B block is no larger than a KC x NB one (N rounded up to 64,
+    /// the widest micro-panel, so that the pack buffer sized for KC x NB holds any packed part of it): each tile of C is
+    /// then loaded and stored once. Otherwise K split into equal blocks of at most <see cref="KC"/> (784 = 264 + 264 + 256,
+    /// not 384 + 384 + 16: a thin last block pays a full load and store of C for little work), rounded up to a multiple
+    /// of 8. It depends on K and N alone, so every thread count sums in the same order.
+    /// </summary>
+    public static int DepthBlock(int k, int n)
     {
+        if (k <= WholeDepth && (long)k * ((n + 63) & ~63) <= (long)KC * NB) return (k + 7) & ~7;
         int blocks = (k + KC - 1) / KC;
         int depth = (k + blocks - 1) / Math.Max(1, blocks);
         return Math.Min(KC, (depth + 7) & ~7);

@@ -30,8 +30,8 @@ namespace FastNet.Kernels;
 /// B no wider than NB (see <see cref="PacksRowMajorB"/>).
 /// </para>
 /// <para>
-/// Determinism: the depth blocks decide the order in which each element of C sums its products, and they depend on KC,
-/// so two hosts with different L1d sizes (or overrides) may differ in the last bits of a GEMM and so of training; on one
+/// Determinism: the depth blocks decide the order in which each element of C sums its products, and they depend on KC
+/// and <see cref="WholeDepth"/> (and, through the latter, on N), so two hosts with different L1d sizes (or overrides) may differ in the last bits of a GEMM and so of training; on one
 /// host, results stay bitwise the same at any thread count. NB, MB, MC and the thread split decide only which tiles are
 /// computed together, never how one is summed (each tile is the same kernel call on the same operands), so they change
 /// no bits: the GEMM tests compare thread counts 1 to 8 (other grids) and both loop orders bit for bit.
@@ -68,6 +68,10 @@ public sealed class GemmConfiguration
             DepthBlock = ParseBlock("FASTNET_GEMM_KC", depthBlock, 8, MaxDepthBlockOverride, "a multiple of 8");
             chosen.Add("KC from FASTNET_GEMM_KC");
         }
+
+        // Half of L1d for the whole-depth A micro-panel; no more than the KC given where FASTNET_GEMM_KC sets it.
+        WholeDepth = !string.IsNullOrWhiteSpace(depthBlock) ? DepthBlock
+            : Math.Clamp((int)(caches.L1DataBytes / 2 / (mr * sizeof(float))) / 8 * 8, DepthBlock, MaxDepthBlockOverride);
 
         ColumnBlock = Math.Max(nr, (int)Math.Min(MaxColumnBlock, caches.L2Bytes * 9 / 16 / (DepthBlock * sizeof(float))) / nr * nr);
         if (!string.IsNullOrWhiteSpace(columnBlock))
@@ -174,6 +178,16 @@ public sealed class GemmConfiguration
     /// <summary>KC: the deepest rank-k update; a K is split into equal depth blocks of at most this.</summary>
     public int DepthBlock { get; }
 
+    /// <summary>
+    /// The deepest K that one depth block takes whole where B is narrow (K x N floats, N rounded up to 64 columns, no more
+    /// than a KC x NB block of B: C no wider than NB): its MR x K A micro-panel fills at most half of L1d (1024 on a 48 KiB
+    /// L1d with MR = 6, 680 on 32 KiB). Such a product then loads and stores each tile of C once, and applies its epilogue
+    /// in that pass, instead of once per depth block: T1's first layer (K = 784, N = 128) ran 3% faster so on Zen 5, whose
+    /// 48 KiB L1d lets it (bench/results/zen5-avx512/whole-depth.md). Deeper or wider products split K into blocks of at
+    /// most <see cref="DepthBlock"/>. Equal to KC where FASTNET_GEMM_KC sets KC.
+    /// </summary>
+    public int WholeDepth { get; }
+
     /// <summary>NB: columns of B packed at once.</summary>
     public int ColumnBlock { get; }
 
@@ -212,6 +226,7 @@ public sealed class GemmConfiguration
     public override string ToString() =>
         $"GEMM {Instructions} {MicroTileRows}x{MicroTileColumns} kernel; L1d {CacheSizes.Format(L1DataBytes)}, L2 {CacheSizes.Format(L2Bytes)}, " +
         $"L3 {CacheSizes.Format(L3Bytes)} shared by {L3SharedBy} ({CacheSource}); KC {DepthBlock}, NB {ColumnBlock}, MB {RowBlock}" +
+        (WholeDepth > DepthBlock ? $", narrow B whole to K {WholeDepth}" : "") +
         (L1Panel == 'B' ? $", B panel in L1, MC {StreamedRowBlock}" : "") +
         (PacksRowMajorA ? ", row-major A packed" : "") +
         (PacksRowMajorB ? ", row-major B packed" : "") +

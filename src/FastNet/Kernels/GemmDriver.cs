@@ -48,7 +48,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     public static void Run(in GemmProblem p, int m0, int m1, int n0, int n1, GemmPackBuffers buffers)
     {
         int nb = GemmBlocking.EvenBlock(n1 - n0, GemmBlocking.NB, TKernel.Nr);
-        if (p.K > GemmBlocking.DepthBlock(p.K) && n1 - n0 > nb)
+        if (p.K > GemmBlocking.DepthBlock(p.K, p.N) && n1 - n0 > nb)
         {
             for (int j0 = n0; j0 < n1; j0 += nb) RunColumns(p, m0, m1, j0, Math.Min(n1, j0 + nb), nb, buffers);
         }
@@ -76,7 +76,8 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
         int mb = bInL1 ? GemmBlocking.EvenBlock(m1 - m0, GemmBlocking.MC, mr)
             : packA ? GemmBlocking.EvenBlock(m1 - m0, GemmBlocking.MB, mr)
             : Math.Max(mr, m1 - m0);
-        int kcStep = GemmBlocking.DepthBlock(p.K);
+        int kcStep = GemmBlocking.DepthBlock(p.K, p.N);
+        Debug.Assert(kcStep <= GemmBlocking.KC || !packA, "a whole-depth block is never one of packed A (C is at most NB wide)");
         for (int pc = 0; pc < p.K; pc += kcStep)
         {
             int kc = Math.Min(kcStep, p.K - pc);

@@ -33,7 +33,7 @@ internal sealed unsafe class GemmPackBuffers
     /// <summary>An MR x NR tile for the edges of C.</summary>
     public readonly float* Tile;
 
-    /// <summary>The offsets of one depth block's steps in A (see <see cref="APanel"/>), KC of them.</summary>
+    /// <summary>The offsets of one depth block's steps in A (see <see cref="APanel"/>): KC of them, or up to WholeDepth (see GemmBlocking.DepthBlock).</summary>
     public readonly nint* DepthOffsets;
 
     public GemmPackBuffers()
@@ -42,7 +42,7 @@ internal sealed unsafe class GemmPackBuffers
         int bFloats = GemmBlocking.KC * GemmBlocking.NB;
         int aFloats = AFloats;
         // Slack of one cache line after each region: PackTransposedA may store up to 8 floats past its panel.
-        int depthFloats = GemmBlocking.KC * sizeof(long) / sizeof(float);
+        int depthFloats = Math.Max(GemmBlocking.KC, GemmBlocking.WholeDepth) * sizeof(long) / sizeof(float);
         _storage = GC.AllocateUninitializedArray<float>(bFloats + aFloats + MaxTile + depthFloats + 4 * floatsPerLine, pinned: true);
         float* start = (float*)Unsafe.AsPointer(ref _storage[0]);
         nint misalignment = (nint)start % GemmBlocking.Alignment;

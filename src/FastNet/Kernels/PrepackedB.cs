@@ -75,7 +75,7 @@ internal sealed unsafe class PrepackedB
         int rowLength = full + (full == n ? 0 : GemmPacking.PanelStride(n - full, nr, narrowNr));
         var panels = new AlignedBuffer((long)k * rowLength);   // zeroed: the padding of a partial panel stays 0
         var packed = new PrepackedB(panels, path, k, n, rowLength);
-        int depthStep = GemmBlocking.DepthBlock(k);
+        int depthStep = GemmBlocking.DepthBlock(k, n);
         fixed (float* source = b)
         {
             for (int pc = 0; pc < k; pc += depthStep)

@@ -26,6 +26,25 @@ public sealed class GemmConfigurationTests
     }
 
     /// <summary>
+    /// WholeDepth: the MR x K A micro-panel in half of L1d, in multiples of 8, never below KC; KC itself where
+    /// FASTNET_GEMM_KC sets it (a sweep's KC is the only depth block). Worked by hand.
+    /// </summary>
+    [Theory]
+    [InlineData("Avx512", 48 << 10, null, 1024)]   // Zen 5: 24576 / 24
+    [InlineData("Avx512", 32 << 10, null, 680)]    // Zen 4: 16384 / 24 = 682 -> 680
+    [InlineData("Avx2", 32 << 10, null, 680)]      // Zen 3
+    [InlineData("Portable", 32 << 10, null, 1024)] // MR 4: 16384 / 16
+    [InlineData("Avx512", 4 << 10, null, 80)]      // 2048 / 24 = 85 -> 80, above KC 48
+    [InlineData("Avx512", 48 << 10, "256", 256)]
+    public void WholeDepthFillsHalfOfL1(string path, long l1, string? kc, int wholeDepth)
+    {
+        GemmConfiguration configuration = GemmConfiguration.Create(Enum.Parse<GemmPath>(path), Caches(l1, 1 << 20), depthBlock: kc);
+        Assert.Equal(wholeDepth, configuration.WholeDepth);
+        if (wholeDepth > configuration.DepthBlock) Assert.Contains($"narrow B whole to K {wholeDepth}", configuration.ToString());
+        else Assert.DoesNotContain("whole", configuration.ToString());
+    }
+
+    /// <summary>
     /// MB x KC floats take half of one logical processor's share of L3 (L3 over the processors sharing it), at most 1.5 MiB,
     /// in whole MR; worked by hand.
     /// </summary>

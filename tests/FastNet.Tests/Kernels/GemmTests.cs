@@ -170,6 +170,15 @@ public class GemmTests
         foreach (var (ta, tb) in AllTransposes)
             Check(path, GemmBlocking.MB + 7, GemmBlocking.NB + 9, 2 * GemmBlocking.KC + 3, ta, tb);
 
+        // Deeper than KC but taken whole where B is narrow (GemmBlocking.DepthBlock; up to WholeDepth, from L1d), with the
+        // narrow edges and partial panels and an epilogue in that one pass; and just past it, in blocks of KC again.
+        foreach (var (ta, tb) in AllTransposes)
+            foreach (int n in new[] { 10, 70, 129 })
+            {
+                Check(path, 13, n, Math.Max(GemmBlocking.KC + 9, GemmBlocking.WholeDepth - 3), ta, tb, withBias: true, activation: Activation.Relu);
+                Check(path, 7, n, GemmBlocking.WholeDepth + 1, ta, tb, beta: 0.5f);
+            }
+
         // Packed B blocks of several full panels and a partial one (600 = 384 + 3 x 64 + 24; 1050 = 2 x 384 + 4 x 64 + 26),
         // with one and with several depth blocks (the column blocks then go outermost).
         foreach (var (ta, tb) in AllTransposes)
@@ -177,6 +186,28 @@ public class GemmTests
             Check(path, 9, 600, 50, ta, tb, beta: 0.5f);
             Check(path, 13, 1050, GemmBlocking.KC + 20, ta, tb, withBias: true, activation: Activation.Relu);
         }
+    }
+
+    /// <summary>
+    /// A K past KC is one depth block where B is narrow and the whole-depth A micro-panel fits (K up to WholeDepth, B no
+    /// larger than a KC x NB block with N rounded up to 64), and equal blocks of at most KC otherwise; K up to KC is always
+    /// one block. Worked on this host's blocks (CI reruns with small caches, where WholeDepth differs).
+    /// </summary>
+    [Fact]
+    public void NarrowProductsTakeTheirWholeDepthUpToWholeDepth()
+    {
+        int kc = GemmBlocking.KC, nb = GemmBlocking.NB, whole = GemmBlocking.WholeDepth;
+        Assert.Equal(kc - 8, GemmBlocking.DepthBlock(kc - 13, nb + 1));   // up to KC: one block, rounded up to 8, however wide
+        int k = whole - 3;
+        foreach (int n in new[] { 10, 64, 65, 200, nb, nb + 1 })
+        {
+            bool fits = (long)k * ((n + 63) / 64 * 64) <= (long)kc * nb;   // B no larger than a KC x NB block, in 64-column panels
+            int depth = GemmBlocking.DepthBlock(k, n);
+            if (fits) Assert.Equal(whole, depth);
+            else Assert.True(depth <= kc && (k + depth - 1) / depth == (k + kc - 1) / kc, $"n={n}: the fewest blocks of at most KC, not {depth}");
+        }
+
+        Assert.True(GemmBlocking.DepthBlock(whole + 1, 10) <= kc, "past WholeDepth: blocks of KC");
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace FastNet.Tests.Kernels;
 public sealed class PrepackedBTests
 {
     /// <summary>
-    /// Element (p, j) of op(B) lies in the depth block that holds p (blocks of DepthBlock(K) from 0), at pc x RowLength,
+    /// Element (p, j) of op(B) lies in the depth block that holds p (blocks of DepthBlock(K, N) from 0), at pc x RowLength,
     /// then in the panel of column j: at q x kc for q = j rounded down to the kernel's Nr, row p - pc of it, whose stride
     /// is Nr, or the narrow width for a last panel that fits it; the padding of a partial panel is zero.
     /// </summary>
@@ -38,7 +38,7 @@ public sealed class PrepackedBTests
                 Assert.Equal(full + lastStride, packed.RowLength);
 
                 var expected = new float[k * packed.RowLength];   // zeros where nothing is placed: the padding
-                int depth = GemmBlocking.DepthBlock(k);
+                int depth = GemmBlocking.DepthBlock(k, n);
                 for (int p = 0; p < k; p++)
                 {
                     int pc = p / depth * depth, kc = Math.Min(depth, k - pc);
