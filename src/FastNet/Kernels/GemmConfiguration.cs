@@ -182,8 +182,9 @@ public sealed class GemmConfiguration
     /// The deepest K that one depth block takes whole where B is narrow (K x N floats, N rounded up to 64 columns, no more
     /// than a KC x NB block of B: C no wider than NB): its MR x K A micro-panel fills at most half of L1d (1024 on a 48 KiB
     /// L1d with MR = 6, 680 on 32 KiB). Such a product then loads and stores each tile of C once, and applies its epilogue
-    /// in that pass, instead of once per depth block: T1's first layer (K = 784, N = 128) ran 3% faster so on Zen 5, whose
-    /// 48 KiB L1d lets it (bench/results/zen5-avx512/whole-depth.md). Deeper or wider products split K into blocks of at
+    /// in that pass, instead of once per depth block. On Zen 5, whose 48 KiB L1d takes T1's first layer (K = 784, N = 128)
+    /// whole: 64 x 784 x 128 ran 7.4% / 5.8% faster on 1 / 2 threads, 1,024-row T1 batches 2.7% / 3.1%, the other shapes
+    /// and workloads within noise (bench/results/zen5-avx512/ab-41979a4.md). Deeper or wider products split K into blocks of at
     /// most <see cref="DepthBlock"/>. Equal to KC where FASTNET_GEMM_KC sets KC.
     /// </summary>
     public int WholeDepth { get; }
