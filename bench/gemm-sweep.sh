@@ -5,7 +5,8 @@
 #   bench/gemm-sweep.sh [ROUNDS]          e.g. bench/gemm-sweep.sh 2
 # SETTINGS: space-separated settings, each a comma-separated list of KC=n (FASTNET_GEMM_KC), NB=n (FASTNET_GEMM_NB),
 # L1=A|B (FASTNET_GEMM_L1_PANEL: which micro-panel stays in L1), PACKA=0|1 (FASTNET_GEMM_PACK_A: pack a row-major A)
-# and PACKB=0|1 (FASTNET_GEMM_PACK_B: pack a row-major B no wider than NB); default: KC 192 to 512, half and twice the
+# and PACKB=0|1 (FASTNET_GEMM_PACK_B: pack a row-major B no wider than NB); default: KC 192 to 512, KC 784 (the K of
+# the 784-deep shapes in one depth block: whether GemmConfiguration.WholeDepth's half of L1d is right here), half and twice the
 # rule's NB, row-major A packed, narrow B packed, and the B panel in L1 at the rule's KC and at KC 256 with A packed
 # (BLIS's Zen 3 setting), with and without B packed too. THREADS (thread counts, default "1 2"; e.g. "1 4 8 16" on a larger
 # machine); SHAPES (quick's filters).
@@ -26,7 +27,7 @@ config=$(bench gemm-config)
 nr=$(sed -n 's/.* [0-9]*x\([0-9]*\) kernel.*/\1/p' <<< "$config")
 rule_nb=$(sed -n 's/.*NB \([0-9]*\),.*/\1/p' <<< "$config")
 half=$(( rule_nb / 2 / nr * nr )); (( half >= nr )) || half=$nr
-settings=(rule ${SETTINGS:-KC=192 KC=256 KC=320 KC=384 KC=512 NB=$half NB=$(( 2 * rule_nb )) PACKA=1 PACKB=1 L1=B L1=B,KC=256,PACKA=1 L1=B,KC=256,PACKA=1,PACKB=1})
+settings=(rule ${SETTINGS:-KC=192 KC=256 KC=320 KC=384 KC=512 KC=784 NB=$half NB=$(( 2 * rule_nb )) PACKA=1 PACKB=1 L1=B L1=B,KC=256,PACKA=1 L1=B,KC=256,PACKA=1,PACKB=1})
 
 source "$root/bench/gemm-settings.sh"
 run() {   # run ROUND SETTING: the quick harness's rows, tab-separated: round, setting, blocks, shape, threads, GF/s, %peak, OpenBLAS, ratio
