@@ -52,7 +52,10 @@ namespace FastNet.Inference;
 /// </remarks>
 public sealed partial class Predictor : IDisposable
 {
-    /// <summary>Rows per block in <see cref="PredictBatch"/>: large enough for the GEMM to use every core.</summary>
+    /// <summary>
+    /// Rows per block in <see cref="PredictBatch"/>: large enough for the GEMM to use every core, and the unit one thread
+    /// takes whole when a call has at least as many blocks as threads.
+    /// </summary>
     public const int BatchBlock = 256;
 
     private readonly Network _network;
