@@ -6,8 +6,9 @@
 #   training   `epochs T1 1 25`, `epochs T2 1 3` (the training benchmark's epoch under a Stopwatch)
 #   inference  bench/predict-batches.cs T1|T2 1024 (I2: batch-1024 PredictBatch under a Stopwatch, public API only,
 #              so the same file builds against the base's src/FastNet)
+#   batch1     bench/predict-batches.cs T1|T2 1 1 (I1: batch-1 calls per second, from the median call; not in the default set)
 #   bench/ab.sh BASE_REVISION [ROUNDS]        e.g. bench/ab.sh ae8a50e 5
-# AB_SUITES picks some of the three (default "gemm training inference"), for a change that can only touch those:
+# AB_SUITES picks some of the four (default "gemm training inference"), for a change that can only touch those:
 #   AB_SUITES=inference AB_NAME=prepacked-weights bench/ab.sh HEAD 5
 # The environment passes through to every run (DOTNET_EnableAVX512=0 and FASTNET_L2_BYTES for the AVX2 path, an
 # OPENBLAS_CORETYPE) and the report names it. Writes bench/results/HOST-CLASS/ab-BASE.md (FASTNET_RESULTS names
@@ -52,6 +53,10 @@ measure() {
         sed -n "s/^\(T[12]\) batch 1024 on \([0-9]*\) thread(s): .* us per batch, \([0-9,]*\) samples\/s.*/inference\t\1 batch 1024\t\2\t\3\t/p" | tr -d ,
     done
   done
+  [[ " $suites " == *" batch1 "* ]] && for workload in T1 T2; do
+    dotnet "$bin/predict/predict-batches.dll" "$workload" 1 1 |
+      sed -n "s/^\(T[12]\) batch 1 on 1 thread(s): .* us per batch, \([0-9,]*\) samples\/s.*/batch1\t\1 batch 1\t1\t\2\t/p" | tr -d ,
+  done
   return 0
 }
 
@@ -72,6 +77,7 @@ out=$results/${AB_NAME:-ab-$base}.md
   [[ " $suites " == *" gemm "* ]] && described+=("the quick GEMM harness (GFLOP/s, OpenBLAS in the same process)")
   [[ " $suites " == *" training "* ]] && described+=("the training epoch (samples/s; T1 25 epochs, T2 3, after 5 unmeasured)")
   [[ " $suites " == *" inference "* ]] && described+=("batch-1024 inference (samples/s, bench/predict-batches.cs)")
+  [[ " $suites " == *" batch1 "* ]] && described+=("batch-1 inference (calls/s: 1 / the median call of runs of 100, bench/predict-batches.cs)")
   echo "$rounds rounds, base and new alternating, each run a fresh process: $(IFS=';'; echo "${described[*]}" | sed 's/;/; /g'),"
   echo "each a median of its run's timings."
   echo
@@ -93,7 +99,7 @@ for build, rnd, suite, case, threads, value, vs_blas in rows:
     if key not in keys: keys.append(key)
     figures.setdefault((key, build), {})[rnd] = float(value)
     if vs_blas: yardstick.setdefault((key, build), []).append(float(vs_blas))
-unit = {"gemm": "GFLOP/s", "training": "samples/s", "inference": "samples/s"}
+unit = {"gemm": "GFLOP/s", "training": "samples/s", "inference": "samples/s", "batch1": "calls/s"}
 print("| suite | case | threads | base | new | new / base | new faster | base / OpenBLAS | new / OpenBLAS |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
 for key in keys:

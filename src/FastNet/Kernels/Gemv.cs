@@ -31,13 +31,30 @@ internal static unsafe class Gemv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     private static void RunRowMajor(float* x, nint incX, float* b, nint ldb, int n, int k, float* y, float alpha, float beta)
     {
-        if (beta == 0f && n >= WideColumns && Vector512.IsHardwareAccelerated)
+        int w = Vector<float>.Count, j = 0;
+        if (beta == 0f && n >= WideColumns)
         {
-            RowMajorWide(x, incX, b, ldb, n, k, y, alpha);
-            return;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                RowMajorWide(x, incX, b, ldb, n, k, y, alpha);
+                return;
+            }
+
+            // The columns the blocks below would take, streamed instead, with their bits; the rest as before.
+            j = n / (Unroll * w) * (Unroll * w);
+            RowMajorWideVector(x, incX, b, ldb, j, k, y, alpha);
         }
 
-        int j = 0;
+        RowMajorColumns(x, incX, b, ldb, j, n, k, y, alpha, beta);
+    }
+
+    /// <summary>
+    /// The column-block path from column <paramref name="j"/> on: 8 vectors of y in registers while B's rows pass (512-bit
+    /// blocks of 128 columns first where available), then one vector at a time, then the last columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
+    internal static void RowMajorColumns(float* x, nint incX, float* b, nint ldb, int j, int n, int k, float* y, float alpha, float beta)
+    {
         if (Vector512.IsHardwareAccelerated)
         {
             for (; j + Unroll * 16 <= n; j += Unroll * 16)
@@ -168,6 +185,46 @@ internal static unsafe class Gemv
 
         if (alpha != 1f)
             for (int j = 0; j < n; j++) y[j] *= alpha;
+    }
+
+    /// <summary>
+    /// <see cref="RowMajorWide"/> in <see cref="Vector{T}"/> (256-bit on an AVX2 host, where the column blocks walked a
+    /// 1024-wide B 4 KB per step) over the first <paramref name="columns"/> columns, a whole number of vectors: each column
+    /// is the same chain of multiply-adds from 0, p = 0, 1, 2... as in a column block (<c>Vector.MultiplyAddEstimate</c>
+    /// both), so the bits are the blocks'. What it gains: bench/results/zen5-avx512/emulated-avx2/gemv-wide.md.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
+    private static void RowMajorWideVector(float* x, nint incX, float* b, nint ldb, int columns, int k, float* y, float alpha)
+    {
+        int w = Vector<float>.Count, p = 0;
+        for (; p + 4 <= k; p += 4)
+        {
+            var x0 = new Vector<float>(x[p * incX]);
+            var x1 = new Vector<float>(x[(p + 1) * incX]);
+            var x2 = new Vector<float>(x[(p + 2) * incX]);
+            var x3 = new Vector<float>(x[(p + 3) * incX]);
+            float* r0 = b + p * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
+            for (int j = 0; j < columns; j += w)
+            {
+                Vector<float> acc = p == 0 ? Vector<float>.Zero : Vector.Load(y + j);
+                acc = Vector.MultiplyAddEstimate(x0, Vector.Load(r0 + j), acc);
+                acc = Vector.MultiplyAddEstimate(x1, Vector.Load(r1 + j), acc);
+                acc = Vector.MultiplyAddEstimate(x2, Vector.Load(r2 + j), acc);
+                acc = Vector.MultiplyAddEstimate(x3, Vector.Load(r3 + j), acc);
+                Vector.Store(acc, y + j);
+            }
+        }
+
+        for (; p < k; p++)
+        {
+            var xp = new Vector<float>(x[p * incX]);
+            float* r = b + p * ldb;
+            for (int j = 0; j < columns; j += w)
+                Vector.Store(Vector.MultiplyAddEstimate(xp, Vector.Load(r + j), p == 0 ? Vector<float>.Zero : Vector.Load(y + j)), y + j);
+        }
+
+        if (alpha != 1f)
+            for (int j = 0; j < columns; j++) y[j] *= alpha;
     }
 
     /// <summary>128 columns of y in 8 zmm accumulators: each B row segment is 512 contiguous bytes.</summary>

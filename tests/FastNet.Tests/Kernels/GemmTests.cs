@@ -362,6 +362,36 @@ public class GemmTests
                 }
     }
 
+    /// <summary>
+    /// Without AVX-512, a wide one-row product streams B row by row over the columns the 8-vector column blocks would take,
+    /// and the rest as before: every column keeps the column-block path's bits (the same chain of multiply-adds from 0).
+    /// With AVX-512 the columns of whole 128-column blocks agree (its wide path computes the rest differently).
+    /// </summary>
+    [Fact]
+    public unsafe void WideGemvGivesTheColumnBlocksBits()
+    {
+        foreach (int k in new[] { 1, 3, 4, 7, 785 })
+            foreach (int n in new[] { 256, 300, 1024, 1031 })
+                foreach (float alpha in new[] { 1f, 0.5f })
+                    foreach (int incX in new[] { 1, 2 })
+                    {
+                        var rng = new Random(31 * k + n);
+                        int ldb = n + 3;
+                        float[] x = TestData.Uniform(rng, k * incX), b = TestData.Uniform(rng, k * ldb);
+                        float[] streamed = new float[n], blocks = new float[n];
+                        fixed (float* px = x, pb = b, ps = streamed, pc = blocks)
+                        {
+                            Gemv.Run(px, incX, pb, ldb, transB: false, n, k, ps, alpha, 0f, bias: null, Activation.None);
+                            Gemv.RowMajorColumns(px, incX, pb, ldb, 0, n, k, pc, alpha, 0f);
+                        }
+
+                        int same = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? n / 128 * 128 : n;
+                        for (int j = 0; j < same; j++)
+                            Assert.True(BitConverter.SingleToInt32Bits(streamed[j]) == BitConverter.SingleToInt32Bits(blocks[j]),
+                                $"k {k}, n {n}, alpha {alpha}, incX {incX}, column {j}: {streamed[j]} streamed, {blocks[j]} in blocks");
+                    }
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public void MultiThreadedMatchesReference(int pathId)
