@@ -6,7 +6,8 @@
 #   training   `epochs T1 1 25`, `epochs T2 1 3` (the training benchmark's epoch under a Stopwatch)
 #   inference  bench/predict-batches.cs T1|T2 1024 (I2: batch-1024 PredictBatch under a Stopwatch, public API only,
 #              so the same file builds against the base's src/FastNet)
-#   batch1     bench/predict-batches.cs T1|T2 1 1 (I1: batch-1 calls per second, from the median call; not in the default set)
+#   batch1     bench/predict-batches.cs T1|T2 1 1 with float32 and bfloat16 weights (I1: batch-1 calls per second, from
+#              the median call; not in the default set)
 #   bench/ab.sh BASE_REVISION [ROUNDS]        e.g. bench/ab.sh ae8a50e 5
 # AB_SUITES picks some of the four (default "gemm training inference"), for a change that can only touch those:
 #   AB_SUITES=inference AB_NAME=prepacked-weights bench/ab.sh HEAD 5
@@ -54,8 +55,10 @@ measure() {
     done
   done
   [[ " $suites " == *" batch1 "* ]] && for workload in T1 T2; do
-    dotnet "$bin/predict/predict-batches.dll" "$workload" 1 1 |
-      sed -n "s/^\(T[12]\) batch 1 on 1 thread(s): .* us per batch, \([0-9,]*\) samples\/s.*/batch1\t\1 batch 1\t1\t\2\t/p" | tr -d ,
+    for weights in fp32 bf16; do
+      dotnet "$bin/predict/predict-batches.dll" "$workload" 1 1 200 "$weights" |
+        sed -n "s/^\(T[12]\) batch 1 on 1 thread(s)[a-z0-9, ]*: .* us per batch, \([0-9,]*\) samples\/s.*/batch1\t\1 batch 1 $weights\t1\t\2\t/p" | tr -d ,
+    done
   done
   return 0
 }

@@ -76,4 +76,27 @@ public sealed class BFloat16Tests
 
         Assert.True(float.IsNaN(y[n]));
     }
+
+    /// <summary>
+    /// Each output is exactly the scalar chain sum = fma(x[p], w[p, j], sum) for p = 0 .. k-1 from 0: every vector path
+    /// (the wide streams, the column blocks, the groups and the tail; CI reruns it with AVX-512 and AVX2 off) keeps that
+    /// order, so the bits do not depend on the instruction set or on which path a width takes.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void RowProductIsTheFusedChainInRowOrder(int k, int n)
+    {
+        var rng = new Random(k * 1000 + n + 1);
+        float[] x = TestData.Uniform(rng, k, -2f, 2f), w = TestData.Uniform(rng, k * n, -1f, 1f);
+        var b = new ushort[k * n];
+        BFloat16.FromSingle(w, b);
+        float[] y = new float[n];
+        BFloat16.MultiplyRow(x, BFloat16.PackRows(w, k, n), k, n, y);
+        for (int j = 0; j < n; j++)
+        {
+            float sum = 0f;
+            for (int p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(x[p], BFloat16.ToSingle(b[p * n + j]), sum);
+            Assert.True(BitConverter.SingleToInt32Bits(sum) == BitConverter.SingleToInt32Bits(y[j]), $"k {k}, n {n}, column {j}: {y[j]}, the chain gives {sum}");
+        }
+    }
 }
