@@ -1,8 +1,9 @@
 #:project ../src/FastNet/FastNet.csproj
 #:property PublishAot=false
-// I2 under a Stopwatch, for before/after runs (bench/ab.sh): batches of one workload's predictor, median of many.
+// I2 (and I1 at batch 1) under a Stopwatch, for before/after runs (bench/ab.sh): calls of one workload's predictor,
+// median of many.
 //   dotnet run -c Release bench/predict-batches.cs -- T1|T2 BATCH THREADS [REPETITIONS] [unchecked] [bf16|int8]
-// A file-based app on the public API alone (NetworkBuilder, Predictor.PredictBatch), so that the same file builds
+// A file-based app on the public API alone (NetworkBuilder, Predictor.PredictBatch and Predict), so that the same file builds
 // against this revision's src/FastNet and against an older one's (bench/ab.sh copies it into a worktree of the base).
 // "unchecked" turns the predictor's input check off (PredictorOptions.CheckInputs, found by reflection for that reason);
 // "bf16" or "int8" stores the weights so (PredictorOptions.Precision).
