@@ -365,8 +365,9 @@ public static class BFloat16
     /// 8 lanes columns 8-15 and 24-31. Row p's group at column j is at its block's start + j * rows + r * 32
     /// (<see cref="PackRows"/>), its next group a block's rows * 32 further. Each lane pair is widened right before its two
     /// multiply-adds, so the 8 accumulators, x, the mask and one pair are all that is live: AVX2's 16 ymm registers hold
-    /// them. (Widening all four pairs first spilled two accumulators, a store and a reload in their chains every row:
-    /// 784 x 128 took 5.2 us against 3.3 us in float32, on a Zen 5 with AVX-512 off.)
+    /// them. (Widening all four pairs first spilled two accumulators, a store and a reload in their chains every row: T1's
+    /// batch-1 call, 784 x 128 then 128 x 10, ran at 0.53x the float32 speed on a Zen 5 with AVX-512 off, and at 1.03x
+    /// after: bench/results/zen5-avx512/emulated-avx2/bf16-avx2.md.)
     /// </summary>
     private static void Block256(ref float x, ref ushort b, int k, int n, int j, ref float y)
     {
