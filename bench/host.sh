@@ -18,6 +18,6 @@ cpu_isa() {
 #                      switches, FastNet's overrides, OpenBLAS's kernel and cache choices) as NAME=value ..., or "none"
 run_environment() {
   local found
-  found=$(env | grep -E '^(DOTNET_Enable[A-Za-z0-9]*|FASTNET_[A-Z0-9_]*|OPENBLAS_[A-Z0-9_]*)=' | grep -v '^FASTNET_RESULTS=' | sort | tr '\n' ' ' | sed 's/ $//' || true)
+  found=$(env | grep -E '^(DOTNET_Enable[A-Za-z0-9]*|DOTNET_PreferredVectorBitWidth|DOTNET_MaxVectorTBitWidth|FASTNET_[A-Z0-9_]*|OPENBLAS_[A-Z0-9_]*)=' | grep -v '^FASTNET_RESULTS=' | sort | tr '\n' ' ' | sed 's/ $//' || true)
   echo "${found:-none}"
 }

@@ -2,7 +2,7 @@ namespace FastNet.Benchmarks;
 
 /// <summary>
 /// The host class a report belongs to, and so its folder: bench/results/CLASS/, e.g. zen4-avx512, zen3-avx2,
-/// zen5-avx512, xeon-avx512. Figures from two classes are never put in one ratio, so each class keeps its own reports.
+/// zen5-avx512, xeon-avx512, xeon-skx-avx512 (Skylake-SP / Cascade Lake / Cooper Lake). Figures from two classes are never put in one ratio, so each class keeps its own reports.
 /// </summary>
 /// <remarks>
 /// The CPU generation comes from /proc/cpuinfo's family and model (a hypervisor often shows only "AMD EPYC"), and the
@@ -68,6 +68,9 @@ internal static class HostClass
         }
         else if (vendor == "GenuineIntel")
         {
+            // Skylake-SP, Cascade Lake and Cooper Lake (family 6 model 0x55) are a class of their own: .NET prefers
+            // 256-bit vectors there by default, so FastNet runs its AVX2 kernels on their AVX-512 (GemmConfiguration.Avx512NotPreferred).
+            if (family == 6 && model == 0x55) return "xeon-skx";
             return modelName.Contains("Xeon", StringComparison.Ordinal) ? "xeon" : "intel";
         }
 

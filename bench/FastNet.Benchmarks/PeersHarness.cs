@@ -150,10 +150,10 @@ internal static class PeersHarness
         }
     }
 
-    /// <summary>Variables that change what the peers run (OpenBLAS's kernel choice, its threads), named in the report.</summary>
+    /// <summary>Variables that change what runs (OpenBLAS's kernel choice, its threads; FastNet's vector width), named in the report.</summary>
     private static string EnvironmentNote()
     {
-        string[] names = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "DOTNET_EnableAVX512"];
+        string[] names = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "DOTNET_EnableAVX512", "DOTNET_PreferredVectorBitWidth"];
         string set = string.Join(", ", names.Where(n => Environment.GetEnvironmentVariable(n) is not null).Select(n => $"{n}={Environment.GetEnvironmentVariable(n)}"));
         return set.Length == 0 ? "" : $" Environment: {set} (OPENBLAS_CORETYPE forces PyTorch's OpenBLAS kernels: on an AVX-512 host set it to SkylakeX, or unset it, for the peer's best).";
     }

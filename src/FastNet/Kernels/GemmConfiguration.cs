@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FastNet.Kernels;
 
@@ -51,9 +53,10 @@ public sealed class GemmConfiguration
     internal const int MaxColumnBlock = 1 << 16;
 
     private GemmConfiguration(string instructions, int mr, int nr, CacheSizes caches, string? depthBlock, string? columnBlock, string? l1Panel,
-        string? packA, string? packB)
+        string? packA, string? packB, bool avx512NotPreferred)
     {
         Instructions = instructions;
+        Avx512NotPreferred = avx512NotPreferred;
         MicroTileRows = mr;
         MicroTileColumns = nr;
         L1DataBytes = caches.L1DataBytes;
@@ -113,7 +116,8 @@ public sealed class GemmConfiguration
     public static GemmConfiguration Current { get; } = Create(Gemm.DefaultPath, CacheSizes.Detect(),
         Environment.GetEnvironmentVariable("FASTNET_GEMM_KC"), Environment.GetEnvironmentVariable("FASTNET_GEMM_NB"),
         Environment.GetEnvironmentVariable("FASTNET_GEMM_L1_PANEL"), Environment.GetEnvironmentVariable("FASTNET_GEMM_PACK_A"),
-        Environment.GetEnvironmentVariable("FASTNET_GEMM_PACK_B"));
+        Environment.GetEnvironmentVariable("FASTNET_GEMM_PACK_B"),
+        avx512NotPreferred: Gemm.DefaultPath != GemmPath.Avx512 && Avx512F.IsSupported && !Vector512.IsHardwareAccelerated);
 
     /// <summary>
     /// The configuration of <paramref name="path"/> on caches of the given sizes (tests derive other hosts' blocks), with
@@ -124,11 +128,11 @@ public sealed class GemmConfiguration
     /// </summary>
     /// <exception cref="InvalidOperationException">An override is not a whole number in range and on the grid it needs, not A or B, or not 0 or 1.</exception>
     internal static GemmConfiguration Create(GemmPath path, CacheSizes caches, string? depthBlock = null, string? columnBlock = null,
-        string? l1Panel = null, string? packA = null, string? packB = null) => path switch
+        string? l1Panel = null, string? packA = null, string? packB = null, bool avx512NotPreferred = false) => path switch
     {
-        GemmPath.Avx512 => new("AVX-512F", Avx512Kernel6x64.Mr, Avx512Kernel6x64.Nr, caches, depthBlock, columnBlock, l1Panel, packA, packB),
-        GemmPath.Avx2 => new("AVX2 + FMA", Avx2Kernel6x16.Mr, Avx2Kernel6x16.Nr, caches, depthBlock, columnBlock, l1Panel, packA, packB),
-        _ => new("portable (Vector<T>)", PortableKernel.Mr, PortableKernel.Nr, caches, depthBlock, columnBlock, l1Panel, packA, packB),
+        GemmPath.Avx512 => new("AVX-512F", Avx512Kernel6x64.Mr, Avx512Kernel6x64.Nr, caches, depthBlock, columnBlock, l1Panel, packA, packB, false),
+        GemmPath.Avx2 => new("AVX2 + FMA", Avx2Kernel6x16.Mr, Avx2Kernel6x16.Nr, caches, depthBlock, columnBlock, l1Panel, packA, packB, avx512NotPreferred),
+        _ => new("portable (Vector<T>)", PortableKernel.Mr, PortableKernel.Nr, caches, depthBlock, columnBlock, l1Panel, packA, packB, avx512NotPreferred),
     };
 
     private static bool ParseSwitch(string name, string value, string meaning) => value.Trim() switch
@@ -146,6 +150,24 @@ public sealed class GemmConfiguration
 
     /// <summary>The micro-kernel's instruction set: "AVX-512F", "AVX2 + FMA" or "portable (Vector&lt;T&gt;)".</summary>
     public string Instructions { get; }
+
+    /// <summary>
+    /// Whether the CPU has AVX-512F but .NET reports 512-bit vectors as not accelerated
+    /// (<see cref="Vector512.IsHardwareAccelerated"/> false), so that FastNet runs its 256-bit kernels: .NET's default on
+    /// the Intel CPUs whose clock drops under 512-bit code (Skylake-SP, Cascade Lake, Cooper Lake, Cannon Lake), or
+    /// DOTNET_PreferredVectorBitWidth=256 on any CPU. DOTNET_PreferredVectorBitWidth=512 makes .NET report them
+    /// accelerated there, and FastNet then runs its AVX-512 kernels. False where AVX-512 is in use, absent, or switched
+    /// off (DOTNET_EnableAVX512=0).
+    /// </summary>
+    /// <remarks>
+    /// FastNet runs 512-bit code exactly where .NET reports 512-bit vectors accelerated (the GEMM, GEMV, bfloat16, int8
+    /// and element-wise kernels alike), as .NET's own TensorPrimitives does, so that one setting decides for the whole
+    /// process. Peers decide otherwise: OpenBLAS, oneDNN and ONNX Runtime run AVX-512 wherever the CPU has it. On a CPU
+    /// with two 512-bit FMA units, a compute-bound GEMM usually gains from 512-bit FMAs despite the lower clock, while
+    /// code that runs between them (a service's request handling) loses; which wins for a given workload is for its
+    /// owner to measure (this project has not had such a CPU to measure on).
+    /// </remarks>
+    public bool Avx512NotPreferred { get; }
 
     /// <summary>MR: rows of C one micro-kernel call computes.</summary>
     public int MicroTileRows { get; }
@@ -225,7 +247,9 @@ public sealed class GemmConfiguration
 
     /// <summary>One line for logs and report headers.</summary>
     public override string ToString() =>
-        $"GEMM {Instructions} {MicroTileRows}x{MicroTileColumns} kernel; L1d {CacheSizes.Format(L1DataBytes)}, L2 {CacheSizes.Format(L2Bytes)}, " +
+        $"GEMM {Instructions} {MicroTileRows}x{MicroTileColumns} kernel" +
+        (Avx512NotPreferred ? " (the CPU has AVX-512F, but .NET prefers 256-bit vectors here; DOTNET_PreferredVectorBitWidth=512 turns AVX-512 on)" : "") +
+        $"; L1d {CacheSizes.Format(L1DataBytes)}, L2 {CacheSizes.Format(L2Bytes)}, " +
         $"L3 {CacheSizes.Format(L3Bytes)} shared by {L3SharedBy} ({CacheSource}); KC {DepthBlock}, NB {ColumnBlock}, MB {RowBlock}" +
         (WholeDepth > DepthBlock ? $", narrow B whole to K {WholeDepth}" : "") +
         (L1Panel == 'B' ? $", B panel in L1, MC {StreamedRowBlock}" : "") +

@@ -48,7 +48,7 @@ internal static class Int8Activations
         float inverse = 1f / scale;
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref byte qr = ref MemoryMarshal.GetReference(q);
-        if (Avx512BW.IsSupported && x.Length >= 64)
+        if (Avx512BW.IsSupported && Vector512.IsHardwareAccelerated && x.Length >= 64)   // 512-bit only where .NET prefers it (GemmConfiguration.Avx512NotPreferred)
         {
             var inv = Vector512.Create(inverse);
             var zero = Vector512.Create(zeroPoint);

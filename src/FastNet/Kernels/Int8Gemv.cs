@@ -38,10 +38,12 @@ internal static class Int8Gemv
     /// The path this process uses: AVX-VNNI where the CPU has it, else the widest multiply-add pair; but on AMD CPUs
     /// that have both AVX-VNNI and AVX-512BW (Zen 5) the 512-bit pair, which measured about 5% faster there at batch 1 and
     /// in batches (bench/results/zen5-avx512/int8-paths.md). Intel's AVX-512 CPUs with AVX-VNNI keep vpdpbusd: the
-    /// Xeon of bench/results/xeon-avx512 was measured with it, not against the pair. Every path gives the same bits.
+    /// Xeon of bench/results/xeon-avx512 was measured with it, not against the pair. The 512-bit pair only where .NET
+    /// reports 512-bit vectors accelerated, as for every other FastNet kernel (not, by default, on the Intel CPUs whose
+    /// clock drops under 512-bit code: see <see cref="GemmConfiguration.Avx512NotPreferred"/>). Every path gives the same bits.
     /// </summary>
     public static readonly Int8Path Path =
-        Avx512BW.IsSupported && (!AvxVnni.IsSupported || CpuVendor.IsAmd) ? Int8Path.Avx512BW
+        Avx512BW.IsSupported && Vector512.IsHardwareAccelerated && (!AvxVnni.IsSupported || CpuVendor.IsAmd) ? Int8Path.Avx512BW
         : AvxVnni.IsSupported ? Int8Path.AvxVnni
         : Avx2.IsSupported ? Int8Path.Avx2
         : Int8Path.Portable;

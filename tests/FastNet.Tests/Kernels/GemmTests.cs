@@ -481,17 +481,58 @@ public class GemmTests
 public class GemmDispatchTests
 {
     /// <summary>
-    /// CI runs the kernel tests with AVX-512 or AVX2 disabled in the runtime and names the path it expects
-    /// in FASTNET_EXPECT_GEMM_PATH: this proves that run really used that path by default.
+    /// CI runs the kernel tests with AVX-512 or AVX2 disabled in the runtime, or with 256-bit vectors preferred, and
+    /// names the path it expects in FASTNET_EXPECT_GEMM_PATH: this proves that run really used that path by default.
+    /// Elsewhere AVX-512 is expected where the CPU has it and .NET uses 512-bit vectors (not, by default, on the Intel
+    /// CPUs whose clock drops under them: Skylake-SP, Cascade Lake, Cooper Lake, Cannon Lake).
     /// </summary>
     [Fact]
     public void DefaultPathIsTheOneTheEnvironmentExpects()
     {
         string? expected = Environment.GetEnvironmentVariable("FASTNET_EXPECT_GEMM_PATH");
         GemmPath wanted = expected is null
-            ? (System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? GemmPath.Avx512 : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? GemmPath.Avx2 : GemmPath.Portable)
+            ? (System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? GemmPath.Avx512
+                : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? GemmPath.Avx2 : GemmPath.Portable)
             : Enum.Parse<GemmPath>(expected);
         Assert.Equal(wanted, Gemm.DefaultPath);
+    }
+
+    /// <summary>
+    /// Where AVX-512F is there but DOTNET_PreferredVectorBitWidth asks for narrower vectors (CI runs the kernel tests so,
+    /// as .NET runs by default on a Cascade Lake), every kernel stays at 256 bits: the GEMM (above), the int8 products
+    /// and quantizer; and the configuration's one line says why AVX-512 is not used and how to turn it on. Where .NET
+    /// prefers 512-bit vectors, or AVX-512 is off or absent, the line says nothing of it.
+    /// </summary>
+    [Fact]
+    public void A256BitPreferenceKeepsEveryKernelAt256BitsAndSaysSo()
+    {
+        bool avx512 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+        bool narrower = int.TryParse(Environment.GetEnvironmentVariable("DOTNET_PreferredVectorBitWidth"), out int width) && width is > 0 and < 512;
+        GemmConfiguration current = GemmConfiguration.Current;
+        if (avx512 && narrower)
+        {
+            Assert.True(current.Avx512NotPreferred);
+            Assert.Contains("DOTNET_PreferredVectorBitWidth=512", current.ToString());
+            Assert.NotEqual(Int8Path.Avx512BW, Int8Gemv.Path);
+        }
+        else
+        {
+            // .NET's own list (dotnet/runtime #86457): Intel family 6, model 0x55 (Skylake-SP, Cascade Lake, Cooper Lake) or
+            // 0x66 (Cannon Lake) prefers 256 bits unless DOTNET_PreferredVectorBitWidth says otherwise.
+            (int eax, int ebx, int ecx, int edx) = System.Runtime.Intrinsics.X86.X86Base.CpuId(0, 0);
+            bool intel = ebx == 0x756E6547 && edx == 0x49656E69 && ecx == 0x6C65746E;   // "GenuineIntel"
+            int signature = System.Runtime.Intrinsics.X86.X86Base.CpuId(1, 0).Eax;
+            int family = (signature >> 8) & 0xF, model = ((signature >> 12) & 0xF0) | ((signature >> 4) & 0xF);
+            bool throttles = intel && family == 6 && (model is 0x55 or 0x66) && width == 0;
+            Assert.Equal(avx512 && throttles, current.Avx512NotPreferred);
+            Assert.Equal(avx512 && throttles, current.ToString().Contains("PreferredVectorBitWidth", StringComparison.Ordinal));
+        }
+
+        // The line of a configuration so described, and of one not.
+        var caches = new CacheSizes(32 << 10, 512 << 10, 32 << 20, 16, "test");
+        Assert.Contains("(the CPU has AVX-512F, but .NET prefers 256-bit vectors here; DOTNET_PreferredVectorBitWidth=512 turns AVX-512 on)",
+            GemmConfiguration.Create(GemmPath.Avx2, caches, avx512NotPreferred: true).ToString());
+        Assert.DoesNotContain("AVX-512F", GemmConfiguration.Create(GemmPath.Avx2, caches).ToString());
     }
 }
 
