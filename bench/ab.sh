@@ -8,8 +8,9 @@
 #              so the same file builds against the base's src/FastNet)
 #   batch1     bench/predict-batches.cs T1|T2 1 1 with float32 and bfloat16 weights (I1: batch-1 calls per second, from
 #              the median call; not in the default set)
+#   gru        `epochs G1 1|2 10` (the GRU training benchmark's epoch; not in the default set)
 #   bench/ab.sh BASE_REVISION [ROUNDS]        e.g. bench/ab.sh ae8a50e 5
-# AB_SUITES picks some of the four (default "gemm training inference"), for a change that can only touch those:
+# AB_SUITES picks some of the five (default "gemm training inference"), for a change that can only touch those:
 #   AB_SUITES=inference AB_NAME=prepacked-weights bench/ab.sh HEAD 5
 # The environment passes through to every run (DOTNET_EnableAVX512=0 and FASTNET_L2_BYTES for the AVX2 path, an
 # OPENBLAS_CORETYPE) and the report names it. Writes bench/results/HOST-CLASS/ab-BASE.md (FASTNET_RESULTS names
@@ -54,6 +55,10 @@ measure() {
         sed -n "s/^\(T[12]\) batch 1024 on \([0-9]*\) thread(s): .* us per batch, \([0-9,]*\) samples\/s.*/inference\t\1 batch 1024\t\2\t\3\t/p" | tr -d ,
     done
   done
+  [[ " $suites " == *" gru "* ]] && for threads in 1 2; do
+    (cd "$root" && dotnet "$bin/bench/FastNet.Benchmarks.dll" epochs G1 "$threads" 10) |
+      sed -n "s/^GRU .* on \([0-9]*\) thread(s): .* ms per epoch, \([0-9,]*\) samples\/s.*/gru\tG1 epoch\t\1\t\2\t/p" | tr -d ,
+  done
   [[ " $suites " == *" batch1 "* ]] && for workload in T1 T2; do
     for weights in fp32 bf16; do
       dotnet "$bin/predict/predict-batches.dll" "$workload" 1 1 200 "$weights" |
@@ -80,6 +85,7 @@ out=$results/${AB_NAME:-ab-$base}.md
   [[ " $suites " == *" gemm "* ]] && described+=("the quick GEMM harness (GFLOP/s, OpenBLAS in the same process)")
   [[ " $suites " == *" training "* ]] && described+=("the training epoch (samples/s; T1 25 epochs, T2 3, after 5 unmeasured)")
   [[ " $suites " == *" inference "* ]] && described+=("batch-1024 inference (samples/s, bench/predict-batches.cs)")
+  [[ " $suites " == *" gru "* ]] && described+=("the GRU training epoch (samples/s; G1: GRU(28 -> 128) over 28 steps, Dense(10), Adam, batch 64; 10 epochs after 5 unmeasured)")
   [[ " $suites " == *" batch1 "* ]] && described+=("batch-1 inference (calls/s: 1 / the median call of runs of 100, bench/predict-batches.cs)")
   echo "$rounds rounds, base and new alternating, each run a fresh process: $(IFS=';'; echo "${described[*]}" | sed 's/;/; /g'),"
   echo "each a median of its run's timings."

@@ -39,7 +39,7 @@ switch (args.FirstOrDefault())
     case "kernel":          // the AVX-512 micro-kernel alone against the FMA peak
         KernelBench.Run();
         return;
-    case "epochs":          // the training benchmark's epoch under a Stopwatch: epochs T1|T2 [threads] [repetitions]
+    case "epochs":          // the training benchmark's epoch under a Stopwatch: epochs T1|T2|G1 [threads] [repetitions]
         EpochHarness.Run(args);
         return;
     case "input-checks":    // the predictor's NaN/infinity input check, on against off: input-checks [results-subfolder]
