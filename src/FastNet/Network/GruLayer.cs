@@ -33,7 +33,8 @@ namespace FastNet;
 /// <para>
 /// Computation: the input projections of all steps are one GEMM; each step is one GEMM [batch x H] x [H x 3H]
 /// for the recurrent part, then the gate arithmetic over spans. Backpropagation through time keeps every step's
-/// gates, so the weight gradients are two large GEMMs over all steps at once.
+/// gates, so the weight gradients are two large GEMMs over all steps at once. On several threads the time loops run
+/// in blocks of sequences, one per thread through all steps (<see cref="TimeLoopTasks"/>), with one thread's bits.
 /// </para>
 /// </remarks>
 public sealed class GruLayer : Layer
@@ -248,30 +249,64 @@ public sealed class GruLayer : Layer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
     internal void Recur(GruWorkspace ws, int batch, Span<float> y, ReadOnlySpan<float> h0, int maxThreads, RecurrentProduct? product = null)
     {
-        int t = Steps, h = HiddenSize, g = Gates3;
+        int h = HiddenSize;
         ws.LastBatch = batch;
-        ReadOnlySpan<float> whhT = _frozenRecurrentWeightsTransposed ?? TransposeInto(RecurrentWeights, g, h, ws.RecurrentWeightsTransposed);
-        ReadOnlySpan<float> recurrentBiasN = RecurrentBiases[(2 * h)..];
-        ReadOnlySpan<float> projections = InputProjections(ws, batch);
+        if (_frozenRecurrentWeightsTransposed is null) TransposeInto(RecurrentWeights, Gates3, h, ws.RecurrentWeightsTransposed);
         Span<float> states = ws.HiddenStates;
         if (h0.IsEmpty) states[..(batch * h)].Clear();
         else h0.CopyTo(states);
-        Span<float> recurrent = ws.Recurrent.Slice(0, batch * g);
+        int tasks = product is null ? TimeLoopTasks(batch, maxThreads) : 1;
+        if (tasks == 1) RecurSequences(ws, batch, 0, batch, y, maxThreads, product);
+        else ws.TimeLoop.Forward(batch, tasks, y);
+    }
+
+    /// <summary>
+    /// Sequences one task of a time loop takes at least (<see cref="TimeLoopTasks"/>): more than the GEMV path's rows
+    /// (<see cref="GemmBlocking.GemvMaxRows"/>), so that each block's per-step products run the blocked GEMM as the whole
+    /// batch's do, which gives every row the same bits whatever rows share its call; and a whole micro-panel of the widest
+    /// kernel (MR = 6), so that a block's GEMM is not all edge.
+    /// </summary>
+    internal const int MinSequencesPerTask = 6;
+
+    /// <summary>
+    /// How many blocks of sequences the time loops run in parallel: sequences are independent of one another, so each task
+    /// steps its own block through all T steps (the per-step GEMM on that block's rows, one thread, then its gates) and the
+    /// threads meet once per pass instead of once per step (each step's GEMM split over columns, then its gates on one
+    /// thread while the others waited). One task (the per-step GEMM split over <paramref name="maxThreads"/>) below two
+    /// blocks' worth.
+    /// </summary>
+    internal static int TimeLoopTasks(int batch, int maxThreads) =>
+        Math.Clamp(batch / MinSequencesPerTask, 1, maxThreads == -1 ? Environment.ProcessorCount : maxThreads);
+
+    /// <summary>
+    /// <see cref="Recur"/>'s time loop for sequences <paramref name="first"/> .. <paramref name="first"/> +
+    /// <paramref name="count"/> - 1 of the batch: their rows of every buffer, each step's GEMM on up to
+    /// <paramref name="maxThreads"/> threads.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
+    internal void RecurSequences(GruWorkspace ws, int batch, int first, int count, Span<float> y, int maxThreads, RecurrentProduct? product)
+    {
+        int t = Steps, h = HiddenSize, g = Gates3;
+        ReadOnlySpan<float> whhT = _frozenRecurrentWeightsTransposed ?? ws.RecurrentWeightsTransposed[..(h * g)];   // made by Recur
+        ReadOnlySpan<float> recurrentBiasN = RecurrentBiases[(2 * h)..];
+        // Sample b's projection for step s is row b*T + s: this block's start at row first*T, rows T*3H apart.
+        ReadOnlySpan<float> projections = InputProjections(ws, batch)[(first * t * g)..];
+        Span<float> states = ws.HiddenStates;
+        Span<float> recurrent = ws.Recurrent.Slice(first * g, count * g);
         for (int step = 0; step < t; step++)
         {
-            ReadOnlySpan<float> previous = states.Slice(step * batch * h, batch * h);
-            Span<float> next = states.Slice((step + 1) * batch * h, batch * h);
-            // W_hh h_{t-1} for the whole batch: [batch x H] x [H x 3H].
-            if (product is not null) product(previous, recurrent, batch, maxThreads);
-            else Gemm.Multiply(previous, h, whhT, g, recurrent, g, batch, g, h, maxThreads: maxThreads);
-            Span<float> gates = ws.Gates.Slice((ws.ForTraining ? step : 0) * batch * 4 * h, batch * 4 * h);
-            // Sample b's projection for this step is row b*T + step: rows T*3H apart.
-            GruGates.Forward(projections[(step * g)..], t * g, recurrent, recurrentBiasN, previous, next, gates, batch, h);
+            ReadOnlySpan<float> previous = states.Slice((step * batch + first) * h, count * h);
+            Span<float> next = states.Slice(((step + 1) * batch + first) * h, count * h);
+            // W_hh h_{t-1} for the block: [count x H] x [H x 3H].
+            if (product is not null) product(previous, recurrent, count, maxThreads);
+            else Gemm.Multiply(previous, h, whhT, g, recurrent, g, count, g, h, maxThreads: maxThreads);
+            Span<float> gates = ws.Gates.Slice(((ws.ForTraining ? step : 0) * batch + first) * 4 * h, count * 4 * h);
+            GruGates.Forward(projections[(step * g)..], t * g, recurrent, recurrentBiasN, previous, next, gates, count, h);
             if (ReturnSequences)
-                for (int b = 0; b < batch; b++) next.Slice(b * h, h).CopyTo(y.Slice((b * t + step) * h, h));
+                for (int b = 0; b < count; b++) next.Slice(b * h, h).CopyTo(y.Slice(((first + b) * t + step) * h, h));
         }
 
-        if (!ReturnSequences) states.Slice(t * batch * h, batch * h).CopyTo(y);
+        if (!ReturnSequences) states.Slice((t * batch + first) * h, count * h).CopyTo(y.Slice(first * h, count * h));
     }
 
     /// <summary>
@@ -282,33 +317,12 @@ public sealed class GruLayer : Layer
     private bool BackThroughTime(GruWorkspace ws, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dh0, int batch, int maxThreads)
     {
         int t = Steps, h = HiddenSize, g = Gates3;
-        Span<float> deltas = ws.ProjectionsAndDeltas.Slice(0, batch * t * g);   // the projections are no longer needed
-        Span<float> dh = ws.StateGradient.Slice(0, batch * h), dhPrevious = ws.PreviousStateGradient.Slice(0, batch * h);
-        ReadOnlySpan<float> whh = RecurrentWeights;
-        if (ReturnSequences) dh.Clear();
-        else dy.CopyTo(dh);
-        for (int step = t - 1; step >= 0; step--)
-        {
-            ReadOnlySpan<float> previous = ws.HiddenStates.Slice(step * batch * h, batch * h);
-            ReadOnlySpan<float> gates = ws.Gates.Slice(step * batch * 4 * h, batch * 4 * h);
-            Span<float> recurrentDeltas = ws.RecurrentDeltas.Slice(step * batch * g, batch * g);
-            if (ReturnSequences)
-            {
-                for (int b = 0; b < batch; b++)
-                {
-                    Span<float> dhRow = dh.Slice(b * h, h);
-                    Axpy.Run(1f, dy.Slice((b * t + step) * h, h), dhRow);   // dh += dy, exactly
-                }
-            }
-
-            GruGates.Backward(dh, previous, gates, deltas[(step * g)..], t * g, recurrentDeltas, dhPrevious, batch, h);
-
-            // dLoss/dh_{t-1} = dh_t * z (set above) + dRecurrent W_hh: [batch x 3H] x [3H x H].
-            Gemm.Multiply(recurrentDeltas, g, whh, h, dhPrevious, h, batch, h, g, beta: 1f, maxThreads: maxThreads);
-            Span<float> swap = dh;
-            dh = dhPrevious;
-            dhPrevious = swap;
-        }
+        int tasks = TimeLoopTasks(batch, maxThreads);
+        if (tasks == 1) BackSequences(ws, dy, batch, 0, batch, maxThreads);
+        else ws.TimeLoop.Backward(dy, batch, tasks);
+        Span<float> deltas = ws.ProjectionsAndDeltas.Slice(0, batch * t * g);
+        // dLoss/dh_0: the two state-gradient buffers swap roles every step, so after T steps it is in this one.
+        Span<float> dh = (t % 2 == 0 ? ws.StateGradient : ws.PreviousStateGradient).Slice(0, batch * h);
 
         // Every delta reaches dLoss/dh_0: each input-projection delta is a recurrent one (or r times it), and each
         // recurrent delta is multiplied into dh_{t-1} by W_hh, where NaN x w and inf x 0 are NaN. So one NaN or
@@ -322,6 +336,44 @@ public sealed class GruLayer : Layer
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// <see cref="BackThroughTime"/>'s time loop for sequences <paramref name="first"/> .. <paramref name="first"/> +
+    /// <paramref name="count"/> - 1: from dLoss/dh_T (or the output gradient of every step) to their deltas of both
+    /// projections and dLoss/dh_0, each step's GEMM on up to <paramref name="maxThreads"/> threads.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimized from the first call (see Gemm)
+    internal void BackSequences(GruWorkspace ws, ReadOnlySpan<float> dy, int batch, int first, int count, int maxThreads)
+    {
+        int t = Steps, h = HiddenSize, g = Gates3;
+        Span<float> deltas = ws.ProjectionsAndDeltas.Slice(first * t * g, count * t * g);   // the projections are no longer needed
+        Span<float> dh = ws.StateGradient.Slice(first * h, count * h), dhPrevious = ws.PreviousStateGradient.Slice(first * h, count * h);
+        ReadOnlySpan<float> whh = RecurrentWeights;
+        if (ReturnSequences) dh.Clear();
+        else dy.Slice(first * h, count * h).CopyTo(dh);
+        for (int step = t - 1; step >= 0; step--)
+        {
+            ReadOnlySpan<float> previous = ws.HiddenStates.Slice((step * batch + first) * h, count * h);
+            ReadOnlySpan<float> gates = ws.Gates.Slice((step * batch + first) * 4 * h, count * 4 * h);
+            Span<float> recurrentDeltas = ws.RecurrentDeltas.Slice((step * batch + first) * g, count * g);
+            if (ReturnSequences)
+            {
+                for (int b = 0; b < count; b++)
+                {
+                    Span<float> dhRow = dh.Slice(b * h, h);
+                    Axpy.Run(1f, dy.Slice(((first + b) * t + step) * h, h), dhRow);   // dh += dy, exactly
+                }
+            }
+
+            GruGates.Backward(dh, previous, gates, deltas[(step * g)..], t * g, recurrentDeltas, dhPrevious, count, h);
+
+            // dLoss/dh_{t-1} = dh_t * z (set above) + dRecurrent W_hh: [count x 3H] x [3H x H].
+            Gemm.Multiply(recurrentDeltas, g, whh, h, dhPrevious, h, count, h, g, beta: 1f, maxThreads: maxThreads);
+            Span<float> swap = dh;
+            dh = dhPrevious;
+            dhPrevious = swap;
+        }
     }
 
     /// <summary>

@@ -41,6 +41,7 @@ public sealed class GruWorkspace
         _recurrentWeightsTransposed = new AlignedBuffer(layer.IsFrozen ? 0 : (long)h * g);
         _foldedBias = new AlignedBuffer(g);
         _gradientTransposed = new AlignedBuffer(forTraining ? (long)Math.Max(layer.Features, h) * g : 0);
+        TimeLoop = new GruTimeLoopJob(layer, this);
     }
 
     /// <summary>Floats per sample of the batch in the buffers the constructor allocates (those that grow with the batch).</summary>
@@ -93,6 +94,9 @@ public sealed class GruWorkspace
 
     /// <summary>A weight gradient as computed, transposed: [max(F, H) x 3H].</summary>
     internal Span<float> GradientTransposed => _gradientTransposed.Span;
+
+    /// <summary>Runs the time loops of this workspace's passes over blocks of sequences on several threads.</summary>
+    internal GruTimeLoopJob TimeLoop { get; }
 
     /// <summary>The batch size of the last forward pass (the backward pass must use the same).</summary>
     internal int LastBatch { get; set; }

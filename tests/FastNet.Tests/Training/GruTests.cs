@@ -29,12 +29,19 @@ public class GruTests
         Assert.NotEqual(0.5568, output[0], 1e-2);
     }
 
-    public static TheoryData<bool, int> Shapes() => new() { { false, 1 }, { false, 3 }, { true, 1 }, { true, 3 } };
+    /// <summary>
+    /// Sequences per batch and threads: one thread, and 20 sequences on 3 threads, whose time loops run as three blocks
+    /// of sequences (6, 7 and 7) at once (<see cref="GruLayer.TimeLoopTasks"/>).
+    /// </summary>
+    public static TheoryData<bool, int, int> Shapes() => new()
+    {
+        { false, 1, 1 }, { false, 3, 1 }, { true, 1, 1 }, { true, 3, 1 }, { false, 20, 3 }, { true, 20, 3 },
+    };
 
     /// <summary>Forward against the double-precision reference, with and without an initial state, batch 1 and more.</summary>
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void ForwardMatchesTheReference(bool returnSequences, int batch)
+    public void ForwardMatchesTheReference(bool returnSequences, int batch, int threads)
     {
         var rng = new Random(5 + batch);
         // 19 hidden units: two whole SIMD vectors of 8 and a scalar tail (16 lanes: one and a tail).
@@ -42,11 +49,11 @@ public class GruTests
         float[] x = TestData.Uniform(rng, batch * 15, -1f, 1f);
         float[] h0 = TestData.Uniform(rng, batch * 19, -1f, 1f);
         double[] p = Array.ConvertAll(gru.Parameters.ToArray(), v => (double)v);
-        GruWorkspace workspace = gru.CreateWorkspace(maxBatch: 4);
+        GruWorkspace workspace = gru.CreateWorkspace(maxBatch: Math.Max(batch, 4));
         foreach (float[]? initial in new[] { null, h0 })
         {
             var y = new float[batch * gru.OutputSize];
-            gru.Forward(workspace, x, batch, y, initial, maxThreads: 1);
+            gru.Forward(workspace, x, batch, y, initial, maxThreads: threads);
             double[] expected = ReferenceGru.Forward(gru, p, 0, Array.ConvertAll(x, v => (double)v), batch,
                 initial is null ? null : Array.ConvertAll(initial, v => (double)v));
             for (int i = 0; i < y.Length; i++) Assert.Equal(expected[i], y[i], 2e-6);
@@ -59,7 +66,7 @@ public class GruTests
     /// </summary>
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void BackwardMatchesFiniteDifferences(bool returnSequences, int batch)
+    public void BackwardMatchesFiniteDifferences(bool returnSequences, int batch, int threads)
     {
         var rng = new Random(11 + batch);
         // 11 hidden units: a SIMD vector and a scalar tail.
@@ -71,11 +78,11 @@ public class GruTests
         float[] c = TestData.Uniform(rng, batch * gru.OutputSize, -1f, 1f);
 
         GruWorkspace workspace = gru.CreateWorkspace(maxBatch: batch);
-        gru.Forward(workspace, x, batch, new float[c.Length], h0, maxThreads: 1);
+        gru.Forward(workspace, x, batch, new float[c.Length], h0, maxThreads: threads);
         var dParameters = new float[gru.ParameterCount];
         var dx = new float[x.Length];
         var dh0 = new float[h0.Length];
-        Assert.True(gru.Backward(workspace, x, batch, c, dParameters, dx, dh0, maxThreads: 1));
+        Assert.True(gru.Backward(workspace, x, batch, c, dParameters, dx, dh0, maxThreads: threads));
 
         double[] p = Array.ConvertAll(gru.Parameters.ToArray(), v => (double)v);
         double[] xs = Array.ConvertAll(x, v => (double)v), hs = Array.ConvertAll(h0, v => (double)v);
@@ -107,6 +114,42 @@ public class GruTests
         Assert.Equal(ReferenceNetwork.Loss(Loss.SoftmaxCrossEntropy, ReferenceNetwork.Forward(net, p, inputs, batch), targets, batch, 3), value, 1e-5);
         GradientCheckTests.AssertGradientsMatch(trainer.Gradients, ReferenceNetwork.NumericGradient(net, Loss.SoftmaxCrossEntropy, inputs, targets, batch));
         Assert.Equal(trainer.Gradients[net.Layers[1].ParameterOffset..][..net.Layers[1].ParameterCount].ToArray(), trainer.LayerGradients(1).ToArray());
+    }
+
+    /// <summary>
+    /// The time loops in blocks of sequences (one to seven blocks of 45; an odd T, so dLoss/dh_0 ends in the other state
+    /// buffer) give one thread's bits: the output, the initial state's and the input's gradients and every parameter's.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BlocksOfSequencesGiveOneThreadsBits(bool returnSequences)
+    {
+        const int batch = 45, steps = 7, features = 5, hidden = 24;
+        var gru = (GruLayer)new NetworkBuilder(steps * features).Gru(hidden, steps, returnSequences).Build(seed: 4).Layers[0];
+        var rng = new Random(8);
+        float[] x = TestData.Uniform(rng, batch * steps * features, -1f, 1f);
+        float[] h0 = TestData.Uniform(rng, batch * hidden, -1f, 1f);
+        float[] c = TestData.Uniform(rng, batch * gru.OutputSize, -1f, 1f);
+        float[][] Run(int threads)
+        {
+            GruWorkspace workspace = gru.CreateWorkspace(batch);
+            var y = new float[c.Length];
+            gru.Forward(workspace, x, batch, y, h0, threads);
+            var dParameters = new float[gru.ParameterCount];
+            var dx = new float[x.Length];
+            var dh0 = new float[h0.Length];
+            Assert.True(gru.Backward(workspace, x, batch, c, dParameters, dx, dh0, threads));
+            return [y, dParameters, dx, dh0];
+        }
+
+        float[][] one = Run(1);
+        foreach (int threads in new[] { 2, 3, 8 })
+        {
+            Assert.True(GruLayer.TimeLoopTasks(batch, threads) > 1);
+            float[][] many = Run(threads);
+            for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], many[i]);
+        }
     }
 
     [Fact]

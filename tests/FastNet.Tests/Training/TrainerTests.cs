@@ -419,4 +419,21 @@ public class ParallelTrainingAllocationTests
             for (int i = 0; i < 10; i++) trainer.Step(x, y);
         }, WorkerPool.Shared.WorkerAllocatedBytes));
     }
+
+    /// <summary>A GRU's time loops run as blocks of sequences on the pool's threads (GruTimeLoopJob): nothing allocated there either.</summary>
+    [Fact]
+    public void GruStepAllocatesNothingOnAnyThreadWhenParallel()
+    {
+        Dataset data = TrainerTests.Synthetic(32, 8 * 6, 10, 3);
+        Network net = new NetworkBuilder(8 * 6).Gru(24, steps: 8).Dense(10).Build(seed: 3);
+        var trainer = new Trainer(net, Loss.SoftmaxCrossEntropy, new Adam(), batchSize: 32, maxThreads: 2);
+        Assert.True(GruLayer.TimeLoopTasks(32, 2) == 2);
+        float[] x = data.Features.ToArray();
+        int[] y = data.Labels.ToArray();
+        for (int i = 0; i < 3; i++) trainer.Step(x, y);
+        Assert.Equal(0, TestData.AllocatedBytes(() =>
+        {
+            for (int i = 0; i < 10; i++) trainer.Step(x, y);
+        }, WorkerPool.Shared.WorkerAllocatedBytes));
+    }
 }
