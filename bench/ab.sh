@@ -108,7 +108,7 @@ for build, rnd, suite, case, threads, value, vs_blas in rows:
     if key not in keys: keys.append(key)
     figures.setdefault((key, build), {})[rnd] = float(value)
     if vs_blas: yardstick.setdefault((key, build), []).append(float(vs_blas))
-unit = {"gemm": "GFLOP/s", "training": "samples/s", "inference": "samples/s", "batch1": "calls/s"}
+unit = {"gemm": "GFLOP/s", "training": "samples/s", "inference": "samples/s", "batch1": "calls/s", "gru": "samples/s"}
 print("| suite | case | threads | base | new | new / base | new faster | base / OpenBLAS | new / OpenBLAS |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
 for key in keys:
