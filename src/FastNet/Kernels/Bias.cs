@@ -36,8 +36,9 @@ public static class Bias
         // between chunks through dbias, so every column still adds its rows in order: the same additions as
         // adding row after row into dbias, the same bits. (One column vector down all the rows instead, as this
         // once did without AVX-512, waits on each add in turn and reads each cache line of dy once per vector of
-        // it: 637 against 119 us on 1792 x 384, a GRU's bias gradient, on the Zen 5 with AVX-512 off.) Vector<T>
-        // (256 bits by default, also on AVX-512 hosts) was as fast there as 512-bit vectors (138 against 145 us).
+        // it: several times slower alone; in training a few percent, bench/results/zen5-avx512/emulated-avx2/
+        // bias-gradient.md.) Vector<T> (256 bits by default, also on AVX-512 hosts) is as fast here as 512-bit
+        // vectors were (bench/results/zen5-avx512/bias-gradient.md): the sums wait on memory, not on the adds.
         ref float first = ref MemoryMarshal.GetReference(dy);
         int w = Vector<float>.Count, width = 8 * w, wide = cols / width * width;
         int chunk = Math.Max(1, (96 << 10) / (cols * sizeof(float)));
