@@ -160,7 +160,7 @@ public sealed class GemmConfiguration
     /// off (DOTNET_EnableAVX512=0).
     /// </summary>
     /// <remarks>
-    /// FastNet runs 512-bit code exactly where .NET reports 512-bit vectors accelerated (the GEMM, GEMV, bfloat16, int8
+    /// FastNet runs 512-bit code only where .NET reports 512-bit vectors accelerated (the GEMM, GEMV, bfloat16, int8
     /// and element-wise kernels alike), as .NET's own TensorPrimitives does, so that one setting decides for the whole
     /// process. Peers decide otherwise: OpenBLAS, oneDNN and ONNX Runtime run AVX-512 wherever the CPU has it. On a CPU
     /// with two 512-bit FMA units, a compute-bound GEMM usually gains from 512-bit FMAs despite the lower clock, while
