@@ -8,7 +8,8 @@
 #              so the same file builds against the base's src/FastNet)
 #   batch1     bench/predict-batches.cs T1|T2 1 1 with float32 and bfloat16 weights (I1: batch-1 calls per second, from
 #              the median call; not in the default set)
-#   gru        `epochs G1 1|2 10` (the GRU training benchmark's epoch; not in the default set)
+#   gru        `epochs G1 1|2 10` (the GRU training benchmark's epoch; not in the default set; the base must be abe4149
+#              or later, whose harness knows G1: an older one prints no GRU rows and the report leaves the case out)
 #   bench/ab.sh BASE_REVISION [ROUNDS]        e.g. bench/ab.sh ae8a50e 5
 # AB_SUITES picks some of the five (default "gemm training inference"), for a change that can only touch those:
 #   AB_SUITES=inference AB_NAME=prepacked-weights bench/ab.sh HEAD 5
