@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace FastNet.Benchmarks;
 
 /// <summary>
@@ -30,16 +28,7 @@ internal static class EpochHarness
     private static double[] Time(Action epoch, int repetitions)
     {
         for (int i = 0; i < 5; i++) epoch();
-        var seconds = new double[repetitions];
-        for (int i = 0; i < repetitions; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            epoch();
-            seconds[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        }
-
-        Array.Sort(seconds);
-        return seconds;
+        return QuickHarness.SortedSeconds(epoch, repetitions);
     }
 
     private static void Report(IThroughputWorkload workload, int threads, double[] seconds)

@@ -71,6 +71,12 @@ internal static unsafe class QuickHarness
         // Warm up long enough for tiered compilation to install optimized code (it waits ~100 ms).
         long start = Stopwatch.GetTimestamp();
         while (Stopwatch.GetElapsedTime(start).TotalMilliseconds < 400) action();
+        return SortedSeconds(action, reps)[reps / 2];
+    }
+
+    /// <summary>Seconds of each of <paramref name="reps"/> calls of <paramref name="action"/>, each timed alone, in ascending order (no warm-up: the caller's).</summary>
+    internal static double[] SortedSeconds(Action action, int reps)
+    {
         var times = new double[reps];
         for (int i = 0; i < reps; i++)
         {
@@ -80,6 +86,6 @@ internal static unsafe class QuickHarness
         }
 
         Array.Sort(times);
-        return times[reps / 2];
+        return times;
     }
 }
