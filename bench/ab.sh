@@ -10,8 +10,10 @@
 #              the median call; not in the default set)
 #   gru        `epochs G1 1|2 10` (the GRU training benchmark's epoch; not in the default set; the base must be abe4149
 #              or later, whose harness knows G1: an older one prints no GRU rows and the report leaves the case out)
+#   shapes     bench/gemm-shapes.cs on 1 and 2 threads over AB_SHAPES (any products, e.g. "28x1792x384,tA 32x784x768",
+#              GFLOP/s; not in the default set), for a GEMM change aimed at shapes `quick` does not list
 #   bench/ab.sh BASE_REVISION [ROUNDS]        e.g. bench/ab.sh ae8a50e 5
-# AB_SUITES picks some of the five (default "gemm training inference"), for a change that can only touch those:
+# AB_SUITES picks some of the six (default "gemm training inference"), for a change that can only touch those:
 #   AB_SUITES=inference AB_NAME=prepacked-weights bench/ab.sh HEAD 5
 # The environment passes through to every run (DOTNET_EnableAVX512=0 and FASTNET_L2_BYTES for the AVX2 path, an
 # OPENBLAS_CORETYPE) and the report names it. Writes bench/results/HOST-CLASS/ab-BASE.md (FASTNET_RESULTS names
@@ -25,16 +27,18 @@ work=$(mktemp -d)
 trap 'git -C "$root" worktree remove --force "$work/src" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 git -C "$root" worktree add --detach "$work/src" "$base" >/dev/null 2>&1
-cp "$root/bench/predict-batches.cs" "$work/src/bench/"
+suites=${AB_SUITES:-gemm training inference}
+[[ " $suites " == *" shapes "* && -z ${AB_SHAPES:-} ]] && { echo "the shapes suite needs AB_SHAPES" >&2; exit 1; }
+cp "$root/bench/predict-batches.cs" "$root/bench/gemm-shapes.cs" "$work/src/bench/"
 for build in base new; do
   tree=$root; [[ $build == base ]] && tree=$work/src
   (cd "$tree" && dotnet build bench/FastNet.Benchmarks -c Release -v q -nologo -o "$work/$build/bench" >/dev/null &&
-    dotnet build bench/predict-batches.cs -c Release -v q -nologo -o "$work/$build/predict" >/dev/null)
+    dotnet build bench/predict-batches.cs -c Release -v q -nologo -o "$work/$build/predict" >/dev/null &&
+    { [[ " $suites " != *" shapes "* ]] || dotnet build bench/gemm-shapes.cs -c Release -v q -nologo -o "$work/$build/shapes" >/dev/null; })
 done
 dotnet build-server shutdown >/dev/null 2>&1 || true   # no compiler server sharing the cores with the timed runs
 
 # One round of one build as tab-separated rows: suite, case, threads, FastNet figure, FastNet / OpenBLAS (GEMM only).
-suites=${AB_SUITES:-gemm training inference}
 measure() {
   local bin=$work/$1 workload threads repetitions
   [[ " $suites " == *" gemm "* ]] && (cd "$root" && dotnet "$bin/bench/FastNet.Benchmarks.dll" quick) | awk -v OFS='\t' '
@@ -60,6 +64,11 @@ measure() {
     (cd "$root" && dotnet "$bin/bench/FastNet.Benchmarks.dll" epochs G1 "$threads" 10) |
       sed -n "s/^GRU .* on \([0-9]*\) thread(s): .* ms per epoch, \([0-9,]*\) samples\/s.*/gru\tG1 epoch\t\1\t\2\t/p" | tr -d ,
   done
+  [[ " $suites " == *" shapes "* ]] && for threads in 1 2; do
+    # "28x1792x384,tA   1 thread(s):   117.7 GFLOP/s (median of 259)"
+    dotnet "$bin/shapes/gemm-shapes.dll" "$threads" $AB_SHAPES |
+      awk -v OFS='\t' '$2 ~ /^[0-9]+$/ && $3 == "thread(s):" { print "shapes", $1, $2, $4, "" }'
+  done
   [[ " $suites " == *" batch1 "* ]] && for workload in T1 T2; do
     for weights in fp32 bf16; do
       dotnet "$bin/predict/predict-batches.dll" "$workload" 1 1 200 "$weights" |
@@ -80,13 +89,14 @@ out=$results/${AB_NAME:-ab-$base}.md
 {
   echo "# ${AB_NAME:-ab-$base}"
   echo
-  echo "Command: \`${AB_SUITES:+AB_SUITES=\"$AB_SUITES\" }${FASTNET_RESULTS:+FASTNET_RESULTS=$FASTNET_RESULTS }${AB_NAME:+AB_NAME=$AB_NAME }bench/ab.sh $base $rounds\` ($(date -u +%Y-%m-%d)):"
+  echo "Command: \`${AB_SUITES:+AB_SUITES=\"$AB_SUITES\" }${AB_SHAPES:+AB_SHAPES=\"$AB_SHAPES\" }${FASTNET_RESULTS:+FASTNET_RESULTS=$FASTNET_RESULTS }${AB_NAME:+AB_NAME=$AB_NAME }bench/ab.sh $base $rounds\` ($(date -u +%Y-%m-%d)):"
   echo "base $(git -C "$root" rev-parse --short "$base") against new $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src || echo ' plus uncommitted changes'),"
   described=()
   [[ " $suites " == *" gemm "* ]] && described+=("the quick GEMM harness (GFLOP/s, OpenBLAS in the same process)")
   [[ " $suites " == *" training "* ]] && described+=("the training epoch (samples/s; T1 25 epochs, T2 3, after 5 unmeasured)")
   [[ " $suites " == *" inference "* ]] && described+=("batch-1024 inference (samples/s, bench/predict-batches.cs)")
   [[ " $suites " == *" gru "* ]] && described+=("the GRU training epoch (samples/s; G1: GRU(28 -> 128) over 28 steps, Dense(10), Adam, batch 64; 10 epochs after 5 unmeasured)")
+  [[ " $suites " == *" shapes "* ]] && described+=("bench/gemm-shapes.cs on AB_SHAPES=\"$AB_SHAPES\" (GFLOP/s, the median of many calls)")
   [[ " $suites " == *" batch1 "* ]] && described+=("batch-1 inference (calls/s: 1 / the median call of runs of 100, bench/predict-batches.cs)")
   echo "$rounds rounds, base and new alternating, each run a fresh process: $(IFS=';'; echo "${described[*]}" | sed 's/;/; /g'),"
   echo "each a median of its run's timings."
@@ -109,7 +119,7 @@ for build, rnd, suite, case, threads, value, vs_blas in rows:
     if key not in keys: keys.append(key)
     figures.setdefault((key, build), {})[rnd] = float(value)
     if vs_blas: yardstick.setdefault((key, build), []).append(float(vs_blas))
-unit = {"gemm": "GFLOP/s", "training": "samples/s", "inference": "samples/s", "batch1": "calls/s", "gru": "samples/s"}
+unit = {"gemm": "GFLOP/s", "shapes": "GFLOP/s", "training": "samples/s", "inference": "samples/s", "batch1": "calls/s", "gru": "samples/s"}
 print("| suite | case | threads | base | new | new / base | new faster | base / OpenBLAS | new / OpenBLAS |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
 for key in keys:
@@ -118,7 +128,7 @@ for key in keys:
     b, n = statistics.median(base.values()), statistics.median(new.values())
     wins = sum(1 for r in new if r in base and new[r] > base[r])
     yb, yn = (f"{statistics.median(yardstick[(key, x)]):.2f}" if (key, x) in yardstick else "" for x in ("base", "new"))
-    digits = 1 if key[0] == "gemm" else 0
+    digits = 1 if key[0] in ("gemm", "shapes") else 0
     print(f"| {key[0]} ({unit[key[0]]}) | {key[1]} | {key[2]} | {b:,.{digits}f} | {n:,.{digits}f} | {n / b:.3f} | {wins} of {len(new)} | {yb} | {yn} |")
 EOF
   echo

@@ -9,7 +9,7 @@ namespace FastNet.Kernels;
 /// <code>
 /// for pc in K by KC            // rank-KC update; the K order is the same for every thread count
 ///   for mb in M by MB          // A block (packed here when A is transposed, or FASTNET_GEMM_PACK_A=1, and C wider than NB): L3
-///     for nb in N by NB        // B block packed into KC x NB: about 9/16 of L2
+///     for nb in N by NB        // B block packed into KC x NB (about 9/16 of L2), or read in place (see GemmDriver.PackB)
 ///       for i in mb by MR      // A micro-panel, MR x KC: stays in L1
 ///         for j in nb by NR    // B micro-panel, KC x NR: streamed from L2
 ///           micro-kernel: C[MR x NR] += A-panel * B-panel
@@ -71,6 +71,25 @@ internal static class GemmBlocking
     /// <summary>Columns of B packed at once: KC x NB floats live in L2 (576 KiB of a 1 MiB L2).</summary>
     public static readonly int NB = GemmConfiguration.Current.ColumnBlock;
 
+    /// <summary>
+    /// The most rows of C for which a row-major B wider than <see cref="NB"/> is read in place, as a narrower one always
+    /// is, instead of packed per call (see <see cref="ReadsWideBInPlace"/>).
+    /// </summary>
+    public const int WideBInPlaceMaxRows = 64;
+
+    /// <summary>
+    /// Whether a row-major B wider than NB, with rows <paramref name="ldb"/> floats apart, is read in place for a C of
+    /// <paramref name="m"/> rows. A packed B is read once per A micro-panel, so a product of few rows (the GRU's F = 28 row
+    /// input-weight gradient, its per-step recurrent product on a block of 32 sequences, a small training batch) pays a
+    /// whole copy of B per call for a handful of reads. In place the rows of a column block still fit in L2 (rectangles
+    /// are at most NB wide either way); only the stride changes. Up to 64 rows, in place ran as fast or faster on Zen 5
+    /// (AVX-512 and the emulated AVX2 path): 28 x 1792 x 384 (A transposed) +12% on AVX2, 32 x 784 x 768 +13% AVX2 and
+    /// +22% AVX-512; from 128 rows it lost up to 6-18% on AVX-512 (bench/results/zen5-avx512/wide-b-in-place.md). Rows a
+    /// multiple of 4 KiB apart are packed whatever M: their depth steps all fall into one L1 set (64 sets of 64-byte lines),
+    /// and 32 x 784 x 1024 in place ran 31% slower on the AVX2 path.
+    /// </summary>
+    public static bool ReadsWideBInPlace(int m, nint ldb) => m <= WideBInPlaceMaxRows && ldb % 1024 != 0;
+
     /// <summary>Rows of packed A per block (see <see cref="GemmDriver{TKernel}"/>): MB x KC floats live in this core's share of L3.</summary>
     public static readonly int MB = GemmConfiguration.Current.RowBlock;
 
@@ -80,7 +99,7 @@ internal static class GemmBlocking
     /// <summary>Whether a row-major A is packed into micro-panels (as a transposed one is) when C is wider than NB.</summary>
     public static readonly bool PacksRowMajorA = GemmConfiguration.Current.PacksRowMajorA;
 
-    /// <summary>Whether a row-major B no wider than NB is packed (as a wider one is) rather than read in place.</summary>
+    /// <summary>Whether every row-major B is packed (as other wide ones are) rather than read in place where the rules allow.</summary>
     public static readonly bool PacksRowMajorB = GemmConfiguration.Current.PacksRowMajorB;
 
     /// <summary>Rows of A per block when <see cref="KeepsBPanelInL1"/>: MC x KC floats live in L2.</summary>

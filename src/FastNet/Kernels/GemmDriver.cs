@@ -17,7 +17,7 @@ internal unsafe struct GemmProblem
     public int* NonFiniteFlag;     // null, or set to 1 when a value of op(A) op(B) is NaN or infinite (the epilogue looks)
     public bool KeepBPanelInL1;    // the loop order: B micro-panel in L1 (BLIS), else A micro-panel (see GemmBlocking)
     public bool PackRowMajorA;     // pack a row-major A (as a transposed one) when C is wider than NB
-    public bool PackRowMajorB;     // pack a row-major B no wider than NB (as a wider one) rather than read it in place
+    public bool PackRowMajorB;     // pack every row-major B rather than read it in place where the rules allow (FASTNET_GEMM_PACK_B=1)
     public float* PackedB;         // null, or B packed once for this kernel (PrepackedB): no packing, no B read in place
     public nint PackedBRowLength;  // PrepackedB.RowLength: floats per depth step of PackedB
 
@@ -168,9 +168,10 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     /// those columns are read in place (the first ones), and in <paramref name="panels"/> where the packed panels of
     /// the block start (the panel of column j0 + j at j x kc). A row-major B no wider than one block is read in place:
     /// its KC x N rows fit in L2 as they are, and packing them would cost a copy of B per call (training changes W every
-    /// step). Only the partial last panel is packed, with zero padding. Wider Bs are packed, and so is a narrow one with
-    /// FASTNET_GEMM_PACK_B=1 (see GemmConfiguration.PacksRowMajorB). A B packed once (<see cref="PrepackedB"/>) is only
-    /// pointed at.
+    /// step). So is a wider one under a C of few rows (<see cref="GemmBlocking.ReadsWideBInPlace"/>), where the copy would
+    /// be read only a few times. Only the partial last panel is packed, with zero padding. Other wide Bs are packed, and
+    /// so is every row-major one with FASTNET_GEMM_PACK_B=1 (see GemmConfiguration.PacksRowMajorB). A B packed once
+    /// (<see cref="PrepackedB"/>) is only pointed at.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int PackB(in GemmProblem p, int pc, int kc, int j0, int width, GemmPackBuffers buffers, out float* panels)
@@ -183,7 +184,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
 
         panels = buffers.B;
         int nr = TKernel.Nr;
-        bool bInPlace = !p.TransB && !p.PackRowMajorB && p.N <= GemmBlocking.NB;
+        bool bInPlace = !p.TransB && !p.PackRowMajorB && (p.N <= GemmBlocking.NB || GemmBlocking.ReadsWideBInPlace(p.M, p.Ldb));
         int fullWidth = bInPlace ? width / nr * nr : 0;
         // A kernel with masked loads reads a narrow last panel of a row-major B in place as well.
         if (bInPlace && TKernel.HasMaskedNarrow && width - fullWidth <= TKernel.NarrowNr) fullWidth = width;

@@ -179,13 +179,48 @@ public class GemmTests
                 Check(path, 7, n, GemmBlocking.WholeDepth + 1, ta, tb, beta: 0.5f);
             }
 
-        // Packed B blocks of several full panels and a partial one (600 = 384 + 3 x 64 + 24; 1050 = 2 x 384 + 4 x 64 + 26),
-        // with one and with several depth blocks (the column blocks then go outermost).
+        // B blocks of several full panels and a partial one (600 = 384 + 3 x 64 + 24; 1050 = 2 x 384 + 4 x 64 + 26), with
+        // one and with several depth blocks (the column blocks then go outermost): under these few rows a row-major B is
+        // read in place (GemmBlocking.ReadsWideBInPlace), a transposed one packed, and Check packs the row-major one too.
         foreach (var (ta, tb) in AllTransposes)
         {
             Check(path, 9, 600, 50, ta, tb, beta: 0.5f);
             Check(path, 13, 1050, GemmBlocking.KC + 20, ta, tb, withBias: true, activation: Activation.Relu);
         }
+    }
+
+    /// <summary>
+    /// A row-major B wider than NB under at most <see cref="GemmBlocking.WideBInPlaceMaxRows"/> rows of C is read in place
+    /// (<see cref="GemmBlocking.ReadsWideBInPlace"/>): right against the reference, and the same bits as packed (Check
+    /// also runs it with FASTNET_GEMM_PACK_B flipped, and packed once), across column blocks and depth blocks, with a
+    /// partial last panel, an epilogue and beta, on 1 and 2 threads; at the row limit and one past it, and with rows
+    /// 4 KiB apart (packed again); and under a transposed A, the GRU's input-weight gradient X^T dProjections.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void WideRowMajorBUnderFewRows(int pathId)
+    {
+        var path = (GemmPath)pathId;
+        int n = 2 * GemmBlocking.NB + 21, k = GemmBlocking.KC + 13;
+        int fourKiBRows = (1024 - n % 1024) % 1024;   // the padding that puts B's rows 4 KiB apart
+        foreach (int m in new[] { 3, 28, GemmBlocking.WideBInPlaceMaxRows, GemmBlocking.WideBInPlaceMaxRows + 1 })
+            foreach (int threads in new[] { 1, 2 })
+                foreach (int pad in new[] { 0, fourKiBRows })
+                    Check(path, m, n, k, Transpose.None, Transpose.None, beta: 0.5f, pad: pad, withBias: true, activation: Activation.Relu, maxThreads: threads);
+        Check(path, 28, n, k, Transpose.Transposed, Transpose.None, maxThreads: 2);
+    }
+
+    /// <summary>The rule itself: few rows, and rows not a multiple of 4 KiB apart.</summary>
+    [Fact]
+    public void WideBIsReadInPlaceOnlyUnderFewRowsAndOffA4KiBStride()
+    {
+        int most = GemmBlocking.WideBInPlaceMaxRows;
+        Assert.True(GemmBlocking.ReadsWideBInPlace(most, 384));
+        Assert.True(GemmBlocking.ReadsWideBInPlace(28, 1000));
+        Assert.True(GemmBlocking.ReadsWideBInPlace(28, 512));
+        Assert.False(GemmBlocking.ReadsWideBInPlace(most + 1, 384));
+        Assert.False(GemmBlocking.ReadsWideBInPlace(28, 1024));
+        Assert.False(GemmBlocking.ReadsWideBInPlace(28, 3072));
     }
 
     /// <summary>
