@@ -82,11 +82,12 @@ internal static class GemmBlocking
     /// <paramref name="m"/> rows. A packed B is read once per A micro-panel, so a product of few rows (the GRU's F = 28 row
     /// input-weight gradient, its per-step recurrent product on a block of 32 sequences, a small training batch) pays a
     /// whole copy of B per call for a handful of reads. In place the rows of a column block still fit in L2 (rectangles
-    /// are at most NB wide either way); only the stride changes. Up to 64 rows, in place ran as fast or faster on Zen 5
-    /// (AVX-512 and the emulated AVX2 path): 28 x 1792 x 384 (A transposed) +12% on AVX2, 32 x 784 x 768 +13% AVX2 and
-    /// +22% AVX-512; from 128 rows it lost up to 6-18% on AVX-512 (bench/results/zen5-avx512/wide-b-in-place.md). Rows a
-    /// multiple of 4 KiB apart are packed whatever M: their depth steps all fall into one L1 set (64 sets of 64-byte lines),
-    /// and 32 x 784 x 1024 in place ran 31% slower on the AVX2 path.
+    /// are at most NB wide either way); only the stride changes. Up to 64 rows, in place ran faster on Zen 5: +3% to +12%
+    /// on the emulated AVX2 path (28 x 1792 x 384 with A transposed +9%), up to +48% on AVX-512 (16 x 784 x 1280; 64 x 640
+    /// x 640 even: 1.00) (bench/results/zen5-avx512/wide-b-in-place.md and emulated-avx2/). Past it, packed wins: at 128
+    /// and 256 rows in place lost 5-9% on AVX-512. Rows a multiple of 4 KiB apart are packed whatever M: on the AVX2 path
+    /// each depth step of a 16-column micro-panel is one cache line, all in one L1d set, and in place lost 19-35% there
+    /// (wide-b-in-place-limits.md in both folders).
     /// </summary>
     public static bool ReadsWideBInPlace(int m, nint ldb) => m <= WideBInPlaceMaxRows && ldb % 1024 != 0;
 
