@@ -2,7 +2,9 @@ namespace FastNet.Benchmarks;
 
 /// <summary>
 /// The host class a report belongs to, and so its folder: bench/results/CLASS/, e.g. zen4-avx512, zen3-avx2,
-/// zen5-avx512, xeon-avx512, xeon-skx-avx512 (Skylake-SP / Cascade Lake / Cooper Lake). Figures from two classes are never put in one ratio, so each class keeps its own reports.
+/// zen5-avx512, xeon-skx-avx512 (Skylake-SP / Cascade Lake / Cooper Lake), xeon-spr-avx512 (Sapphire Rapids), or
+/// xeon-avx512 for a Xeon model not listed (the reports already there came from one whose model was not recorded).
+/// Figures from two classes are never put in one ratio, so each class keeps its own reports.
 /// </summary>
 /// <remarks>
 /// The CPU generation comes from /proc/cpuinfo's family and model (a hypervisor often shows only "AMD EPYC"), and the
@@ -51,7 +53,7 @@ internal static class HostClass
         return $"{Generation(vendor, family, model, Field("model name"))}-{isa}";
     }
 
-    /// <summary>AMD's Zen generations by family and model range; Intel by brand; anything else by its numbers.</summary>
+    /// <summary>AMD's Zen generations by family and model range; Intel's server generations by model, else by brand; anything else by its numbers.</summary>
     internal static string Generation(string vendor, int family, int model, string modelName)
     {
         if (vendor == "AuthenticAMD")
@@ -68,10 +70,23 @@ internal static class HostClass
         }
         else if (vendor == "GenuineIntel")
         {
-            // Skylake-SP, Cascade Lake and Cooper Lake (family 6 model 0x55) are a class of their own: .NET prefers
-            // 256-bit vectors there by default, so FastNet runs its AVX2 kernels on their AVX-512 (GemmConfiguration.Avx512NotPreferred).
-            if (family == 6 && model == 0x55) return "xeon-skx";
-            return modelName.Contains("Xeon", StringComparison.Ordinal) ? "xeon" : "intel";
+            // Server generations by model (family 6), since their caches, vector units and .NET's defaults differ. Skylake-SP,
+            // Cascade Lake and Cooper Lake (0x55) are a class of their own: .NET prefers 256-bit vectors there by default, so
+            // FastNet runs its AVX2 kernels on their AVX-512 (GemmConfiguration.Avx512NotPreferred). Sierra Forest is AVX2
+            // only (E-cores). Other Intel CPUs keep the brand alone ("xeon", "intel").
+            string? server = family != 6 ? null : model switch
+            {
+                0x3F => "xeon-hsx",                 // Haswell-EP
+                0x4F or 0x56 => "xeon-bdx",         // Broadwell-EP / -DE
+                0x55 => "xeon-skx",                 // Skylake-SP, Cascade Lake, Cooper Lake
+                0x6A or 0x6C => "xeon-icx",         // Ice Lake-SP / -D
+                0x8F => "xeon-spr",                 // Sapphire Rapids
+                0xCF => "xeon-emr",                 // Emerald Rapids
+                0xAD or 0xAE => "xeon-gnr",         // Granite Rapids
+                0xAF => "xeon-srf",                 // Sierra Forest
+                _ => null,
+            };
+            return server ?? (modelName.Contains("Xeon", StringComparison.Ordinal) ? "xeon" : "intel");
         }
 
         return $"x86-f{family}m{model}";
