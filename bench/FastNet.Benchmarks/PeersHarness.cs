@@ -10,7 +10,10 @@ namespace FastNet.Benchmarks;
 /// I2, batch-1024 inference of T1 and T2, against ONNX Runtime on FastNet's ONNX export of the same network; and T1 and T2
 /// training against PyTorch (Scripts/train_peer.py, Debian's python3-torch, kept running beside this process). Each pair
 /// alternates in rounds, at 1 and 2 threads (or the counts given), so drift and neighbours fall on both.
-/// Run: dotnet run -c Release --project bench/FastNet.Benchmarks -- peers [results-subfolder|.] [threads,...]
+/// Run: dotnet run -c Release --project bench/FastNet.Benchmarks -- peers [results-subfolder|.] [threads,...|.] [inference|training]
+/// The last argument runs one part alone, into peers-inference.md or peers-training.md: training alone is the comparison
+/// that can run on an emulated AVX2 host (DOTNET_EnableAVX512=0 with OPENBLAS_CORETYPE=Haswell: PyTorch's OpenBLAS and
+/// its ATen kernels then run AVX2 code too), where ONNX Runtime would still pick its AVX-512 kernels.
 /// </summary>
 internal static class PeersHarness
 {
@@ -18,48 +21,66 @@ internal static class PeersHarness
     private const int TrainingRounds = 5;
     private const int Batch = 1024;
 
-    public static void Run(string? subfolder, string? threadList)
+    public static void Run(string? subfolder, string? threadList, string? part = null)
     {
+        if (part is not (null or "inference" or "training"))
+            throw new ArgumentException($"peers: the part to run is 'inference' or 'training', not '{part}'.");
+        bool inference = part != "training", training = part != "inference";
         int[] threadCounts = threadList is null ? [1, 2] : threadList.Split(',').Select(int.Parse).ToArray();
-        using var pytorch = PyTorchProcess.TryStart(out string pytorchMissing);
+        string pytorchMissing = "";
+        using var pytorch = training ? PyTorchProcess.TryStart(out pytorchMissing) : null;
+        string arguments = (subfolder ?? ".") + " " + (threadList ?? ".") + (part is null ? "" : " " + part);
         var lines = new List<string>
         {
-            "# peers",
+            part is null ? "# peers" : $"# peers-{part}",
             "",
-            $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- peers{(subfolder is null ? "" : " " + subfolder)}" +
-            $"{(threadList is null ? "" : (subfolder is null ? " . " : " ") + threadList)}` ({DateTime.UtcNow:yyyy-MM-dd})",
+            $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- peers{(arguments == ". ." ? "" : " " + arguments)}` ({DateTime.UtcNow:yyyy-MM-dd})",
             "",
             $"Host: {InputCheckHarness.HostDescription()}; {Environment.ProcessorCount} cores, .NET {Environment.Version}.",
             "",
-            $"Peers: ONNX Runtime {OrtEnv.Instance().GetVersionString()} (Microsoft.ML.OnnxRuntime, CPU, in this process); " +
-            $"{pytorch?.Info ?? pytorchMissing}.{EnvironmentNote()}",
-            "",
-            $"## I2: batch {Batch} inference",
-            "",
-            $"One PredictBatch of {Batch} rows (maxThreads = threads) against one ONNX Runtime Run of the same network exported by " +
-            "FastNet (IntraOpNumThreads = threads, ORT_ENABLE_ALL, input and output bound once over preallocated arrays), " +
-            $"outputs checked equal first; {InferenceRounds} rounds alternate the two, each timing a run of calls after a 1 s " +
-            "warm-up of each; medians of the rounds' mean per call, as samples per second.",
-            "",
-            "| model | threads | FastNet | ONNX Runtime | FastNet / ONNX Runtime |",
-            "|---|---:|---:|---:|---:|",
+            "Peers: " + string.Join("; ", new[]
+            {
+                inference ? $"ONNX Runtime {OrtEnv.Instance().GetVersionString()} (Microsoft.ML.OnnxRuntime, CPU, in this process)" : null,
+                training ? pytorch?.Info ?? pytorchMissing : null,
+            }.OfType<string>()) + $".{EnvironmentNote()}",
         };
 
-        string temp = Directory.CreateTempSubdirectory("fastnet-peers-").FullName;
-        try
+        if (inference)
         {
-            foreach (InferenceModel model in new[] { InferenceModel.T1, InferenceModel.T2 })
-                foreach (int threads in threadCounts)
-                {
-                    lines.Add(Inference(model, threads, temp));
-                    Console.WriteLine(lines[^1]);
-                }
-        }
-        finally
-        {
-            Directory.Delete(temp, recursive: true);
+            lines.AddRange([
+                "",
+                $"## I2: batch {Batch} inference",
+                "",
+                $"One PredictBatch of {Batch} rows (maxThreads = threads) against one ONNX Runtime Run of the same network exported by " +
+                "FastNet (IntraOpNumThreads = threads, ORT_ENABLE_ALL, input and output bound once over preallocated arrays), " +
+                $"outputs checked equal first; {InferenceRounds} rounds alternate the two, each timing a run of calls after a 1 s " +
+                "warm-up of each; medians of the rounds' mean per call, as samples per second.",
+                "",
+                "| model | threads | FastNet | ONNX Runtime | FastNet / ONNX Runtime |",
+                "|---|---:|---:|---:|---:|",
+            ]);
+            string temp = Directory.CreateTempSubdirectory("fastnet-peers-").FullName;
+            try
+            {
+                foreach (InferenceModel model in new[] { InferenceModel.T1, InferenceModel.T2 })
+                    foreach (int threads in threadCounts)
+                    {
+                        lines.Add(Inference(model, threads, temp));
+                        Console.WriteLine(lines[^1]);
+                    }
+            }
+            finally
+            {
+                Directory.Delete(temp, recursive: true);
+            }
         }
 
+        if (training) AddTraining(lines, threadCounts, pytorch, pytorchMissing);
+        HostClass.WriteReport(subfolder, part is null ? "peers.md" : $"peers-{part}.md", lines);
+    }
+
+    private static void AddTraining(List<string> lines, int[] threadCounts, PyTorchProcess? pytorch, string pytorchMissing)
+    {
         lines.AddRange(["", "## Training throughput", ""]);
         if (pytorch is null)
         {
@@ -84,8 +105,6 @@ internal static class PeersHarness
                     Console.WriteLine(lines[^1]);
                 }
         }
-
-        HostClass.WriteReport(subfolder, "peers.md", lines);
     }
 
     private static string Inference(InferenceModel model, int threads, string folder)
@@ -153,7 +172,8 @@ internal static class PeersHarness
     /// <summary>Variables that change what runs (OpenBLAS's kernel choice, its threads; FastNet's vector width), named in the report.</summary>
     private static string EnvironmentNote()
     {
-        string[] names = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "DOTNET_EnableAVX512", "DOTNET_PreferredVectorBitWidth"];
+        string[] names = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "DOTNET_EnableAVX512",
+            "DOTNET_PreferredVectorBitWidth", "FASTNET_L1D_BYTES", "FASTNET_L2_BYTES"];
         string set = string.Join(", ", names.Where(n => Environment.GetEnvironmentVariable(n) is not null).Select(n => $"{n}={Environment.GetEnvironmentVariable(n)}"));
         return set.Length == 0 ? "" : $" Environment: {set} (OPENBLAS_CORETYPE forces PyTorch's OpenBLAS kernels: on an AVX-512 host set it to SkylakeX, or unset it, for the peer's best).";
     }

@@ -48,8 +48,8 @@ switch (args.FirstOrDefault())
     case "onnx-latency":    // batch-1 latency of one .onnx file in FastNet and in ONNX Runtime: onnx-latency [results-subfolder]
         OnnxLatencyHarness.Run(args.Length > 1 ? args[1] : null);
         return;
-    case "peers":           // I2 against ONNX Runtime, T1/T2 training against PyTorch, alternating rounds: peers [results-subfolder|.] [threads,...]
-        PeersHarness.Run(args.Length > 1 && args[1] != "." ? args[1] : null, args.Length > 2 ? args[2] : null);
+    case "peers":           // I2 against ONNX Runtime, T1/T2 training against PyTorch, alternating rounds: peers [results-subfolder|.] [threads,...|.] [inference|training]
+        PeersHarness.Run(args.Length > 1 && args[1] != "." ? args[1] : null, args.Length > 2 && args[2] != "." ? args[2] : null, args.Length > 3 ? args[3] : null);
         return;
     case "load":            // S1: the service under wrk, FastNet vs ONNX Runtime: load [results-subfolder] [seconds per run] [T1|T2]
         ServiceLoadHarness.Run(args.Length > 1 && args[1] != "." ? args[1] : null, args.Length > 2 ? int.Parse(args[2]) : 10, args.Length > 3 ? args[3] : "T1");
