@@ -5,7 +5,7 @@
 #   bench/gemm-sweep.sh [ROUNDS]          e.g. bench/gemm-sweep.sh 2
 # SETTINGS: space-separated settings, each a comma-separated list of KC=n (FASTNET_GEMM_KC), NB=n (FASTNET_GEMM_NB),
 # L1=A|B (FASTNET_GEMM_L1_PANEL: which micro-panel stays in L1), PACKA=0|1 (FASTNET_GEMM_PACK_A: pack a row-major A)
-# and PACKB=0|1 (FASTNET_GEMM_PACK_B: pack a row-major B no wider than NB); default: KC 192 to 512, KC 784 (the K of
+# and PACKB=0|1 (FASTNET_GEMM_PACK_B: pack every row-major B the rule reads in place); default: KC 192 to 512, KC 784 (the K of
 # the 784-deep shapes in one depth block: whether GemmConfiguration.WholeDepth's half of L1d is right here), half and twice the
 # rule's NB, row-major A packed, narrow B packed, and the B panel in L1 at the rule's KC and at KC 256 with A packed
 # (BLIS's Zen 3 setting), with and without B packed too. THREADS (thread counts, default "1 2"; e.g. "1 4 8 16" on a larger

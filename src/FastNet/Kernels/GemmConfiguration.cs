@@ -28,8 +28,8 @@ namespace FastNet.Kernels;
 /// left to the rule follows the KC given. FASTNET_GEMM_L1_PANEL=B switches the loop order to keep the B micro-panel in
 /// L1 instead of the A one (see <see cref="L1Panel"/>), with A in blocks of MC rows, about 9/32 of L2 (144 on a 512 KiB L2
 /// at KC 256: the MC and KC of BLIS's zen3 configuration for sgemm, config/zen3/bli_cntx_init_zen3.c).
-/// FASTNET_GEMM_PACK_A=1 packs a row-major A too (see <see cref="PacksRowMajorA"/>), and FASTNET_GEMM_PACK_B=1 a row-major
-/// B no wider than NB (see <see cref="PacksRowMajorB"/>).
+/// FASTNET_GEMM_PACK_A=1 packs a row-major A too (see <see cref="PacksRowMajorA"/>), and FASTNET_GEMM_PACK_B=1 every
+/// row-major B the rule reads in place (see <see cref="PacksRowMajorB"/>).
 /// </para>
 /// <para>
 /// Determinism: the depth blocks decide the order in which each element of C sums its products, and they depend on KC
