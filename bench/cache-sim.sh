@@ -6,7 +6,7 @@
 # code and makes the buffers). A simulation: LRU replacement, no prefetchers, no timing; it says which data a cache of
 # that shape would have to fetch, not how fast a real one fetches it (bench/gemm-sweep.sh on the host measures that).
 #   bench/cache-sim.sh [CALLS]            e.g. bench/cache-sim.sh 2
-# SHAPES: comma-separated shape names (quick's, exact, e.g. "dW=XT*dY 784x64x128"; default
+# SHAPES: comma-separated shape names (quick's, exact, e.g. "dW=XT*dY 784x64x128", or any MxKxN; default
 # "64x784x128,256x784x1024,256x1024x1024,dW=XT*dY 784x64x128,dX=dY*WT 64x128x784");
 # SETTINGS: as bench/gemm-sweep.sh's (default: rule, PACKA=1, PACKB=1, KC=256, L1=B, L1=B,KC=256,PACKA=1 and
 # L1=B,KC=256,PACKA=1,PACKB=1), and "openblas";

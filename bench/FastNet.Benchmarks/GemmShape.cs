@@ -35,6 +35,22 @@ public sealed class GemmShape
         new("dX=dY*WT 64x128x784", 64, 784, 128, Transpose.None, Transpose.Transposed),
     ];
 
+    /// <summary>
+    /// A workload shape by its name, else any product written as gemm-shapes.cs takes it: MxKxN (C[M x N] = A[M x K]
+    /// B[K x N], row-major), optionally with ",tA" (A stored K x M) and ",tB" (B stored N x K).
+    /// </summary>
+    public static GemmShape Parse(string text)
+    {
+        GemmShape? workload = Workloads.FirstOrDefault(s => s.Name == text);
+        if (workload is not null) return workload;
+        string[] parts = text.Split(',');
+        string[] mkn = parts[0].Split('x');
+        if (mkn.Length != 3 || !mkn.All(d => int.TryParse(d, out int v) && v > 0) || parts.Skip(1).Any(p => p is not ("tA" or "tB")))
+            throw new ArgumentException($"'{text}' is neither a workload shape ({string.Join(", ", Workloads.Select(s => s.Name))}) nor MxKxN[,tA][,tB].");
+        return new GemmShape(text, int.Parse(mkn[0]), int.Parse(mkn[2]), int.Parse(mkn[1]),
+            parts.Contains("tA") ? Transpose.Transposed : Transpose.None, parts.Contains("tB") ? Transpose.Transposed : Transpose.None);
+    }
+
     public override string ToString() => Name;
 }
 
