@@ -79,17 +79,29 @@ internal static class GemmBlocking
 
     /// <summary>
     /// Whether a row-major B wider than NB, with rows <paramref name="ldb"/> floats apart, is read in place for a C of
-    /// <paramref name="m"/> rows. A packed B is read once per A micro-panel, so a product of few rows (the GRU's F = 28 row
-    /// input-weight gradient, its per-step recurrent product on a block of 32 sequences, a small training batch) pays a
-    /// whole copy of B per call for a handful of reads. In place the rows of a column block still fit in L2 (rectangles
-    /// are at most NB wide either way); only the stride changes. Up to 64 rows, in place ran faster on Zen 5: +3% to +12%
-    /// on the emulated AVX2 path (28 x 1792 x 384 with A transposed +9%), up to +48% on AVX-512 (16 x 784 x 1280; 64 x 640
-    /// x 640 even: 1.00) (bench/results/zen5-avx512/wide-b-in-place.md and emulated-avx2/). Past it, packed wins: at 128
-    /// and 256 rows in place lost 5-9% on AVX-512. Rows a multiple of 4 KiB apart are packed whatever M: on the AVX2 path
-    /// each depth step of a 16-column micro-panel is one cache line, all in one L1d set, and in place lost 19-35% there
-    /// (wide-b-in-place-limits.md in both folders).
+    /// <paramref name="m"/> rows and a depth block of <paramref name="kc"/>. A packed B is read once per A micro-panel, so
+    /// a product of few rows (the GRU's F = 28 row input-weight gradient, its per-step recurrent product on a block of 32
+    /// sequences, a small training batch) pays a whole copy of B per call for a handful of reads. Up to 64 rows, in place
+    /// ran faster on Zen 5: +3% to +12% on the emulated AVX2 path (28 x 1792 x 384 with A transposed +9%), up to +48% on
+    /// AVX-512 (16 x 784 x 1280; 64 x 640 x 640 even: 1.00) (bench/results/zen5-avx512/wide-b-in-place.md and
+    /// emulated-avx2/). Past it, packed wins: at 128 and 256 rows in place lost 5-9% on AVX-512.
+    /// <para>
+    /// In place, the kc rows of one micro-panel column lie ldb floats apart, and rows whose distance is a multiple of a
+    /// large power of two fall into few L2 sets: with rows 2^b bytes apart (b the power of two in 4 ldb, at least a
+    /// 64-byte line) a set-associative L2 holds at most L2 / 2^b of them, whatever its ways, before they evict each other.
+    /// So B is read in place only where that is at least 1.5 kc, room for the A panels and C tiles that share those sets
+    /// (<see cref="L2Bytes"/> / 2^b &gt;= 1.5 kc); otherwise packed. A simulated Zen 3 L2 (512 KiB, 8-way, KC 384) missed
+    /// 3.6-4.5x as often as packed on rows 2 KiB apart read in place (capacity 256 rows against depth blocks of 264),
+    /// still 1.5-1.8x as often where a 256-deep last block was let in at exactly 1 kc, and as often as packed at 1.9 kc
+    /// (768 floats apart) and above (bench/results/simulated/wide-b-in-place/ and wide-b-l2-sets/cache-sim.md); on the
+    /// emulated AVX2 path rows 4 KiB apart lost 19-35% in place, on a real 1 MiB L2 (wide-b-in-place-limits.md).
+    /// </para>
     /// </summary>
-    public static bool ReadsWideBInPlace(int m, nint ldb) => m <= WideBInPlaceMaxRows && ldb % 1024 != 0;
+    public static bool ReadsWideBInPlace(int m, int kc, nint ldb) =>
+        m <= WideBInPlaceMaxRows && 2 * (L2Bytes / Math.Max(64L, (long)(4 * ldb & -(4 * ldb)))) >= 3L * kc;
+
+    /// <summary>The L2 size the block rule was given (<see cref="GemmConfiguration.L2Bytes"/>).</summary>
+    public static readonly long L2Bytes = GemmConfiguration.Current.L2Bytes;
 
     /// <summary>Rows of packed A per block (see <see cref="GemmDriver{TKernel}"/>): MB x KC floats live in this core's share of L3.</summary>
     public static readonly int MB = GemmConfiguration.Current.RowBlock;

@@ -184,7 +184,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
 
         panels = buffers.B;
         int nr = TKernel.Nr;
-        bool bInPlace = !p.TransB && !p.PackRowMajorB && (p.N <= GemmBlocking.NB || GemmBlocking.ReadsWideBInPlace(p.M, p.Ldb));
+        bool bInPlace = !p.TransB && !p.PackRowMajorB && (p.N <= GemmBlocking.NB || GemmBlocking.ReadsWideBInPlace(p.M, kc, p.Ldb));
         int fullWidth = bInPlace ? width / nr * nr : 0;
         // A kernel with masked loads reads a narrow last panel of a row-major B in place as well.
         if (bInPlace && TKernel.HasMaskedNarrow && width - fullWidth <= TKernel.NarrowNr) fullWidth = width;

@@ -194,7 +194,8 @@ public class GemmTests
     /// (<see cref="GemmBlocking.ReadsWideBInPlace"/>): right against the reference, and the same bits as packed (Check
     /// also runs it with FASTNET_GEMM_PACK_B flipped, and packed once), across column blocks and depth blocks, with a
     /// partial last panel, an epilogue and beta, on 1 and 2 threads; at the row limit and one past it, and with rows
-    /// 4 KiB apart (packed again); and under a transposed A, the GRU's input-weight gradient X^T dProjections.
+    /// 4 KiB apart (packed again where L2 is smaller than 1.5 MiB); and under a transposed A, the GRU's input-weight
+    /// gradient X^T dProjections.
     /// </summary>
     [Theory]
     [MemberData(nameof(Paths))]
@@ -210,17 +211,32 @@ public class GemmTests
         Check(path, 28, n, k, Transpose.Transposed, Transpose.None, maxThreads: 2);
     }
 
-    /// <summary>The rule itself: few rows, and rows not a multiple of 4 KiB apart.</summary>
+    /// <summary>
+    /// The rule itself: few rows, and rows spread over enough L2 sets: rows 2^b bytes apart (b the power of two in their
+    /// distance, at least a 64-byte line) are read in place only while L2 / 2^b is at least 1.5 depth blocks.
+    /// </summary>
     [Fact]
-    public void WideBIsReadInPlaceOnlyUnderFewRowsAndOffA4KiBStride()
+    public void WideBIsReadInPlaceOnlyUnderFewRowsWhereL2SetsHoldADepthBlock()
     {
-        int most = GemmBlocking.WideBInPlaceMaxRows;
-        Assert.True(GemmBlocking.ReadsWideBInPlace(most, 384));
-        Assert.True(GemmBlocking.ReadsWideBInPlace(28, 1000));
-        Assert.True(GemmBlocking.ReadsWideBInPlace(28, 512));
-        Assert.False(GemmBlocking.ReadsWideBInPlace(most + 1, 384));
-        Assert.False(GemmBlocking.ReadsWideBInPlace(28, 1024));
-        Assert.False(GemmBlocking.ReadsWideBInPlace(28, 3072));
+        int most = GemmBlocking.WideBInPlaceMaxRows, kc = 256;
+        long l2 = GemmBlocking.L2Bytes;
+        Assert.True(GemmBlocking.ReadsWideBInPlace(most, kc, 1000));     // 4000 bytes: 32 = 2^5 in it, under a line
+        Assert.False(GemmBlocking.ReadsWideBInPlace(most + 1, kc, 1000));
+        // The smallest power of two past L2 / (1.5 kc) bytes: rows that far apart (times an odd number) overfill their
+        // sets, rows half as far apart do not.
+        long tooFar = 64;
+        while (2 * l2 >= 3 * kc * tooFar) tooFar *= 2;
+        Assert.False(GemmBlocking.ReadsWideBInPlace(28, kc, (nint)(3 * tooFar / 4)));
+        if (tooFar > 64) Assert.True(GemmBlocking.ReadsWideBInPlace(28, kc, (nint)(3 * tooFar / 8)));
+        Assert.Equal(2 * (l2 / tooFar) >= 3 * 16, GemmBlocking.ReadsWideBInPlace(28, 16, (nint)(3 * tooFar / 4)));   // a shallow block fits where a deep one does not
+        // On a 512 KiB L2 (Zen 3): rows 2 KiB apart (512 floats) are packed under depth blocks of 264 and 256 (the three
+        // blocks of K = 784), rows 768 floats apart (1 KiB is the power of two in 3 KiB) are read in place.
+        if (l2 == 512 << 10)
+        {
+            Assert.False(GemmBlocking.ReadsWideBInPlace(28, 264, 512));
+            Assert.False(GemmBlocking.ReadsWideBInPlace(28, 256, 512));
+            Assert.True(GemmBlocking.ReadsWideBInPlace(28, 264, 768));
+        }
     }
 
     /// <summary>
