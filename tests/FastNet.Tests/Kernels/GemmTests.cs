@@ -194,7 +194,7 @@ public class GemmTests
     /// (<see cref="GemmBlocking.ReadsWideBInPlace"/>): right against the reference, and the same bits as packed (Check
     /// also runs it with FASTNET_GEMM_PACK_B flipped, and packed once), across column blocks and depth blocks, with a
     /// partial last panel, an epilogue and beta, on 1 and 2 threads; at the row limit and one past it, and with rows
-    /// 4 KiB apart (packed again where L2 is smaller than 1.5 MiB); and under a transposed A, the GRU's input-weight
+    /// 4 KiB apart (packed where the L2 sets cannot hold them); and under a transposed A, the GRU's input-weight
     /// gradient X^T dProjections.
     /// </summary>
     [Theory]
