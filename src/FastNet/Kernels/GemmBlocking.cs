@@ -94,7 +94,7 @@ internal static class GemmBlocking
     /// 3.6-4.5x as often as packed on rows 2 KiB apart read in place (capacity 256 rows against depth blocks of 264),
     /// still 1.5-1.8x as often where a 256-deep last block was let in at exactly 1 kc, and as often as packed at 1.9 kc
     /// (768 floats apart) and above (cache-sim.md in bench/results/simulated/wide-b-in-place/, wide-b-one-kc/ and
-    /// wide-b-l2-sets/); on the emulated AVX2 path rows 4 KiB apart lost 19-35% in place, on a real 1 MiB L2
+    /// wide-b-l2-sets/); on the emulated AVX2 path rows 4 KiB apart lost 19-36% in place, on a real 1 MiB L2
     /// (wide-b-in-place-limits.md). Packing rows 2 KiB apart where L2 holds them cost 2-7% (emulated-avx2/wide-b-l2-sets.md).
     /// </para>
     /// </summary>
