@@ -103,7 +103,7 @@ out=$results/${AB_NAME:-ab-$base}.md
   echo
   echo "Environment that changes what ran: $(run_environment)"
   echo
-  echo "Machine: $(cpu_model), $(cpu_isa), $(nproc) cores${DOTNET_EnableAVX512:+; run with DOTNET_EnableAVX512=$DOTNET_EnableAVX512}"
+  echo "Machine: $(cpu_model), $(cpu_isa), $(cpu_cores)${DOTNET_EnableAVX512:+; run with DOTNET_EnableAVX512=$DOTNET_EnableAVX512}"
   echo
   echo "new: $(cd "$root" && dotnet "$work/new/bench/FastNet.Benchmarks.dll" gemm-config)"
   echo

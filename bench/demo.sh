@@ -23,7 +23,7 @@ out=$root/bench/results/$class/mnist-demo.md
   echo "Command: \`bench/demo.sh${*:+ $*}\` ($(date -u +%Y-%m-%d)), which runs \`dotnet run -c Release --project src/FastNet.Mnist${*:+ -- $*}\`"
   echo "in a fresh clone of $(git rev-parse --short HEAD) with an empty data cache (NuGet packages already restored on this machine)."
   echo
-  echo "Machine: $(cpu_model), $(cpu_isa), host class $class, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(dotnet --version) SDK; npm $(npm --version)"
+  echo "Machine: $(cpu_model), $(cpu_isa), host class $class, $(cpu_cores), $(free -g | awk '/Mem:/ {print $2}') GiB; $(dotnet --version) SDK; npm $(npm --version)"
   echo
   printf 'Wall time, build + download + training + report: %.1f s\n' "$(echo "$end - $start" | bc)"
   echo

@@ -38,7 +38,7 @@ out=$results/first-epochs.md
   echo "the 10,000 test images. Columns: samples/s of epochs 1, 2, 4, 5, 6, 9; milliseconds spent compiling (all threads)"
   echo "and methods compiled over the 10 epochs; wall time of \`Trainer.Fit\` in seconds."
   echo
-  echo "Machine: $(cpu_model), $(cpu_isa), host class $(basename "$results"), $(nproc) cores"
+  echo "Machine: $(cpu_model), $(cpu_isa), host class $(basename "$results"), $(cpu_cores)"
   echo
   echo "| build | epoch 1 | epoch 2 | epoch 4 | epoch 5 | epoch 6 | epoch 9 | JIT ms | methods | total s |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

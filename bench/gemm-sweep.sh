@@ -70,7 +70,7 @@ done
   echo
   echo "Environment that changes what ran: $(run_environment)"  # OpenBLAS's kernel choice and the ISA switches change the comparison
   echo
-  echo "Machine: $(cpu_model), $(cpu_isa), host class $(bench host-class), $(nproc) cores${DOTNET_EnableAVX512:+; run with DOTNET_EnableAVX512=$DOTNET_EnableAVX512}"
+  echo "Machine: $(cpu_model), $(cpu_isa), host class $(bench host-class), $(cpu_cores)${DOTNET_EnableAVX512:+; run with DOTNET_EnableAVX512=$DOTNET_EnableAVX512}"
   echo
   echo "$config"
   echo

@@ -14,6 +14,22 @@ cpu_isa() {
   fi
 }
 
+#   cpu_cores    e.g. "2 cores" or "2 logical processors on 1 core (SMT siblings)": what a 2-thread figure ran on, from
+#                lscpu's CPU-to-core map of the CPUs this process may use (a VM's two vCPUs may be two hyperthreads of
+#                one physical core, which share its FMA units)
+cpu_cores() {
+  local logical physical allowed
+  logical=$(nproc)
+  # The CPUs this process may run on (a container's cpuset, say), then their (core, socket) pairs.
+  allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+  physical=$(lscpu -p=CPU,CORE,SOCKET 2>/dev/null | grep -v '^#' | awk -F, -v list="$allowed" '
+    BEGIN { n = split(list, ranges, ","); for (i = 1; i <= n; i++) { m = split(ranges[i], e, "-"); for (c = e[1]; c <= e[m]; c++) ok[c] = 1 } }
+    ok[$1] { print $2 "," $3 }' | sort -u | wc -l)
+  if [[ $physical -eq 0 || $physical -eq $logical ]]; then echo "$logical core$([[ $logical -gt 1 ]] && echo s)"
+  else echo "$logical logical processors on $physical core$([[ $physical -gt 1 ]] && echo s) (SMT siblings)"
+  fi
+}
+
 #   run_environment    the variables of this environment that change what a benchmark runs (the .NET instruction-set
 #                      switches, FastNet's overrides, OpenBLAS's kernel and cache choices) as NAME=value ..., or "none"
 run_environment() {

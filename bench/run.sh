@@ -24,7 +24,7 @@ results=$root/bench/results/$class
 env_prefix=${FASTNET_RESULTS:+FASTNET_RESULTS=$FASTNET_RESULTS }   # shown in each report's command line
 mkdir -p "$results"
 machine() {
-  echo "Machine: $(cpu_model), $(cpu_isa), host class $class, $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;"\
+  echo "Machine: $(cpu_model), $(cpu_isa), host class $class, $(cpu_cores), $(free -g | awk '/Mem:/ {print $2}') GiB;"\
        "OpenBLAS: $(ls /usr/lib/x86_64-linux-gnu/libopenblas.so.0 >/dev/null 2>&1 && dpkg-query -W -f='${Package} ${Version}' 'libopenblas0-pthread' 2>/dev/null || echo absent)$(openblas_kernels)"
 }
 # Which kernels OpenBLAS runs: its own pick for the CPU, unless OPENBLAS_CORETYPE (which some machines set for every

@@ -23,7 +23,7 @@ internal static class GruLatencyHarness
             "",
             $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- gru-latency{(subfolder is null ? "" : " " + subfolder)}` ({DateTime.UtcNow:yyyy-MM-dd})",
             "",
-            $"Host: {InputCheckHarness.HostDescription()}; {Environment.ProcessorCount} cores, .NET {Environment.Version}; every call timed with Stopwatch " +
+            $"Host: {InputCheckHarness.HostDescription()}; {HostClass.Cores}, .NET {Environment.Version}; every call timed with Stopwatch " +
             "after a 1 s warm-up; one thread; the precisions one after another.",
             "",
             "| model | precision | calls | p50 (us) | p99 (us) | mean (us) | bytes per call |",

@@ -16,6 +16,13 @@ internal static class HostClass
     /// <summary>This machine's class name.</summary>
     public static string Name { get; } = Detect();
 
+    /// <summary>
+    /// What the process's threads run on, for report headers: "2 cores", or "2 logical processors on 1 core (SMT
+    /// siblings)" where Linux's topology shows hyperthreads of one physical core (a VM's two vCPUs can be), which share
+    /// that core's FMA units, so that a 2-thread figure is read for what it is. The same words as bench/host.sh's cpu_cores.
+    /// </summary>
+    public static string Cores { get; } = DescribeCores();
+
     /// <summary>bench/results/<paramref name="subfolder"/>/, or bench/results/<see cref="Name"/>/ when none is given.</summary>
     public static string ResultsFolder(string? subfolder)
         => Path.Combine(LatencyHarness.FindRepositoryRoot(), "bench", "results", subfolder ?? Name);
@@ -51,6 +58,32 @@ internal static class HostClass
         int.TryParse(Field("model"), out int model);
         string vendor = Field("vendor_id");
         return $"{Generation(vendor, family, model, Field("model name"))}-{isa}";
+    }
+
+    private static string DescribeCores()
+    {
+        int logical = Environment.ProcessorCount, physical = 0;
+        try
+        {
+            // The (package, core) pair of each CPU this process may run on (Cpus_allowed_list: a container's cpuset, say);
+            // hyperthreads of one core share it.
+            string allowed = File.ReadLines("/proc/self/status").First(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)).Split(':', 2)[1].Trim();
+            var cores = new HashSet<(string, string)>();
+            foreach (string range in allowed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                string[] ends = range.Split('-');
+                for (int cpu = int.Parse(ends[0]); cpu <= int.Parse(ends[^1]); cpu++)
+                {
+                    string topology = $"/sys/devices/system/cpu/cpu{cpu}/topology";
+                    cores.Add((File.ReadAllText(Path.Combine(topology, "physical_package_id")).Trim(), File.ReadAllText(Path.Combine(topology, "core_id")).Trim()));
+                }
+            }
+
+            physical = cores.Count;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException) { }
+        return physical == 0 || physical == logical ? $"{logical} core{(logical > 1 ? "s" : "")}"
+            : $"{logical} logical processors on {physical} core{(physical > 1 ? "s" : "")} (SMT siblings)";
     }
 
     /// <summary>AMD's Zen generations by family and model range; Intel's server generations by model, else by brand; anything else by its numbers.</summary>

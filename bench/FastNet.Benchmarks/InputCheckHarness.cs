@@ -22,7 +22,7 @@ internal static class InputCheckHarness
             "",
             $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- input-checks{(subfolder is null ? "" : " " + subfolder)}` ({DateTime.UtcNow:yyyy-MM-dd})",
             "",
-            $"Host: {HostDescription()}; {Environment.ProcessorCount} cores, .NET {Environment.Version}.",
+            $"Host: {HostDescription()}; {HostClass.Cores}, .NET {Environment.Version}.",
             "",
             $"{Rounds} rounds, alternating checked and unchecked predictors in each; a round times a run of back-to-back calls " +
             "(after a 1 s warm-up of each) and gives its mean per call; the table shows the medians of the rounds. 1 thread.",

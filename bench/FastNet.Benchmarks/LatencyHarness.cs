@@ -20,7 +20,7 @@ internal static class LatencyHarness
             "",
             $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- latency` ({DateTime.UtcNow:yyyy-MM-dd})",
             "",
-            $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; every call timed with Stopwatch, after a 1 s warm-up.",
+            $"Machine: {HostClass.Cores}, .NET {Environment.Version}; every call timed with Stopwatch, after a 1 s warm-up.",
             "",
             "## I1: batch 1, one thread",
             "",

@@ -27,7 +27,7 @@ internal static class OnnxLatencyHarness
             "",
             $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- onnx-latency{(subfolder is null ? "" : " " + subfolder)}` ({DateTime.UtcNow:yyyy-MM-dd})",
             "",
-            $"Host: {InputCheckHarness.HostDescription()}; {Environment.ProcessorCount} cores, .NET {Environment.Version}; ONNX Runtime {OrtEnv.Instance().GetVersionString()} (Microsoft.ML.OnnxRuntime, CPU).",
+            $"Host: {InputCheckHarness.HostDescription()}; {HostClass.Cores}, .NET {Environment.Version}; ONNX Runtime {OrtEnv.Instance().GetVersionString()} (Microsoft.ML.OnnxRuntime, CPU).",
             "",
             $"Batch 1, one thread. The same .onnx file in both: FastNet imports it (OnnxImport.LoadPredictor, Predict); ONNX Runtime runs it " +
             "(IntraOpNumThreads 1, ORT_ENABLE_ALL, input and output OrtValues bound once over preallocated arrays). " +

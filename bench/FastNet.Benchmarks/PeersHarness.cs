@@ -36,7 +36,7 @@ internal static class PeersHarness
             "",
             $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- peers{(arguments == ". ." ? "" : " " + arguments)}` ({DateTime.UtcNow:yyyy-MM-dd})",
             "",
-            $"Host: {InputCheckHarness.HostDescription()}; {Environment.ProcessorCount} cores, .NET {Environment.Version}.",
+            $"Host: {InputCheckHarness.HostDescription()}; {HostClass.Cores}, .NET {Environment.Version}.",
             "",
             "Peers: " + string.Join("; ", new[]
             {

@@ -26,7 +26,7 @@ internal static class PrecisionHarness
             "",
             $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- precision{(subfolder is null ? "" : " " + subfolder)}` ({DateTime.UtcNow:yyyy-MM-dd})",
             "",
-            $"Host: {InputCheckHarness.HostDescription()}; {Environment.ProcessorCount} cores, .NET {Environment.Version}; bfloat16 row product on " +
+            $"Host: {InputCheckHarness.HostDescription()}; {HostClass.Cores}, .NET {Environment.Version}; bfloat16 row product on " +
             $"{(Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : "scalar")} code; " +
             $"int8 row products on the {FastNet.Kernels.Int8Gemv.Path} path.",
             "",

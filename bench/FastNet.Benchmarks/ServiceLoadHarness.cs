@@ -60,9 +60,9 @@ internal static partial class ServiceLoadHarness
             "",
             $"Command: `dotnet run -c Release --project bench/FastNet.Benchmarks -- load {subfolder ?? "."} {seconds}{(t1 ? "" : " T2")}` ({DateTime.UtcNow:yyyy-MM-dd})",
             "",
-            $"Host: {InputCheckHarness.HostDescription()}; {Environment.ProcessorCount} cores, .NET {Environment.Version}; {WrkVersion()}.",
+            $"Host: {InputCheckHarness.HostDescription()}; {HostClass.Cores}, .NET {Environment.Version}; {WrkVersion()}.",
             "",
-            $"The service (src/FastNet.Service, Kestrel on 127.0.0.1) in this process, wrk in another, on the same {Environment.ProcessorCount} cores. " +
+            $"The service (src/FastNet.Service, Kestrel on 127.0.0.1) in this process, wrk in another, on the same {HostClass.Cores}. " +
             $"Model {workload}. POST /predict of one input (784 floats as JSON, {body.Length:N0} bytes), {seconds} s per run, wrk -t min(2, connections) --latency. " +
             $"The three services run side by side; {Rounds} rounds alternate between them (order reversed every other round); the table gives the medians of the rounds " +
             "(errors summed). " +
