@@ -73,7 +73,7 @@ internal static class GemmBlocking
 
     /// <summary>
     /// The most rows of C for which a row-major B wider than <see cref="NB"/> is read in place, as a narrower one always
-    /// is, instead of packed per call (see <see cref="ReadsWideBInPlace"/>).
+    /// is, instead of packed per call (see <see cref="ReadsWideBInPlace(int, int, nint)"/>).
     /// </summary>
     public const int WideBInPlaceMaxRows = 64;
 
@@ -98,8 +98,11 @@ internal static class GemmBlocking
     /// (wide-b-in-place-limits.md). Packing rows 2 KiB apart where L2 holds them cost 2-7% (emulated-avx2/wide-b-l2-sets.md).
     /// </para>
     /// </summary>
-    public static bool ReadsWideBInPlace(int m, int kc, nint ldb) =>
-        m <= WideBInPlaceMaxRows && 2 * (L2Bytes / Math.Max(64L, (long)(4 * ldb & -(4 * ldb)))) >= 3L * kc;
+    public static bool ReadsWideBInPlace(int m, int kc, nint ldb) => ReadsWideBInPlace(m, kc, ldb, L2Bytes);
+
+    /// <summary><see cref="ReadsWideBInPlace(int, int, nint)"/> for an L2 of <paramref name="l2Bytes"/> (tests give other hosts' sizes).</summary>
+    internal static bool ReadsWideBInPlace(int m, int kc, nint ldb, long l2Bytes) =>
+        m <= WideBInPlaceMaxRows && 2 * (l2Bytes / Math.Max(64L, (long)(4 * ldb & -(4 * ldb)))) >= 3L * kc;
 
     /// <summary>The L2 size the block rule was given (<see cref="GemmConfiguration.L2Bytes"/>).</summary>
     public static readonly long L2Bytes = GemmConfiguration.Current.L2Bytes;

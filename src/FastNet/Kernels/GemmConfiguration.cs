@@ -235,7 +235,7 @@ public sealed class GemmConfiguration
 
     /// <summary>
     /// Whether a row-major B no wider than NB (or a wider one under a C of at most
-    /// <see cref="GemmBlocking.WideBInPlaceMaxRows"/> rows, see <see cref="GemmBlocking.ReadsWideBInPlace"/>) is packed into
+    /// <see cref="GemmBlocking.WideBInPlaceMaxRows"/> rows, see <see cref="GemmBlocking.ReadsWideBInPlace(int, int, nint)"/>) is packed into
     /// micro-panels, as other wide or transposed ones always are; by default it is read in place (its KC x N rows fit in
     /// L2 as they are, and training changes W every step, so a packed copy costs a copy of B per call). In place, a B
     /// micro-panel's depth steps lie a whole row of B apart, which can crowd a few L1 sets (a 128-float row puts them in

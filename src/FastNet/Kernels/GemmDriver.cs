@@ -168,7 +168,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     /// those columns are read in place (the first ones), and in <paramref name="panels"/> where the packed panels of
     /// the block start (the panel of column j0 + j at j x kc). A row-major B no wider than one block is read in place:
     /// its KC x N rows fit in L2 as they are, and packing them would cost a copy of B per call (training changes W every
-    /// step). So is a wider one under a C of few rows (<see cref="GemmBlocking.ReadsWideBInPlace"/>), where the copy would
+    /// step). So is a wider one under a C of few rows (<see cref="GemmBlocking.ReadsWideBInPlace(int, int, nint)"/>), where the copy would
     /// be read only a few times. Only the partial last panel is packed, with zero padding. Other wide Bs are packed, and
     /// so is every row-major one with FASTNET_GEMM_PACK_B=1 (see GemmConfiguration.PacksRowMajorB). A B packed once
     /// (<see cref="PrepackedB"/>) is only pointed at.

@@ -191,7 +191,7 @@ public class GemmTests
 
     /// <summary>
     /// A row-major B wider than NB under at most <see cref="GemmBlocking.WideBInPlaceMaxRows"/> rows of C is read in place
-    /// (<see cref="GemmBlocking.ReadsWideBInPlace"/>): right against the reference, and the same bits as packed (Check
+    /// (<see cref="GemmBlocking.ReadsWideBInPlace(int, int, nint)"/>): right against the reference, and the same bits as packed (Check
     /// also runs it with FASTNET_GEMM_PACK_B flipped, and packed once), across column blocks and depth blocks, with a
     /// partial last panel, an epilogue and beta, on 1 and 2 threads; at the row limit and one past it, and with rows
     /// 4 KiB apart (packed where the L2 sets cannot hold them); and under a transposed A, the GRU's input-weight
@@ -230,13 +230,15 @@ public class GemmTests
         if (tooFar > 64) Assert.True(GemmBlocking.ReadsWideBInPlace(28, kc, (nint)(3 * tooFar / 8)));
         Assert.Equal(2 * (l2 / tooFar) >= 3 * 16, GemmBlocking.ReadsWideBInPlace(28, 16, (nint)(3 * tooFar / 4)));   // a shallow block fits where a deep one does not
         // On a 512 KiB L2 (Zen 3): rows 2 KiB apart (512 floats) are packed under depth blocks of 264 and 256 (the three
-        // blocks of K = 784), rows 768 floats apart (1 KiB is the power of two in 3 KiB) are read in place.
-        if (l2 == 512 << 10)
-        {
-            Assert.False(GemmBlocking.ReadsWideBInPlace(28, 264, 512));
-            Assert.False(GemmBlocking.ReadsWideBInPlace(28, 256, 512));
-            Assert.True(GemmBlocking.ReadsWideBInPlace(28, 264, 768));
-        }
+        // blocks of K = 784), rows 768 floats apart (1 KiB is the power of two in 3 KiB) and the GRU's 384 are read in
+        // place. On a 1 MiB L2 (Zen 4, Zen 5) rows 2 KiB apart fit at depth 264, rows 4 KiB apart do not.
+        const long zen3 = 512 << 10, zen5 = 1 << 20;
+        Assert.False(GemmBlocking.ReadsWideBInPlace(28, 264, 512, zen3));
+        Assert.False(GemmBlocking.ReadsWideBInPlace(28, 256, 512, zen3));
+        Assert.True(GemmBlocking.ReadsWideBInPlace(28, 264, 768, zen3));
+        Assert.True(GemmBlocking.ReadsWideBInPlace(28, 360, 384, zen3));
+        Assert.True(GemmBlocking.ReadsWideBInPlace(28, 264, 512, zen5));
+        Assert.False(GemmBlocking.ReadsWideBInPlace(28, 264, 1024, zen5));
     }
 
     /// <summary>
