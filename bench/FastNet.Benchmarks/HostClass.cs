@@ -69,19 +69,15 @@ internal static class HostClass
             // hyperthreads of one core share it.
             string allowed = File.ReadLines("/proc/self/status").First(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)).Split(':', 2)[1].Trim();
             var cores = new HashSet<(string, string)>();
-            foreach (string range in allowed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (int cpu in FastNet.Kernels.CacheSizes.Cpus(allowed) ?? [])
             {
-                string[] ends = range.Split('-');
-                for (int cpu = int.Parse(ends[0]); cpu <= int.Parse(ends[^1]); cpu++)
-                {
-                    string topology = $"/sys/devices/system/cpu/cpu{cpu}/topology";
-                    cores.Add((File.ReadAllText(Path.Combine(topology, "physical_package_id")).Trim(), File.ReadAllText(Path.Combine(topology, "core_id")).Trim()));
-                }
+                string topology = $"/sys/devices/system/cpu/cpu{cpu}/topology";
+                cores.Add((File.ReadAllText(Path.Combine(topology, "physical_package_id")).Trim(), File.ReadAllText(Path.Combine(topology, "core_id")).Trim()));
             }
 
             physical = cores.Count;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException) { }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException) { }
         return physical == 0 || physical == logical ? $"{logical} core{(logical > 1 ? "s" : "")}"
             : $"{logical} logical processors on {physical} core{(physical > 1 ? "s" : "")} (SMT siblings)";
     }

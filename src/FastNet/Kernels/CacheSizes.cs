@@ -121,29 +121,32 @@ internal readonly record struct CacheSizes(long L1DataBytes, long L2Bytes, long 
     /// How many CPUs a Linux CPU list names: "0-7,64-71" is 16, "3" is 1; 0 for a list it cannot read, so that a sharing
     /// count it cannot parse costs only itself, not the cache sizes read beside it.
     /// </summary>
-    internal static int CountCpus(string list)
+    internal static int CountCpus(string list) => Cpus(list)?.Count ?? 0;
+
+    /// <summary>The CPU numbers a Linux CPU list names ("0-2,8" is 0, 1, 2, 8), or null for a list it cannot read.</summary>
+    internal static List<int>? Cpus(string list)
     {
-        int count = 0;
+        var cpus = new List<int>();
         foreach (string range in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             int dash = range.IndexOf('-');
             if (dash < 0)
             {
-                if (!int.TryParse(range, NumberStyles.None, CultureInfo.InvariantCulture, out _)) return 0;
-                count++;
+                if (!int.TryParse(range, NumberStyles.None, CultureInfo.InvariantCulture, out int cpu)) return null;
+                cpus.Add(cpu);
             }
             else if (int.TryParse(range[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out int first)
                 && int.TryParse(range[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int last) && last >= first)
             {
-                count += last - first + 1;
+                for (int cpu = first; cpu <= last; cpu++) cpus.Add(cpu);
             }
             else
             {
-                return 0;
+                return null;
             }
         }
 
-        return count;
+        return cpus;
     }
 
     /// <summary>"48K", "1024K", "32M" or a plain byte count.</summary>

@@ -92,6 +92,13 @@ public sealed class GemmConfigurationTests
     [InlineData("", 0)]
     public void LinuxCpuListsCount(string list, int count) => Assert.Equal(count, CacheSizes.CountCpus(list));
 
+    [Fact]
+    public void LinuxCpuListsNameTheirCpus()
+    {
+        Assert.Equal([3, 5, 9, 10], CacheSizes.Cpus("3,5, 9-10"));
+        Assert.Null(CacheSizes.Cpus("0-x"));
+    }
+
     /// <summary>FASTNET_GEMM_KC / FASTNET_GEMM_NB replace the rule's blocks; an NB left to the rule follows the KC given (9/16 of L2 over KC floats).</summary>
     [Theory]
     [InlineData("Avx512", "256", null, 256, 576, "KC from FASTNET_GEMM_KC")]      // 1 MiB * 9/16 / (256 * 4) = 576
