@@ -289,45 +289,26 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
 
         float* r0 = a.Row0, r1 = a.Row1, r2 = a.Row2, r3 = a.Row3, r4 = a.Row4, r5 = a.Row5;
         nint* depth = a.DepthOffsets;
-        for (int p = 0; p < kc; p++)
+
+        // Two depth steps per turn of the loop. One step issues 25 instructions for its 12 FMAs: 8 loads (2 of B,
+        // 6 broadcasts of A), the depth offset and the loop's count (compare and branch fused). A core that renames
+        // 4 instructions a cycle (Haswell to Cascade Lake; .NET runs 256-bit code on the AVX-512 ones by default)
+        // needs 6.25 cycles for that where its two FMA pipes need 6; two steps share one count and branch, 46 for
+        // 12 cycles (bench/results/simulated/kernel-mca.md). Each accumulator still adds step p before step p + 1.
+        for (int pairs = kc >> 1; pairs != 0; pairs--)   // counted down, and depth advanced: no register for a bound
         {
-            nint offset = depth[p];
-            Vector256<float> b0 = Vector256.Load(b);
-            Vector256<float> b1 = Vector256.Load(b + 8);
+            Step<TRows>(b, depth[0], r0, r1, r2, r3, r4, r5,
+                ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TRows>(b + bStride, depth[1], r0, r1, r2, r3, r4, r5,
+                ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            b += 2 * bStride;
+            depth += 2;
+        }
 
-            Vector256<float> ar = Vector256.Create(r0[offset]);
-            c00 = Fma.MultiplyAdd(ar, b0, c00); c01 = Fma.MultiplyAdd(ar, b1, c01);
-            if (rows > 1)
-            {
-                ar = Vector256.Create(r1[offset]);
-                c10 = Fma.MultiplyAdd(ar, b0, c10); c11 = Fma.MultiplyAdd(ar, b1, c11);
-            }
-
-            if (rows > 2)
-            {
-                ar = Vector256.Create(r2[offset]);
-                c20 = Fma.MultiplyAdd(ar, b0, c20); c21 = Fma.MultiplyAdd(ar, b1, c21);
-            }
-
-            if (rows > 3)
-            {
-                ar = Vector256.Create(r3[offset]);
-                c30 = Fma.MultiplyAdd(ar, b0, c30); c31 = Fma.MultiplyAdd(ar, b1, c31);
-            }
-
-            if (rows > 4)
-            {
-                ar = Vector256.Create(r4[offset]);
-                c40 = Fma.MultiplyAdd(ar, b0, c40); c41 = Fma.MultiplyAdd(ar, b1, c41);
-            }
-
-            if (rows > 5)
-            {
-                ar = Vector256.Create(r5[offset]);
-                c50 = Fma.MultiplyAdd(ar, b0, c50); c51 = Fma.MultiplyAdd(ar, b1, c51);
-            }
-
-            b += bStride;
+        if ((kc & 1) != 0)
+        {
+            Step<TRows>(b, depth[0], r0, r1, r2, r3, r4, r5,
+                ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
         }
 
         Vector256<float> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
@@ -338,6 +319,51 @@ internal readonly unsafe struct Avx2Kernel6x16 : IGemmMicroKernel
         if (rows > 3) StoreRow(c + 3 * ldc, va, vb, readC, c30, c31);
         if (rows > 4) StoreRow(c + 4 * ldc, va, vb, readC, c40, c41);
         if (rows > 5) StoreRow(c + 5 * ldc, va, vb, readC, c50, c51);
+    }
+
+    /// <summary>One depth step of <see cref="Run"/>: row r of the tile += A(r, p) * B(p, 0..15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<TRows>(float* b, nint offset, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5,
+        ref Vector256<float> c00, ref Vector256<float> c01, ref Vector256<float> c10, ref Vector256<float> c11,
+        ref Vector256<float> c20, ref Vector256<float> c21, ref Vector256<float> c30, ref Vector256<float> c31,
+        ref Vector256<float> c40, ref Vector256<float> c41, ref Vector256<float> c50, ref Vector256<float> c51)
+        where TRows : struct, IRowCount
+    {
+        int rows = TRows.Rows;
+        Vector256<float> b0 = Vector256.Load(b);
+        Vector256<float> b1 = Vector256.Load(b + 8);
+
+        Vector256<float> ar = Vector256.Create(r0[offset]);
+        c00 = Fma.MultiplyAdd(ar, b0, c00); c01 = Fma.MultiplyAdd(ar, b1, c01);
+        if (rows > 1)
+        {
+            ar = Vector256.Create(r1[offset]);
+            c10 = Fma.MultiplyAdd(ar, b0, c10); c11 = Fma.MultiplyAdd(ar, b1, c11);
+        }
+
+        if (rows > 2)
+        {
+            ar = Vector256.Create(r2[offset]);
+            c20 = Fma.MultiplyAdd(ar, b0, c20); c21 = Fma.MultiplyAdd(ar, b1, c21);
+        }
+
+        if (rows > 3)
+        {
+            ar = Vector256.Create(r3[offset]);
+            c30 = Fma.MultiplyAdd(ar, b0, c30); c31 = Fma.MultiplyAdd(ar, b1, c31);
+        }
+
+        if (rows > 4)
+        {
+            ar = Vector256.Create(r4[offset]);
+            c40 = Fma.MultiplyAdd(ar, b0, c40); c41 = Fma.MultiplyAdd(ar, b1, c41);
+        }
+
+        if (rows > 5)
+        {
+            ar = Vector256.Create(r5[offset]);
+            c50 = Fma.MultiplyAdd(ar, b0, c50); c51 = Fma.MultiplyAdd(ar, b1, c51);
+        }
     }
 
     public static int NarrowNr => 8;
