@@ -155,6 +155,8 @@ if [[ -n $openblas ]]; then
     wide=256; grep -q zmm "$file" && wide=512
     row "OpenBLAS $(basename "$openblas"): $kernel" "$file" "$wide"
   done
+else
+  echo "| OpenBLAS: not installed (apt-get install libopenblas0-pthread), its loops left out | | | | | | |" >> "$rows"
 fi
 
 out=$root/bench/results/${FASTNET_RESULTS:-simulated}/kernel-mca.md
