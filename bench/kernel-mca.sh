@@ -13,8 +13,9 @@
 # (-dispatch=4; llvm-mca's Skylake model lets 6 through) and Skylake-SP (the AVX-512 kernel, 4 a cycle too). LLVM 14's
 # Zen 3 model gives 256-bit FMAs one pipe where the hardware has two (#11's Zen 3 measured 31-33 FLOP a cycle with 12 ymm
 # accumulators), so for Zen 3 the FMAs are modelled as vmulps, which it gives both pipes, and the cycles are at least
-# what each accumulator's chain of FMAs takes at Zen 3's FMA latency of 4 (vmulps leaves that chain out). llvm-mca 14 fuses no compare with its branch: each loop is
-# charged one instruction a turn more than the core issues. Zen 4 and 5 have no model in LLVM 14.
+# what each accumulator's chain of FMAs takes at Zen 3's FMA latency of 4 (vmulps leaves that chain out). llvm-mca 14
+# fuses no compare with its branch: each loop is charged one instruction a turn more than the core issues. Zen 4 and 5
+# have no model in LLVM 14.
 # Needs llvm-mca (apt-get install llvm) and objdump (binutils); OpenBLAS's loops where libopenblas0-pthread is installed.
 # Writes bench/results/simulated/kernel-mca.md (FASTNET_RESULTS names another subfolder).
 set -euo pipefail
